@@ -1,0 +1,384 @@
+//! `.imagepin.toml`: discovery (current directory upward, or `--config`),
+//! parsing with errors that name the key and the file, and typed accessors.
+//!
+//! ```toml
+//! exclude = ["vendor/**"]                  # never scanned, even when named
+//! ignore-images = ["localhost:5000/*"]     # findings become `ignored`
+//! cache-ttl = "1h"                         # tag → digest cache lifetime
+//! credential-helper-timeout = "10s"
+//! [[files]]                                # declare kinds by glob
+//! glob = "deploy/**/*.yaml"
+//! kind = "kubernetes"
+//! [registries."docker.io"]
+//! endpoint = "http://127.0.0.1:5000"       # mirror / pull-through cache
+//! insecure = true                          # allow plain HTTP / bad TLS
+//! ca-file = "ca.pem"                       # extra trusted CA (relative to this file)
+//! concurrency = 16                         # parallel requests to this host
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobMatcher, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::finding::FileKind;
+
+pub const FILE_NAME: &str = ".imagepin.toml";
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
+pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read configuration: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    ignore_images: Vec<String>,
+    cache_ttl: Option<String>,
+    credential_helper_timeout: Option<String>,
+    #[serde(default)]
+    files: Vec<RawFileRule>,
+    #[serde(default)]
+    registries: BTreeMap<String, RawRegistry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFileRule {
+    glob: String,
+    kind: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRegistry {
+    endpoint: Option<String>,
+    #[serde(default)]
+    insecure: bool,
+    ca_file: Option<PathBuf>,
+    concurrency: Option<usize>,
+}
+
+/// Per-registry settings, keyed by the host as written in references
+/// (`docker.io` also covers `index.docker.io` and references with no domain).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryConfig {
+    /// Base URL to send requests to instead of the host (`http://127.0.0.1:5000`).
+    pub endpoint: Option<String>,
+    pub insecure: bool,
+    /// Absolute path of an extra trusted CA certificate (PEM).
+    pub ca_file: Option<PathBuf>,
+    pub concurrency: Option<usize>,
+}
+
+/// The loaded configuration. `Config::default()` is what applies with no file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from, if any.
+    pub source: Option<PathBuf>,
+    /// Directory that globs are relative to (the config file's, or the cwd).
+    pub root: PathBuf,
+    exclude: GlobSet,
+    ignore_images: GlobSet,
+    files: Vec<(GlobMatcher, FileKind)>,
+    pub cache_ttl: Duration,
+    pub credential_helper_timeout: Duration,
+    pub registries: BTreeMap<String, RegistryConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            source: None,
+            root: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            exclude: GlobSet::empty(),
+            ignore_images: GlobSet::empty(),
+            files: Vec::new(),
+            cache_ttl: DEFAULT_CACHE_TTL,
+            credential_helper_timeout: DEFAULT_HELPER_TIMEOUT,
+            registries: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// `--config PATH` when given, else the first `.imagepin.toml` from `start`
+    /// upward, else defaults.
+    pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigError> {
+        if let Some(p) = explicit {
+            return Config::load(p);
+        }
+        for dir in start.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Config::load(&candidate);
+            }
+        }
+        Ok(Config {
+            root: start.to_path_buf(),
+            ..Config::default()
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let root = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = std::path::absolute(&root).unwrap_or(root);
+        Config::parse(&text, path, &root)
+    }
+
+    /// Parses configuration text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(toml_message(&e)))?;
+        let globs = |key: &str, patterns: &[String]| -> Result<GlobSet, ConfigError> {
+            let mut b = GlobSetBuilder::new();
+            for p in patterns {
+                b.add(glob(p).map_err(|e| invalid(format!("`{key}`: invalid glob {p:?}: {e}")))?);
+            }
+            b.build().map_err(|e| invalid(format!("`{key}`: {e}")))
+        };
+        let mut files = Vec::new();
+        for (i, rule) in raw.files.iter().enumerate() {
+            let kind = FileKind::from_name(&rule.kind).ok_or_else(|| {
+                let names: Vec<_> = FileKind::ALL.iter().map(|k| k.as_str()).collect();
+                invalid(format!(
+                    "`files[{i}].kind`: unknown kind {:?} (expected one of {})",
+                    rule.kind,
+                    names.join(", ")
+                ))
+            })?;
+            let m = glob(&rule.glob)
+                .map_err(|e| invalid(format!("`files[{i}].glob`: invalid glob {:?}: {e}", rule.glob)))?
+                .compile_matcher();
+            files.push((m, kind));
+        }
+        let mut registries = BTreeMap::new();
+        for (host, r) in raw.registries {
+            if let Some(ep) = &r.endpoint {
+                if !(ep.starts_with("http://") || ep.starts_with("https://")) {
+                    return Err(invalid(format!(
+                        "`registries.\"{host}\".endpoint`: {ep:?} must start with http:// or https://"
+                    )));
+                }
+            }
+            if r.concurrency == Some(0) {
+                return Err(invalid(format!(
+                    "`registries.\"{host}\".concurrency`: must be at least 1"
+                )));
+            }
+            let host = normalize_host(&host);
+            registries.insert(
+                host,
+                RegistryConfig {
+                    endpoint: r.endpoint.map(|e| e.trim_end_matches('/').to_string()),
+                    insecure: r.insecure,
+                    ca_file: r.ca_file.map(|p| root.join(p)),
+                    concurrency: r.concurrency,
+                },
+            );
+        }
+        let duration = |key: &str, v: &Option<String>, default| match v {
+            None => Ok(default),
+            Some(s) => parse_duration(s).ok_or_else(|| {
+                invalid(format!(
+                    "`{key}`: invalid duration {s:?} (use a number with s, m, h or d, e.g. \"1h\")"
+                ))
+            }),
+        };
+        Ok(Config {
+            source: Some(path.to_path_buf()),
+            root: root.to_path_buf(),
+            exclude: globs("exclude", &raw.exclude)?,
+            ignore_images: globs("ignore-images", &raw.ignore_images)?,
+            files,
+            cache_ttl: duration("cache-ttl", &raw.cache_ttl, DEFAULT_CACHE_TTL)?,
+            credential_helper_timeout: duration(
+                "credential-helper-timeout",
+                &raw.credential_helper_timeout,
+                DEFAULT_HELPER_TIMEOUT,
+            )?,
+            registries,
+        })
+    }
+
+    /// Path relative to the config root, for glob matching.
+    fn relative<'p>(&self, path: &'p Path) -> std::borrow::Cow<'p, Path> {
+        if path.is_absolute() {
+            match path.strip_prefix(&self.root) {
+                Ok(p) => p.into(),
+                Err(_) => path.into(),
+            }
+        } else {
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            match abs.strip_prefix(&self.root) {
+                Ok(p) => p.to_path_buf().into(),
+                Err(_) => path.into(),
+            }
+        }
+    }
+
+    /// Whether `exclude` matches this path (relative to the cwd or absolute).
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        !self.exclude.is_empty() && self.exclude.is_match(self.relative(path))
+    }
+
+    /// The kind declared for this path by a `[[files]]` rule, if any.
+    pub fn declared_kind(&self, path: &Path) -> Option<FileKind> {
+        if self.files.is_empty() {
+            return None;
+        }
+        let rel = self.relative(path);
+        self.files
+            .iter()
+            .find(|(m, _)| m.is_match(&*rel))
+            .map(|(_, k)| *k)
+    }
+
+    /// Whether an `ignore-images` pattern matches this reference text
+    /// (as written, or normalized, with or without tag and digest).
+    pub fn is_ignored_image(&self, reference: &str) -> bool {
+        if self.ignore_images.is_empty() {
+            return false;
+        }
+        if self.ignore_images.is_match(reference) {
+            return true;
+        }
+        match crate::reference::Reference::parse(reference) {
+            Ok(r) => {
+                let name = format!("{}/{}", r.registry(), r.repository());
+                self.ignore_images.is_match(&name)
+                    || self.ignore_images.is_match(r.normalized())
+                    || self.ignore_images.is_match(r.path.as_str())
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Settings for a registry host (`docker.io` for Docker Hub references).
+    pub fn registry(&self, host: &str) -> Option<&RegistryConfig> {
+        self.registries.get(&normalize_host(host))
+    }
+}
+
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .build()
+}
+
+fn normalize_host(host: &str) -> String {
+    match host {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            crate::reference::DOCKER_HUB.to_string()
+        }
+        h => h.to_ascii_lowercase(),
+    }
+}
+
+/// `90`, `90s`, `15m`, `1h`, `2d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => return Some(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+fn toml_message(e: &toml::de::Error) -> String {
+    let mut msg = e.message().to_string();
+    if let Some(span) = e.span() {
+        msg = format!("{msg} (at byte {})", span.start);
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/repo/.imagepin.toml"), Path::new("/repo"))
+    }
+
+    #[test]
+    fn full_config() {
+        let c = parse(
+            r#"
+exclude = ["vendor/**"]
+ignore-images = ["localhost:5000/*"]
+cache-ttl = "2h"
+[[files]]
+glob = "deploy/**/*.yaml"
+kind = "kubernetes"
+[registries."index.docker.io"]
+endpoint = "http://127.0.0.1:5000/"
+insecure = true
+ca-file = "ca.pem"
+concurrency = 4
+"#,
+        )
+        .unwrap();
+        assert!(c.is_excluded(Path::new("/repo/vendor/x/Dockerfile")));
+        assert!(!c.is_excluded(Path::new("/repo/src/Dockerfile")));
+        assert!(c.is_ignored_image("localhost:5000/app:1"));
+        assert!(!c.is_ignored_image("python:3"));
+        assert_eq!(
+            c.declared_kind(Path::new("/repo/deploy/a/b.yaml")),
+            Some(FileKind::Kubernetes)
+        );
+        assert_eq!(c.cache_ttl, Duration::from_secs(7200));
+        let r = c.registry("docker.io").unwrap();
+        assert_eq!(r.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(r.ca_file.as_deref(), Some(Path::new("/repo/ca.pem")));
+        assert_eq!(r.concurrency, Some(4));
+    }
+
+    #[test]
+    fn unknown_keys_name_key_and_file() {
+        let e = parse("exclud = []").unwrap_err().to_string();
+        assert!(e.contains(".imagepin.toml") && e.contains("exclud"), "{e}");
+        let e = parse("[registries.\"x\"]\nendpont = \"http://a\"").unwrap_err().to_string();
+        assert!(e.contains("endpont"), "{e}");
+        let e = parse("[[files]]\nglob = \"*.y\"\nkind = \"helm\"").unwrap_err().to_string();
+        assert!(e.contains("files[0].kind") && e.contains("helm"), "{e}");
+        let e = parse("cache-ttl = \"soon\"").unwrap_err().to_string();
+        assert!(e.contains("cache-ttl"), "{e}");
+        let e = parse("[registries.r]\nendpoint = \"127.0.0.1:5000\"").unwrap_err().to_string();
+        assert!(e.contains("endpoint"), "{e}");
+    }
+}

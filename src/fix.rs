@@ -1,0 +1,1 @@
+//! The `--fix`, `--diff`, `--verify` and `--update` flows (to be written).

@@ -1,0 +1,21 @@
+//! imagepin: find every container image reference in a repository and pin it
+//! to a sha256 digest.
+//!
+//! The program is a pipeline, one module per stage:
+//! [`files`] (which files, of which kind) → [`scan`] (one scanner per kind,
+//! findings with byte spans) → [`reference`] (the grammar) → [`resolve`]
+//! (registry client, auth, cache) → [`rewrite`] (byte-exact edits) →
+//! [`report`] (human, JSON, SARIF, GitHub). [`run`] wires them together for
+//! the CLI defined in [`cli`].
+
+pub mod cli;
+pub mod config;
+pub mod files;
+pub mod finding;
+pub mod fix;
+pub mod reference;
+pub mod report;
+pub mod resolve;
+pub mod rewrite;
+pub mod run;
+pub mod scan;

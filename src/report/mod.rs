@@ -1,0 +1,1 @@
+//! Reports: human, JSON, SARIF and GitHub renderings of findings (to be written).

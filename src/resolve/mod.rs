@@ -1,0 +1,65 @@
+//! Resolver: turns (registry, repository, tag) into the digest it points to
+//! now, over the OCI distribution API, with auth, a cache and bounded
+//! parallelism. The only part of imagepin that talks to the network.
+//!
+//! The rest of the program sees only [`DigestSource`], so pure-logic tests can
+//! use an in-memory source while integration tests use a real registry.
+
+use std::fmt;
+
+use crate::reference::Reference;
+
+/// A tag to resolve, normalized for lookups (`docker.io`, `library/python`, `3.12`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TagRef {
+    pub registry: String,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl TagRef {
+    pub fn from_reference(r: &Reference) -> TagRef {
+        TagRef {
+            registry: r.registry().to_string(),
+            repository: r.repository(),
+            tag: r.tag_or_latest().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for TagRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}:{}", self.registry, self.repository, self.tag)
+    }
+}
+
+/// A digest whose existence in a repository is checked (`--verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DigestRef {
+    pub registry: String,
+    pub repository: String,
+    pub digest: String,
+}
+
+impl fmt::Display for DigestRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}@{}", self.registry, self.repository, self.digest)
+    }
+}
+
+/// Why one image could not be resolved. The message names the image and the
+/// cause, and never contains credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{image}: {message}")]
+pub struct ResolveError {
+    pub image: String,
+    pub message: String,
+}
+
+/// Where digests come from: the registry client, or a fake in tests.
+pub trait DigestSource {
+    /// The current digest of each tag, in the same order as `refs`.
+    fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>>;
+    /// Whether each digest still exists in its repository, in order.
+    fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>>;
+}

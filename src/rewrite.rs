@@ -1,0 +1,1 @@
+//! Rewriter: byte-exact digest insertion and atomic file writes (to be written).
