@@ -1,1 +1,101 @@
-//! Command-line arguments (to be written).
+//! Command-line arguments (clap structs only). [`crate::run`] turns them into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "imagepin",
+    version,
+    about = "Find every container image reference and pin it to a sha256 digest",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the current digest of each reference: `REF<TAB>DIGEST` per line.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Image references (`python:3.12`, `ghcr.io/org/app:1`).
+    #[arg(required = true, value_name = "REF")]
+    pub refs: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags shared by scanning and `resolve`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Use this configuration file instead of discovering `.imagepin.toml`.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// Do not read or write the on-disk digest cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Answer only from the cache; never contact a registry.
+    #[arg(long, global = true, conflicts_with = "no_cache")]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Report unpinned references and fail (exit 1) if there are any.
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub check: bool,
+    /// Pin unpinned references in place (exit 1 when files changed).
+    #[arg(long)]
+    pub fix: bool,
+    /// Print the diff `--fix` would write, and write nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+    /// With --fix or --diff: also rewrite stale digests to the tag's current digest.
+    #[arg(long)]
+    pub update: bool,
+    /// With --check: ask the registry whether pinned digests are stale or missing.
+    #[arg(long)]
+    pub verify: bool,
+    /// Scan the files staged in git (added, copied, modified, renamed).
+    #[arg(long)]
+    pub staged: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Leave out diffs and per-finding lines; print only the summary and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}

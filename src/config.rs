@@ -173,7 +173,12 @@ impl Config {
                 ))
             })?;
             let m = glob(&rule.glob)
-                .map_err(|e| invalid(format!("`files[{i}].glob`: invalid glob {:?}: {e}", rule.glob)))?
+                .map_err(|e| {
+                    invalid(format!(
+                        "`files[{i}].glob`: invalid glob {:?}: {e}",
+                        rule.glob
+                    ))
+                })?
                 .compile_matcher();
             files.push((m, kind));
         }
@@ -372,13 +377,19 @@ concurrency = 4
     fn unknown_keys_name_key_and_file() {
         let e = parse("exclud = []").unwrap_err().to_string();
         assert!(e.contains(".imagepin.toml") && e.contains("exclud"), "{e}");
-        let e = parse("[registries.\"x\"]\nendpont = \"http://a\"").unwrap_err().to_string();
+        let e = parse("[registries.\"x\"]\nendpont = \"http://a\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("endpont"), "{e}");
-        let e = parse("[[files]]\nglob = \"*.y\"\nkind = \"helm\"").unwrap_err().to_string();
+        let e = parse("[[files]]\nglob = \"*.y\"\nkind = \"helm\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("files[0].kind") && e.contains("helm"), "{e}");
         let e = parse("cache-ttl = \"soon\"").unwrap_err().to_string();
         assert!(e.contains("cache-ttl"), "{e}");
-        let e = parse("[registries.r]\nendpoint = \"127.0.0.1:5000\"").unwrap_err().to_string();
+        let e = parse("[registries.r]\nendpoint = \"127.0.0.1:5000\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("endpoint"), "{e}");
     }
 }

@@ -28,7 +28,12 @@ pub fn kind_by_name(path: &Path) -> Option<FileKind> {
     if is_yaml && (lower.starts_with("compose") || lower.starts_with("docker-compose")) {
         return Some(FileKind::Compose);
     }
-    if is_yaml && (lower == ".gitlab-ci.yml" || lower == ".gitlab-ci.yaml" || lower.ends_with(".gitlab-ci.yml") || lower.ends_with(".gitlab-ci.yaml")) {
+    if is_yaml
+        && (lower == ".gitlab-ci.yml"
+            || lower == ".gitlab-ci.yaml"
+            || lower.ends_with(".gitlab-ci.yml")
+            || lower.ends_with(".gitlab-ci.yaml"))
+    {
         return Some(FileKind::GitlabCi);
     }
     if lower == "action.yml" || lower == "action.yaml" {
@@ -100,14 +105,23 @@ mod tests {
         assert_eq!(k("docker-compose-tls.yml"), Some(FileKind::Compose));
         assert_eq!(k("compose.json"), None);
         assert_eq!(k(".github/workflows/ci.yml"), Some(FileKind::GithubActions));
-        assert_eq!(k("x/.github/workflows/ci.yaml"), Some(FileKind::GithubActions));
+        assert_eq!(
+            k("x/.github/workflows/ci.yaml"),
+            Some(FileKind::GithubActions)
+        );
         assert_eq!(k("workflows/ci.yaml"), None);
         assert_eq!(k("sub/action.yml"), Some(FileKind::GithubActions));
         assert_eq!(k(".gitlab-ci.yml"), Some(FileKind::GitlabCi));
         assert_eq!(k("ci/build.gitlab-ci.yml"), Some(FileKind::GitlabCi));
         assert_eq!(k(".devcontainer.json"), Some(FileKind::Devcontainer));
-        assert_eq!(k(".devcontainer/devcontainer.json"), Some(FileKind::Devcontainer));
-        assert_eq!(k(".devcontainer/py/devcontainer.json"), Some(FileKind::Devcontainer));
+        assert_eq!(
+            k(".devcontainer/devcontainer.json"),
+            Some(FileKind::Devcontainer)
+        );
+        assert_eq!(
+            k(".devcontainer/py/devcontainer.json"),
+            Some(FileKind::Devcontainer)
+        );
         assert_eq!(k("devcontainer.json"), None);
         assert_eq!(k("deploy.yaml"), None);
     }
@@ -115,7 +129,9 @@ mod tests {
     #[test]
     fn kubernetes_sniffing() {
         assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
-        assert!(looks_like_kubernetes("a: 1\n---\napiVersion: v1\nkind: Pod\n"));
+        assert!(looks_like_kubernetes(
+            "a: 1\n---\napiVersion: v1\nkind: Pod\n"
+        ));
         assert!(!looks_like_kubernetes("services:\n  kind: x\n"));
     }
 }

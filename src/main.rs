@@ -1,1 +1,10 @@
-fn main() {}
+//! The `imagepin` binary: parse arguments, run, exit with the run's code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = imagepin::cli::Cli::parse();
+    ExitCode::from(imagepin::run::main(cli))
+}

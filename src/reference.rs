@@ -162,7 +162,11 @@ fn validate_domain(domain: &str) -> Result<(), ReferenceError> {
     let bad = || ReferenceError::Format(format!("invalid registry domain {domain:?}"));
     let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
         let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
-        if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if v6.is_empty()
+            || !v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(bad());
         }
         match after {
@@ -261,7 +265,10 @@ pub fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
         "sha512" => 128,
         _ => return err("unsupported algorithm (expected sha256)"),
     };
-    if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return err("hex digits must be 0-9 or a-f (lowercase)");
     }
     if hex.len() != want {
@@ -287,7 +294,10 @@ mod tests {
         let r = Reference::parse("index.docker.io/library/python:3.12").unwrap();
         assert_eq!(r.normalized(), "docker.io/library/python:3.12");
         let r = Reference::parse("bitnami/redis:7").unwrap();
-        assert_eq!((r.registry(), r.repository()), ("docker.io", "bitnami/redis".to_string()));
+        assert_eq!(
+            (r.registry(), r.repository()),
+            ("docker.io", "bitnami/redis".to_string())
+        );
     }
 
     #[test]
@@ -316,7 +326,9 @@ mod tests {
         assert_eq!(r.digest.as_deref(), Some(D));
         assert_eq!(r.name_tag_len(), "python:3.12".len());
         assert!(Reference::parse("myimage@sha256:0ecb2ad60").is_err());
-        assert!(Reference::parse(&format!("a@{}", D.to_uppercase().replace("SHA", "sha"))).is_err());
+        assert!(
+            Reference::parse(&format!("a@{}", D.to_uppercase().replace("SHA", "sha"))).is_err()
+        );
         assert!(Reference::parse("a@md5:00").is_err());
     }
 

@@ -24,3 +24,16 @@ pub struct FileError {
     pub line: Option<usize>,
     pub message: String,
 }
+
+/// Exit code: nothing unpinned (or, with `--fix`, nothing changed).
+pub const EXIT_OK: u8 = 0;
+/// Unpinned references found (or `--fix` changed files).
+pub const EXIT_FOUND: u8 = 1;
+/// Usage error, configuration error, unreadable file, registry failure.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs one invocation and returns the process exit code.
+pub fn main(cli: crate::cli::Cli) -> u8 {
+    let _ = cli;
+    EXIT_OK
+}

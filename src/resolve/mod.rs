@@ -63,3 +63,17 @@ pub trait DigestSource {
     /// Whether each digest still exists in its repository, in order.
     fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>>;
 }
+
+/// How the resolver may use the cache and the network.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// Neither read nor write the on-disk cache.
+    pub no_cache: bool,
+    /// Answer only from the cache; references not in it are errors.
+    pub offline: bool,
+    /// Ask the registry even when the cache has a fresh answer (for
+    /// `--verify`/`--update`); the answer is still written to the cache.
+    pub refresh: bool,
+    /// Show a progress indicator on stderr while resolving.
+    pub progress: bool,
+}

@@ -202,9 +202,11 @@ impl LineIndex {
     /// An `imagepin: ignore` comment on this line or alone on the line above.
     pub fn has_ignore_comment(&self, text: &str, line: usize) -> bool {
         let marker = |l: &str| {
-            l.find("imagepin:")
-                .is_some_and(|i| l[i + "imagepin:".len()..].trim_start().starts_with("ignore"))
-                && (l.contains('#') || l.contains("//"))
+            l.find("imagepin:").is_some_and(|i| {
+                l[i + "imagepin:".len()..]
+                    .trim_start()
+                    .starts_with("ignore")
+            }) && (l.contains('#') || l.contains("//"))
         };
         if marker(self.line_text(text, line)) {
             return true;
@@ -223,10 +225,22 @@ mod tests {
         assert_eq!(classify(Hint::Image, "python:3").0, Status::Unpinned);
         assert_eq!(classify(Hint::Image, "python").0, Status::Unpinned);
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert_eq!(classify(Hint::Image, &format!("python@{d}")).0, Status::Pinned);
-        assert_eq!(classify(Hint::Image, "python:${PY}-slim").0, Status::Dynamic);
-        assert_eq!(classify(Hint::Image, "${{ matrix.image }}").0, Status::Dynamic);
-        assert_eq!(classify(Hint::Image, "myimage@sha256:0ecb2ad60").0, Status::Invalid);
+        assert_eq!(
+            classify(Hint::Image, &format!("python@{d}")).0,
+            Status::Pinned
+        );
+        assert_eq!(
+            classify(Hint::Image, "python:${PY}-slim").0,
+            Status::Dynamic
+        );
+        assert_eq!(
+            classify(Hint::Image, "${{ matrix.image }}").0,
+            Status::Dynamic
+        );
+        assert_eq!(
+            classify(Hint::Image, "myimage@sha256:0ecb2ad60").0,
+            Status::Invalid
+        );
         assert_eq!(classify(Hint::Stage, "builder").0, Status::Stage);
     }
 
