@@ -148,6 +148,7 @@ def parse_expected(path: Path) -> Expected:
                     raise SystemExit(f"EXPECTED.md:{lineno}: cannot parse row: {line}")
                 continue
             ln, raw, cls, notes = m.groups()
+            raw = raw.replace("\\|", "|")  # Markdown tables escape pipes
             exp.rows.append(
                 Row(current, int(ln), strip_quotes(raw), raw, cls, notes, section == "indirect")
             )
@@ -334,6 +335,7 @@ def score(exp: Expected, where, findings, tmp: Path):
         "extra": [],  # (corpus file, finding, note row)
         "fp": [],  # (corpus file, finding, expected class / reason)
         "confusion": collections.Counter(),
+        "unfound": [],  # rows of other classes with no finding on their line+text
         "stray": stray,
     }
     for cfile in sorted(where):
@@ -356,6 +358,8 @@ def score(exp: Expected, where, findings, tmp: Path):
             if row.cls != "unpinned":
                 if status == "unpinned":
                     res["fp"].append((cfile, f, f"expected {row.cls}"))
+                elif status is None:
+                    res["unfound"].append(row)
                 continue
             if row.optional:
                 (res["opt_hit"] if status == "unpinned" else res["opt_miss"]).append((row, status))
@@ -443,6 +447,19 @@ def report(exp: Expected, where, res, problems, declared, verbose: bool):
     opt_total = len(res["opt_hit"]) + len(res["opt_miss"])
     w(f"optional unpinned rows reported unpinned: {len(res['opt_hit'])}/{opt_total}")
 
+    by_status = collections.Counter(
+        (status or "not reported") + ("" if row.file in selected else " (file not selected)")
+        for row, status, _ in res["miss"]
+    )
+    w("misses by imagepin status: " + ", ".join(f"{k} {v}" for k, v in by_status.most_common()))
+    flagged = sum(1 for _, status, _ in res["miss"] if status == "invalid")
+    if flagged:
+        tp = len(res["tp"])
+        req = tp + len(res["miss"])
+        w(
+            f"counting `invalid` (also fails --check) as flagged: recall {pct(tp + flagged, req).strip()}"
+            f" ({tp + flagged}/{req})"
+        )
     w("")
     w(f"MISSES ({len(res['miss'])}): file:line reference [expected class] -> imagepin status")
     for row, status, hint in sorted(res["miss"], key=lambda t: (t[0].file, t[0].line)):
@@ -457,6 +474,12 @@ def report(exp: Expected, where, res, problems, declared, verbose: bool):
     w(f"EXTRA COVERAGE ({len(res['extra'])}): defaults reported where they are written")
     for cfile, f, row in sorted(res["extra"], key=lambda t: (t[0], t[1]["line"])):
         w(f"  {cfile}:{f['line']} {f['reference']} (feeds {row.cls} row line {row.line} {row.text})")
+    unfound = [r for r in res["unfound"] if r.file in selected]
+    w("")
+    w(f"OTHER ROWS WITH NO FINDING in selected files ({len(unfound)}; not scored, for coverage):")
+    for row in sorted(unfound, key=lambda r: (r.file, r.line)):
+        ind = ", indirect" if row.indirect else ""
+        w(f"  {row.where()} {row.text} [{row.cls}{ind}] {row.notes[:70]}")
     if verbose:
         w("")
         w("OPTIONAL ROWS not reported unpinned:")
