@@ -56,7 +56,8 @@ fn raw_scan(kind: FileKind, body: &str) -> Result<Vec<Occurrence>, ScanError> {
 }
 
 fn check_error(text: &str, e: &ScanError) -> Result<(), TestCaseError> {
-    let lines = text.split('\n').count();
+    // YAML parsers count a lone CR as a line break too.
+    let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
     if let Some(line) = e.line {
         prop_assert!(
             line >= 1 && line <= lines + 1,
@@ -510,11 +511,96 @@ fn random_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Each YAML kind's skeletons, each ending where an image value goes.
+const COMPOSE_KEYS: &[&str] = &[
+    "services:\n  web:\n    image:",
+    "services:\n  web:\n    build: .\n    image:",
+    "x-base: &base\n  image:",
+    "x-base: &base\n  image: python\nservices:\n  a:\n    <<: *base\n    image:",
+    "services:\n  a: {image:",
+    "services:\r\n  a:\r\n    image:",
+];
+const ACTIONS_KEYS: &[&str] = &[
+    "jobs:\n  j:\n    container:",
+    "jobs:\n  j:\n    container:\n      image:",
+    "jobs:\n  j:\n    services:\n      s:\n        image:",
+    "jobs:\n  j:\n    steps:\n      - uses:",
+    "jobs:\n  j:\n    steps:\n    - name: x\n      uses:",
+    "runs:\n  using: docker\n  image:",
+];
+const KUBERNETES_KEYS: &[&str] = &[
+    "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image:",
+    "apiVersion: v1\nkind: Pod\nspec:\n  initContainers:\n  - image:",
+    "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image:",
+    "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: x\n            image:",
+    "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image:",
+    "apiVersion: v1\nkind: ConfigMap\ndata:\n  image:",
+    "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: [{image:",
+];
+const GITLAB_KEYS: &[&str] = &[
+    "image:",
+    "image:\n  name:",
+    "default:\n  image:",
+    "default:\n  services:\n    -",
+    "job:\n  services:\n    - name:",
+    "job:\n  image:",
+    "variables:\n  IMAGE:",
+    ".tpl: &tpl\n  image:",
+];
+/// Value shapes after a key: plain, quoted, block and folded scalars,
+/// continuation lines, flow collections, anchors, aliases, tags, comments.
+const VALUES: &[&str] = &[
+    " {r}",
+    " {r}\n",
+    "  {r} # c\n",
+    " \"{r}\"\n",
+    " '{r}'\n",
+    " |\n  {r}\n",
+    " |-\n      {r}\n",
+    " >-\n    {r}\n    {r}\n",
+    " |\n {r}\n",
+    "\n  {r}\n",
+    "\n      {r}\n",
+    " {r}\n  continued\n",
+    " \"{r}\n  continued\"\n",
+    " '{r}\n\n  x'\n",
+    " [{r}, {r}]\n",
+    " {name: {r}}\n",
+    " &a {r}\n",
+    " *a\n",
+    " !!str {r}\n",
+    " !!binary {r}\n",
+    " # c\n  {r}\n",
+    " {{ {r} }}\n",
+    " \"{{ .Values.x | default \\\"{r}\\\" }}\"\n",
+    " ? {r}\n",
+    " {r}\r\n",
+    "",
+    "\n",
+];
+
+fn yaml_skeleton(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (
+        any::<bool>(),
+        select(keys),
+        select(VALUES),
+        reference(),
+        lines_doc(YAML_LINES, true),
+    )
+        .prop_map(|(bom, key, value, r, rest)| {
+            let bom = if bom { BOM } else { "" };
+            format!("{bom}{key}{}{rest}", fill(value, &r, "a"))
+        })
+}
+
 fn structured(kind: FileKind) -> BoxedStrategy<String> {
     match kind {
         FileKind::Dockerfile => lines_doc(DOCKERFILE_LINES, false).boxed(),
         FileKind::Devcontainer => json_doc().boxed(),
-        _ => lines_doc(YAML_LINES, true).boxed(),
+        FileKind::Compose => yaml_skeleton(COMPOSE_KEYS).boxed(),
+        FileKind::GithubActions => yaml_skeleton(ACTIONS_KEYS).boxed(),
+        FileKind::Kubernetes => yaml_skeleton(KUBERNETES_KEYS).boxed(),
+        FileKind::GitlabCi => yaml_skeleton(GITLAB_KEYS).boxed(),
     }
 }
 
