@@ -709,3 +709,48 @@ fn known_edge_cases() {
         }
     }
 }
+
+/// Inputs built to exhaust something: deep nesting (stack), alias bombs
+/// (memory), ARG defaults that double at each step, very long lines.
+#[test]
+fn adversarial_inputs() {
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let mut bomb = String::from("a0: &a0 {image: python, name: python}\n");
+    for i in 1..30 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let mut args = String::from("ARG A0=python:3\n");
+    for i in 1..40 {
+        args.push_str(&format!("ARG A{i}=${{A{p}}}${{A{p}}}\n", p = i - 1));
+    }
+    args.push_str("FROM ${A39}\nFROM $A39:tag\n");
+    let indented: String = (0..5000)
+        .map(|i| format!("{}a:\n", " ".repeat(i)))
+        .collect();
+    let long = format!("image: {}\n", "a".repeat(1 << 20));
+    let cases = [
+        format!("services: {}\n", deep(100_000)),
+        format!("apiVersion: v1\nkind: Pod\nspec: {}\n", deep(100_000)),
+        format!("{{\"image\": {}}}", deep(100_000)),
+        format!("{}\"image\": \"python\"", "{".repeat(100_000)),
+        format!("{bomb}services:\n  s: *a29\njobs: *a29\nspec:\n  containers: *a29\n"),
+        format!("apiVersion: v1\nkind: List\nitems: *a29\n{bomb}"),
+        args,
+        indented,
+        long.clone(),
+        format!("FROM {}", "a".repeat(1 << 20)),
+        "FROM a \\\n".repeat(50_000),
+        "RUN <<EOF\n".repeat(50_000),
+        "---\n".repeat(100_000),
+        "&a ".repeat(50_000),
+        "*a ".repeat(50_000),
+    ];
+    for text in &cases {
+        for kind in FileKind::ALL {
+            if let Err(e) = check(kind, text) {
+                panic!("{kind} {:?}…: {e}", &text[..text.len().min(60)]);
+            }
+        }
+    }
+}
