@@ -7,8 +7,9 @@
 //! syntax: `FROM` lines, parser directives, heredocs, continuations (`\` and
 //! backtick), `${…}`/`{{ … }}`/`${{ … }}` templating, anchors/aliases/merge
 //! keys, block scalars, flow collections, quotes, comments, CRLF, a BOM and
-//! multi-byte characters. Every returned span must be in bounds, on char
-//! boundaries and free of line breaks.
+//! multi-byte characters. Every span `scan_text` and `scan_file` return must
+//! be in bounds, on char boundaries and free of line breaks (each kind's raw
+//! scanner: in bounds and on char boundaries).
 //!
 //! Cases per test: proptest's default (256), or `PROPTEST_CASES=100000 cargo
 //! test --test no_panic` for a long run. `NO_PANIC_ALLOW_NEWLINE=1` skips the
@@ -27,6 +28,22 @@ const BOM: &str = "\u{feff}";
 
 // ---------------------------------------------------------------- checks
 
+/// In bounds and on char boundaries (raw scanner spans may cross lines: a
+/// multi-line value is cut to its first line by `scan_text`).
+fn check_raw_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), TestCaseError> {
+    prop_assert!(
+        span.start <= span.end && span.end <= text.len(),
+        "{what}: span {span:?} out of bounds (len {})",
+        text.len()
+    );
+    prop_assert!(
+        text.get(span.clone()).is_some(),
+        "{what}: span {span:?} not on char boundaries"
+    );
+    Ok(())
+}
+
+/// In bounds, on char boundaries and on one line.
 fn check_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), TestCaseError> {
     prop_assert!(
         span.start <= span.end && span.end <= text.len(),
@@ -78,7 +95,7 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
     match raw_scan(kind, body) {
         Ok(found) => {
             for o in &found {
-                check_span(body, &o.span, &format!("{kind} raw scanner"))?;
+                check_raw_span(body, &o.span, &format!("{kind} raw scanner"))?;
             }
         }
         Err(e) => check_error(body, &e)?,
