@@ -285,6 +285,25 @@ def build_tree(corpus: Path, sources: list[Source], tmp: Path, declare: bool):
     return where, declared
 
 
+def list_files(binary: Path, tmp: Path, repos: list[str]):
+    """{(repo dir, path): kind} from `imagepin --list-files`, or None when this
+    imagepin has no such flag (then the rules mirrored above decide)."""
+    listed = {}
+    for rdir in repos:
+        proc = subprocess.run(
+            [str(binary), "--list-files"], cwd=tmp / rdir, capture_output=True, text=True
+        )
+        if proc.returncode == 2 and "list-files" in proc.stderr:
+            return None
+        for line in proc.stdout.splitlines():
+            if "\t" not in line:
+                return None
+            path, _, kind = line.rpartition("\t")
+            path = path[2:] if path.startswith("./") else path
+            listed[(rdir, path)] = kind
+    return listed
+
+
 def run_imagepin(binary: Path, tmp: Path, repos: list[str]):
     """Returns {(repo dir, path): [finding]} and a list of (repo, stderr, code)."""
     findings = collections.defaultdict(list)
@@ -541,12 +560,19 @@ def main() -> int:
         where, declared = build_tree(corpus, sources, tmp, args.declare)
         repos = sorted({r for r, _, _ in where.values()})
         findings, problems = run_imagepin(binary, tmp, repos)
+        listed = list_files(binary, tmp, repos)
+        if listed is not None:
+            # imagepin's own selection replaces the mirrored rules.
+            for cfile, (rdir, path, _) in list(where.items()):
+                where[cfile] = (rdir, path, listed.get((rdir, path)))
+        how = "imagepin --list-files" if listed is not None else "rules mirrored from src/files.rs"
         if args.findings:
             with open(args.findings, "w", encoding="utf-8") as f:
                 json.dump({f"{r}/{p}": fs for (r, p), fs in sorted(findings.items())}, f, indent=1)
         res = score(exp, where, findings, tmp)
         print(f"imagepin: {binary}")
         print(f"corpus:   {corpus.resolve()} ({len(exp.rows)} rows parsed)")
+        print(f"selection: {how}")
         print(report(exp, where, res, problems, declared, args.verbose))
     finally:
         if cleanup:
