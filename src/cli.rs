@@ -71,6 +71,9 @@ pub struct ScanArgs {
     /// Scan the files staged in git (added, copied, modified, renamed) instead of PATHS.
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Print the files that would be scanned (`PATH<TAB>KIND`) and scan nothing.
+    #[arg(long, conflicts_with_all = ["fixing", "verify", "check"])]
+    pub list_files: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cli::{Cli, ColorChoice, Command, CommonArgs, Format, ResolveArgs, ScanArgs};
@@ -178,6 +178,9 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     } else {
         files::collect(&config, &args.paths, &env.cwd)
     };
+    if args.list_files {
+        return list_files(&selection, out, err);
+    }
     let fixing = args.fix || args.diff;
     let mut scanned = scan_files(&config, &selection.files, fixing);
     let mut errors = selection.errors;
@@ -239,6 +242,35 @@ fn report_mode(
         }
     }
     exit_code(&findings, &scanned.errors)
+}
+
+/// `--list-files`: each file that would be scanned, with its kind (YAML
+/// files of no declared kind are read to see whether they are Kubernetes).
+fn list_files(
+    selection: &files::Selection,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let mut errors = selection.errors.clone();
+    for c in &selection.files {
+        let kind = match c.kind {
+            Some(k) => Some(k),
+            None => match std::fs::read_to_string(&c.path) {
+                Ok(t) if files::looks_like_kubernetes(&t) => Some(FileKind::Kubernetes),
+                _ => None,
+            },
+        };
+        if let Some(kind) = kind {
+            if writeln!(out, "{}\t{kind}", c.path.display()).is_err() {
+                break;
+            }
+        }
+    }
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &errors {
+        let _ = writeln!(err, "imagepin: error: {e}");
+    }
+    if errors.is_empty() { EXIT_OK } else { EXIT_ERROR }
 }
 
 /// 2 when anything could not be read, parsed or resolved; 1 when a finding
@@ -418,7 +450,3 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
     }
 }
 
-/// The display form of a path in messages (used by reports).
-pub fn path_str(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
