@@ -160,10 +160,6 @@ mod tests {
             .collect()
     }
 
-    fn refs(text: &str) -> Vec<&str> {
-        found(text).into_iter().map(|(r, _, _)| r).collect()
-    }
-
     #[test]
     fn container_string_and_mapping_forms() {
         let t = "\
@@ -297,9 +293,7 @@ jobs:
   d:
     container: *c
 ";
-        let text = t;
-        let f = scan_text_sorted(text);
-        assert_eq!(f, ["postgres:16", "ubuntu:24.04"]);
+        assert_eq!(scan_text_sorted(t), ["postgres:16", "ubuntu:24.04"]);
     }
 
     fn scan_text_sorted(text: &str) -> Vec<&str> {
