@@ -508,4 +508,55 @@ runs:
             )]
         );
     }
+
+    /// Fragments of GitHub Actions files; joined in any order they make YAML (valid
+    /// or not) that reaches every branch of the scanner.
+    const FRAGMENTS: &[&str] = &[
+        "\n",
+        "  ",
+        "- ",
+        ": ",
+        "&a ",
+        "*a",
+        "<<: *a\n",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        "'a:1'",
+        "\"b\\t:2\"",
+        "|\n  x\n",
+        "!reference ",
+        "${{ x }}",
+        "$V",
+        "é",
+        "# c\n",
+        "---\n",
+        "\r\n",
+        "jobs:",
+        "runs:",
+        "container:",
+        "image:",
+        "services:",
+        "steps:",
+        "uses:",
+        "docker://",
+        "alpine:3",
+        "j:",
+    ];
+
+    proptest::proptest! {
+        /// No input makes the scanner panic, and every span it returns is a
+        /// valid slice of the input.
+        #[test]
+        fn never_panics(parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40)) {
+            let text = parts.concat();
+            if let Ok(found) = scan(&text) {
+                for o in found {
+                    proptest::prop_assert!(text.get(o.span).is_some());
+                }
+            }
+        }
+    }
 }
