@@ -246,11 +246,7 @@ fn report_mode(
 
 /// `--list-files`: each file that would be scanned, with its kind (YAML
 /// files of no declared kind are read to see whether they are Kubernetes).
-fn list_files(
-    selection: &files::Selection,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
+fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let mut errors = selection.errors.clone();
     for c in &selection.files {
         let kind = match c.kind {
@@ -270,7 +266,11 @@ fn list_files(
     for e in &errors {
         let _ = writeln!(err, "imagepin: error: {e}");
     }
-    if errors.is_empty() { EXIT_OK } else { EXIT_ERROR }
+    if errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    }
 }
 
 /// 2 when anything could not be read, parsed or resolved; 1 when a finding
@@ -449,4 +449,3 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
         }
     }
 }
-
