@@ -679,4 +679,76 @@ three:
         }
         assert!(parse(&block).is_err());
     }
+
+    mod never_panics {
+        use crate::finding::FileKind;
+        use crate::scan::scan_text;
+        use proptest::prelude::*;
+
+        /// YAML-ish fragments, so that random input reaches deep parser states.
+        fn yamlish() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("services:\n"),
+                Just("  web:\n"),
+                Just("    image: "),
+                Just("image: "),
+                Just("apiVersion: v1\nkind: Pod\n"),
+                Just("containers:\n"),
+                Just("- "),
+                Just("  "),
+                Just("\n"),
+                Just("\r\n"),
+                Just("&a "),
+                Just("*a"),
+                Just("<<: "),
+                Just("[*a, *a]"),
+                Just("{"),
+                Just("}"),
+                Just("["),
+                Just("]"),
+                Just(", "),
+                Just("'"),
+                Just("\""),
+                Just("\\"),
+                Just("|\n"),
+                Just(">-\n"),
+                Just("# c\n"),
+                Just("---\n"),
+                Just("${X:-nginx:1}"),
+                Just("$$"),
+                Just("{{ .Values.x }}"),
+                Just("é"),
+                Just("nginx:1.25"),
+                Just("build: .\n"),
+                Just("x-y: "),
+                Just(":"),
+                Just("\t"),
+                Just("!reset "),
+                Just("\u{feff}"),
+            ];
+            proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+            #[test]
+            fn yaml_scanners_never_panic(text in yamlish()) {
+                let _ = super::super::parse(&text);
+                for kind in [FileKind::Compose, FileKind::Kubernetes] {
+                    if let Ok(found) = scan_text(kind, &text) {
+                        for o in found {
+                            prop_assert!(text.get(o.span.clone()).is_some());
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+                let _ = super::super::parse(&text);
+                let _ = scan_text(FileKind::Compose, &text);
+                let _ = scan_text(FileKind::Kubernetes, &text);
+            }
+        }
+    }
 }
