@@ -74,11 +74,12 @@ fn workflow_jobs(jobs: &Node, found: &mut Vec<Occurrence>) {
 
 fn action_runs(runs: &Node, found: &mut Vec<Occurrence>) {
     if let Some(image) = runs.get("image") {
-        match docker_url(image, "runs.image") {
-            Some(o) => found.push(o),
+        if image.as_str().is_some_and(has_docker_scheme) {
+            found.extend(docker_url(image, "runs.image"));
+        } else {
             // `Dockerfile`, `./docker/Dockerfile`: built from the action's own
             // Dockerfile, whose FROM lines the Dockerfile scanner reports.
-            None => found.extend(image_scalar(image, Hint::LocalBuild, "runs.image")),
+            found.extend(image_scalar(image, Hint::LocalBuild, "runs.image"));
         }
     }
     if let Some(steps) = runs.get("steps") {
@@ -99,8 +100,7 @@ fn docker_steps(steps: &Node, context: &str, found: &mut Vec<Occurrence>) {
 /// for anything else.
 fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
     let scalar = node.as_scalar()?;
-    let scheme = scalar.value.get(..DOCKER_SCHEME.len())?;
-    if !scheme.eq_ignore_ascii_case(DOCKER_SCHEME) || scalar.value.len() == DOCKER_SCHEME.len() {
+    if !has_docker_scheme(&scalar.value) || scalar.value.len() == DOCKER_SCHEME.len() {
         return None;
     }
     let span = match &scalar.span {
@@ -110,6 +110,12 @@ fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
         None => raw_span(node)?,
     };
     Some(Occurrence::new(span, Hint::Image, context))
+}
+
+fn has_docker_scheme(value: &str) -> bool {
+    value
+        .get(..DOCKER_SCHEME.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
 }
 
 /// An occurrence for a scalar image value; `None` for collections, nulls and
@@ -333,6 +339,9 @@ runs:
             )]
         );
         assert!(found("runs:\n  using: node20\n  main: index.js\n").is_empty());
+        assert!(found("runs:\n  using: docker\n  image: docker://\n").is_empty());
+        let upper = "runs:\n  image: DOCKER://alpine:3\n";
+        assert_eq!(found(upper)[0].0, "alpine:3");
     }
 
     #[test]
