@@ -442,10 +442,10 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
         }),
         Err(e) => {
             let message = match e.column {
-                Some(c) if e.line.is_some() => format!("column {c}: {}", e.message),
-                _ => e.message,
+                Some(c) if e.line.is_some() => format!("{kind}: column {c}: {}", e.message),
+                _ => format!("{kind}: {}", e.message),
             };
-            fail(e.line, format!("cannot parse as {kind}: {message}"))
+            fail(e.line, message)
         }
     }
 }
