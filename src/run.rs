@@ -129,22 +129,17 @@ fn resolve_command(args: &ResolveArgs, env: &Env, out: &mut dyn Write, err: &mut
     let Some(config) = load_config(&args.common, env, err) else {
         return EXIT_ERROR;
     };
-    let opts = resolve_options(&args.common, env, false, false);
-    let _ = (&args.refs, &config, opts, out);
-    let _ = writeln!(
-        err,
-        "imagepin: error: `resolve` is not available in this build (the registry client is not wired in yet)"
-    );
-    EXIT_ERROR
+    let mut opts = resolve_options(&args.common, env, false, false);
+    opts.progress &= args.refs.len() > 1;
+    crate::resolve::command::run(&args.refs, &config, opts, out, err)
 }
 
 /// The registry client behind `--verify`, `--fix` and `--diff`.
-fn digest_source(
-    config: &Config,
-    opts: ResolveOptions,
-) -> Result<Box<dyn DigestSource + '_>, String> {
-    let _ = (config, opts);
-    Err("the registry client is not available in this build".to_string())
+fn digest_source(config: &Config, opts: ResolveOptions) -> Result<Box<dyn DigestSource>, String> {
+    match crate::resolve::Resolver::new(config, opts) {
+        Ok(r) => Ok(Box::new(r)),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What the scan stage produced.
