@@ -470,7 +470,7 @@ fn diff_is_a_dry_run() {
     let opts = FixOptions::default();
     let (outcome, diff) = run_fix(&[scan_one(&p)], &source, &opts);
     assert_eq!(fs::read_to_string(&p).unwrap(), text);
-    assert_eq!(outcome.changed, [p.clone()]);
+    assert_eq!(outcome.changed, std::slice::from_ref(&p));
     assert_eq!(outcome.exit_code(), 1);
     let shown = p.display().to_string();
     let shown = shown.trim_start_matches('/');
