@@ -19,6 +19,8 @@ pub struct Workspace {
     pub docker_config: PathBuf,
     pub home: PathBuf,
     pub bin: PathBuf,
+    /// Extra environment for runs (e.g. `IMAGEPIN_REQUEST_TIMEOUT`).
+    env: Vec<(String, String)>,
 }
 
 /// The outcome of one run.
@@ -84,6 +86,7 @@ impl Workspace {
             docker_config: sub("docker"),
             home: sub("home"),
             bin: sub("bin"),
+            env: Vec::new(),
             root,
         }
     }
@@ -124,6 +127,11 @@ impl Workspace {
         p
     }
 
+    /// Sets an environment variable for later runs.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     pub fn imagepin(&self, args: &[&str]) -> Run {
         self.imagepin_within(args, DEFAULT_TIMEOUT)
     }
@@ -143,6 +151,9 @@ impl Workspace {
             .env("NO_COLOR", "1");
         if let Some(v) = std::env::var_os("RUST_BACKTRACE") {
             cmd.env("RUST_BACKTRACE", v);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
         }
         run_bounded(cmd, args, timeout)
     }
