@@ -821,6 +821,14 @@ fn fix_diff_verify_and_update_against_a_registry() {
         finding(&doc, "Dockerfile", &format!("python:3.12@{first}"))["status"],
         "stale"
     );
+    let run = ws.imagepin(&["--check", "--verify", "--no-cache"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "Dockerfile:2:6: dockerfile: python:3.12@{first} is stale: tag now points to {second}"
+        )),
+        "{run}"
+    );
     let run = ws.imagepin(&["--fix", "--update", "--no-cache"]);
     assert_eq!(run.code, Some(1), "{run}");
     assert_eq!(
