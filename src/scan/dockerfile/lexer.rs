@@ -4,6 +4,9 @@
 //! - Parser directives (`# syntax=…`, `# escape=…`, `# check=…`) are read
 //!   only from the top of the file; the first line that is not a known
 //!   directive (an instruction, a blank line, any other comment) ends them.
+//!   Names are case-insensitive and blanks around `=` are allowed. As in
+//!   BuildKit's frontend detection, `# syntax=` may follow a `#!` line, and
+//!   its image is the value's first word.
 //! - An instruction continues onto the next line when its line ends with the
 //!   escape character (`\` or, after `# escape=``, a backtick) followed only
 //!   by spaces or tabs. Comment lines and blank lines inside a continuation

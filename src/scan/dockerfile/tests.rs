@@ -489,6 +489,16 @@ fn fixture_args() {
 }
 
 #[test]
+fn arg_chains_cannot_blow_up() {
+    let mut t = String::from("ARG A0=ab\n");
+    for i in 1..64 {
+        t.push_str(&format!("ARG A{i}=$A{p}$A{p}\n", p = i - 1));
+    }
+    t.push_str("FROM x-$A63\n");
+    assert_eq!(brief(&t), [row(65, "x-$A63", Image)]);
+}
+
+#[test]
 fn linear_on_large_input() {
     // Not a timing test: a large file with many stages and heredocs
     // scans to the expected number of occurrences.
