@@ -181,6 +181,18 @@ fn arg_default_is_the_occurrence_at_the_arg_line() {
 }
 
 #[test]
+fn several_args_on_one_line_and_redeclared_defaults() {
+    let t = "ARG A=python:3 B='node:20'\nARG A=python:3.13\nFROM $B\nFROM ${A}\n";
+    assert_eq!(
+        found(t),
+        [
+            (1, 19, "node:20".into(), Image, "ARG B".into()),
+            (2, 7, "python:3.13".into(), Image, "ARG A".into()),
+        ]
+    );
+}
+
+#[test]
 fn arg_without_usable_default_leaves_the_from_dynamic() {
     let t = "ARG NONE\n\
              ARG PY=3.12\n\
