@@ -14,8 +14,10 @@
 //! - A service with both `build:` and `image:` names the image it builds:
 //!   local-build (unless another service pulls the same anchored text).
 //! - Never `build.tags`, `build.cache_from`, `build.args`, `x-` extension keys
-//!   themselves, `extends`, or anything in comments. Inline Dockerfiles
-//!   (`build.dockerfile_inline`) are not scanned.
+//!   themselves, `extends`, or anything in comments.
+//! - An inline Dockerfile (`build.dockerfile_inline`, a literal `|` block or a
+//!   one-line string) is scanned by the Dockerfile scanner; its findings keep
+//!   their exact spans in the Compose file.
 //! - A Compose v1 file (services at the top level, no `services:` key) is read
 //!   the same way.
 
@@ -41,6 +43,11 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
             let Some(name) = name.as_str() else { continue };
             if name.starts_with("x-") || (v1 && TOP_LEVEL.contains(&name)) {
                 continue;
+            }
+            for o in inline_dockerfile(text, name, service) {
+                if !found.iter().any(|f| f.span == o.span) {
+                    found.push(o);
+                }
             }
             if let Some(o) = service_image(text, name, service) {
                 match found.iter_mut().find(|f| f.span == o.span) {
@@ -88,6 +95,37 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
     }
     let hint = if builds { Hint::LocalBuild } else { hint };
     Some(Occurrence::new(span, hint, context))
+}
+
+/// The image references of a service's `build.dockerfile_inline`.
+fn inline_dockerfile(text: &str, name: &str, service: &Node) -> Vec<Occurrence> {
+    let Some(inline) = service
+        .get("build")
+        .and_then(|b| b.get("dockerfile_inline"))
+        .and_then(Node::as_scalar)
+    else {
+        return Vec::new();
+    };
+    let found = super::dockerfile::scan(&inline.value).unwrap_or_default();
+    map_inline(text, name, inline, found)
+}
+
+/// Moves occurrences found in an embedded text to their spans in `text`;
+/// those whose text cannot be located exactly are dropped.
+fn map_inline(
+    text: &str,
+    name: &str,
+    inline: &yaml::Scalar,
+    found: Vec<Occurrence>,
+) -> Vec<Occurrence> {
+    found
+        .into_iter()
+        .filter_map(|o| {
+            let span = inline.source_range(text, o.span)?;
+            let context = format!("services.{name}.build.dockerfile_inline {}", o.context);
+            Some(Occurrence::new(span, o.hint, context))
+        })
+        .collect()
 }
 
 /// What Compose variable interpolation does to a value.
@@ -325,6 +363,55 @@ services:
     image: !reset null
 ";
         assert!(found(t).is_empty(), "{:?}", found(t));
+    }
+
+    #[test]
+    fn inline_dockerfile_spans_map_into_the_compose_file() {
+        let t = "services:\r\n  bar:\r\n    build:\r\n      dockerfile_inline: |\r\n        FROM alpine:3.20 AS base\r\n        RUN echo hi\r\n        FROM base\r\n";
+        let doc = yaml::parse(t).unwrap().remove(0);
+        let service = doc.get("services").unwrap().get("bar").unwrap();
+        let inline = service
+            .get("build")
+            .unwrap()
+            .get("dockerfile_inline")
+            .unwrap()
+            .as_scalar()
+            .unwrap();
+        // What the Dockerfile scanner reports, in the inline text's offsets.
+        let at = |s: &str, n: usize| {
+            let i = inline.value.match_indices(s).nth(n).unwrap().0;
+            i..i + s.len()
+        };
+        let inner = vec![
+            Occurrence::new(at("alpine:3.20", 0), Hint::Image, "FROM"),
+            Occurrence::new(at("base", 1), Hint::Stage, "FROM"),
+        ];
+        let mapped = map_inline(t, "bar", inline, inner);
+        let got: Vec<_> = mapped
+            .iter()
+            .map(|o| (&t[o.span.clone()], o.hint, o.context.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "alpine:3.20",
+                    Hint::Image,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+                (
+                    "base",
+                    Hint::Stage,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+            ]
+        );
+        assert_eq!(mapped[1].span.start, t.rfind("base").unwrap());
+        // Whatever the Dockerfile scanner finds, the scan never panics and
+        // every span points at the same text.
+        for o in scan(t).unwrap() {
+            assert!(t.get(o.span).is_some());
+        }
     }
 
     #[test]

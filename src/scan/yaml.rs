@@ -67,6 +67,59 @@ pub struct Scalar {
     pub tag: Option<String>,
 }
 
+impl Scalar {
+    /// Maps a byte range of [`Scalar::value`] to the byte range of the same
+    /// text in `text` (the text this tree was parsed from): for scalars with a
+    /// [`Scalar::span`], and for literal (`|`) block scalars, whose lines are the
+    /// source lines without their indentation. `None` when the range crosses a
+    /// line break or the source text there differs (folded scalars, escapes).
+    /// Lets a scanner run another scanner over an embedded text, such as a
+    /// Compose `dockerfile_inline`, and keep exact spans.
+    pub fn source_range(&self, text: &str, within: Range<usize>) -> Option<Range<usize>> {
+        let wanted = self.value.get(within.clone())?;
+        let found = if let Some(span) = &self.span {
+            span.start + within.start..span.start + within.end
+        } else if self.style == Style::Literal {
+            if wanted.contains('\n') {
+                return None;
+            }
+            // The value's line holding `within`, and the column in it.
+            let line_no = self.value[..within.start].matches('\n').count();
+            let line_start = self.value[..within.start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = self.value[line_start..]
+                .find('\n')
+                .map_or(self.value.len(), |i| line_start + i);
+            let value_line = &self.value[line_start..line_end];
+            // The same line in the source: the token starts at the first
+            // line's content, after its indentation.
+            let first = text
+                .get(..self.source.start)?
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let region = text.get(first..self.source.end)?;
+            let mut offset = first;
+            let mut source_line = None;
+            for (i, raw) in region.split_inclusive('\n').enumerate() {
+                if i == line_no {
+                    source_line = Some((offset, raw.trim_end_matches(['\n', '\r'])));
+                    break;
+                }
+                offset += raw.len();
+            }
+            let (offset, line) = source_line?;
+            let indent = line.len().checked_sub(value_line.len())?;
+            if !line.ends_with(value_line) || !line[..indent].bytes().all(|b| b == b' ') {
+                return None;
+            }
+            let column = within.start - line_start;
+            offset + indent + column..offset + indent + column + wanted.len()
+        } else {
+            return None;
+        };
+        (text.get(found.clone()) == Some(wanted)).then_some(found)
+    }
+}
+
 /// A mapping: key/value pairs in document order.
 #[derive(Debug)]
 pub struct Mapping {
@@ -500,6 +553,28 @@ mod tests {
 
     fn edit<'t>(text: &'t str, node: &Node) -> &'t str {
         &text[node.span().unwrap()]
+    }
+
+    #[test]
+    fn literal_block_ranges_map_to_the_source() {
+        let t = "a:\r\n  b: |  # inline dockerfile\r\n    FROM x:1 AS é\r\n\r\n      RUN y\r\n    COPY --from=z:2 . .\r\n  c: \"q\"\r\n  d: >\r\n    folded x:1\r\n";
+        let d = one(t);
+        let b = d.get("a").unwrap().get("b").unwrap().as_scalar().unwrap();
+        assert_eq!(b.value, "FROM x:1 AS é\n\n  RUN y\nCOPY --from=z:2 . .\n");
+        let at = |needle: &str| {
+            let i = b.value.find(needle).unwrap();
+            b.source_range(t, i..i + needle.len()).map(|r| &t[r])
+        };
+        assert_eq!(at("x:1"), Some("x:1"));
+        assert_eq!(at("é"), Some("é"));
+        assert_eq!(at("RUN"), Some("RUN"));
+        assert_eq!(at("z:2"), Some("z:2"));
+        assert_eq!(at("é\n\n  RUN"), None, "ranges never cross lines");
+        assert_eq!(b.source_range(t, 0..1000), None);
+        let c = d.get("a").unwrap().get("c").unwrap().as_scalar().unwrap();
+        assert_eq!(c.source_range(t, 0..1).map(|r| &t[r]), Some("q"));
+        let f = d.get("a").unwrap().get("d").unwrap().as_scalar().unwrap();
+        assert_eq!(f.source_range(t, 0..6), None);
     }
 
     #[test]
