@@ -159,6 +159,15 @@ impl Node {
     /// earlier sources winning, merges of merges followed). `None` for a
     /// missing key or when `self` is not a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
+        let Node::Mapping(m) = self else { return None };
+        if !m.entries.iter().any(|(k, _)| k.is_merge_key()) {
+            return m
+                .entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| &**v);
+        }
         let mut seen = HashSet::new();
         let mut stack: Vec<&Node> = vec![self];
         while let Some(node) = stack.pop() {
@@ -199,6 +208,25 @@ impl Node {
     /// (without `<<`) in order, then merged keys not set explicitly, each key
     /// once. Empty for other nodes.
     pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
+        let Node::Mapping(m) = self else {
+            return Vec::new();
+        };
+        // The common case: no merges, few keys, no hashing.
+        if m.entries.len() <= 32 && !m.entries.iter().any(|(k, _)| k.is_merge_key()) {
+            let entries = &m.entries;
+            return entries
+                .iter()
+                .enumerate()
+                .filter(|&(i, (k, _))| {
+                    k.as_str().is_none_or(|name| {
+                        !entries[i + 1..]
+                            .iter()
+                            .any(|(l, _)| l.as_str() == Some(name))
+                    })
+                })
+                .map(|(_, (k, v))| (&**k, &**v))
+                .collect();
+        }
         let mut out: Vec<(&Node, &Node)> = Vec::new();
         let mut keys: HashSet<&str> = HashSet::new();
         let mut seen = HashSet::new();
