@@ -415,6 +415,82 @@ services:
     }
 
     #[test]
+    fn anchors_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, c)| (r, classify(h, r).0, c))
+            .collect();
+        let line = |r: &str| t[..t.find(r).unwrap()].lines().count();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ghcr.io/acme/shop-worker:2.4.1",
+                    Status::Unpinned,
+                    "services.worker-emails.image".to_string()
+                ),
+                (
+                    "shop-local",
+                    Status::LocalBuild,
+                    "services.web.image".into()
+                ),
+                (
+                    "ghcr.io/acme/shop-worker:1.9.0",
+                    Status::Unpinned,
+                    "services.worker-legacy.image".into()
+                ),
+                (
+                    "rabbitmq:3.13-management-alpine",
+                    Status::Unpinned,
+                    "services.rabbitmq.image".into()
+                ),
+                (
+                    "redis:7.2-alpine",
+                    Status::Unpinned,
+                    "services.cache.image".into()
+                ),
+                (
+                    "postgres:16.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                    Status::Pinned,
+                    "services.db.image".into()
+                ),
+            ]
+        );
+        // The anchored image is reported once, on the line where it is written.
+        assert_eq!(line("ghcr.io/acme/shop-worker:2.4.1"), 15);
+    }
+
+    #[test]
+    fn crlf_interpolation_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert!(t.contains("\r\n"));
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, _)| (r, classify(h, r).0))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("traefik:v3.1", Status::Unpinned),
+                (
+                    "${REGISTRY:-docker.io}/acme/app:${TAG:-latest}",
+                    Status::LocalBuild
+                ),
+                ("${API_IMAGE}", Status::Dynamic),
+                (
+                    "docker.elastic.co/elasticsearch/elasticsearch:8.14.1",
+                    Status::Unpinned
+                ),
+                ("${NOTIFY_IMAGE:?set NOTIFY_IMAGE}", Status::Dynamic),
+                ("acme/cost$$report:1", Status::Dynamic),
+                ("adminer", Status::Unpinned),
+                ("axllent/mailpit:v1.18", Status::Unpinned),
+            ]
+        );
+    }
+
+    #[test]
     fn compose_v1_top_level_services() {
         let t = "web:\n  image: nginx:1\nversion: '2'\n";
         assert_eq!(refs(t), ["nginx:1"]);
