@@ -100,7 +100,10 @@ impl Walker<'_> {
         }
     }
 
+    /// Walks a mapping; `root` when it is a resource (a document root, or a
+    /// `kind: List` item with its own `apiVersion` and `kind`).
     fn mapping(&mut self, map: &Node, root: bool) {
+        let root = root || (map.get("apiVersion").is_some() && map.get("kind").is_some());
         for (key, value) in map.merged_entries() {
             let Some(key) = key.as_str() else { continue };
             if SKIPPED.contains(&key) || (root && SKIPPED_AT_ROOT.contains(&key)) {
@@ -609,6 +612,13 @@ items:
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].0, "app:1");
         assert_eq!(f[0].2, "List items[0].spec.containers[0].image");
+    }
+
+    #[test]
+    fn list_items_are_resources_too() {
+        let t = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  data:\n    containers:\n    - image: not-this:1\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: this:1\n  status:\n    containerStatuses:\n    - image: this:1\n";
+        assert_eq!(refs(t), ["this:1"]);
+        assert_eq!(found(t)[0].2, "List items[1].spec.containers[0].image");
     }
 
     #[test]
