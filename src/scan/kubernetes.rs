@@ -622,6 +622,21 @@ items:
     }
 
     #[test]
+    fn deep_nesting_within_parser_limits_is_fine() {
+        let mut t = String::from("apiVersion: v1\nkind: X\nspec: ");
+        t.push_str(&"{a: [".repeat(120));
+        t.push_str("{containers: [{image: deep:1}]}");
+        t.push_str(&"]}".repeat(120));
+        t.push('\n');
+        assert_eq!(refs(&t), ["deep:1"]);
+        let mut block = String::from("apiVersion: v1\nkind: X\n");
+        for i in 0..250 {
+            block.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(scan(&block).is_ok());
+    }
+
+    #[test]
     fn billion_laughs_is_linear() {
         let mut t =
             String::from("apiVersion: v1\nkind: List\na0: &a0 {containers: [{image: lol:1}]}\n");

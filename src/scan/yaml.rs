@@ -10,7 +10,14 @@
 //! block scalars. Aliases resolve to the anchored node itself (shared, never
 //! copied), so an image under an anchor has one span however often it is used,
 //! and a "billion laughs" stream stays as small as its text. [`Node::get`]
-//! follows `<<` merge keys, explicit keys winning over merged ones.
+//! follows `<<` merge keys, explicit keys winning over merged ones;
+//! [`Node::merged_entries`] lists a mapping's effective entries.
+//!
+//! Walkers that descend "at any depth" should keep a visited set of
+//! [`Node::id`]s: shared nodes make the tree a DAG, and walking every path
+//! of a billion-laughs stream is exponential. [`Scalar::source_range`] maps a
+//! range of a value (a literal `|` block too) back to the source, for
+//! scanners that run another scanner over embedded text.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
