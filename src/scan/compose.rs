@@ -462,6 +462,15 @@ services:
     }
 
     #[test]
+    fn crlf_gives_the_same_texts() {
+        let lf = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(refs(lf), refs(&crlf));
+        let crlf = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert_eq!(refs(crlf), refs(&crlf.replace("\r\n", "\n")));
+    }
+
+    #[test]
     fn crlf_interpolation_fixture() {
         let t = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
         assert!(t.contains("\r\n"));

@@ -707,6 +707,18 @@ items:
     }
 
     #[test]
+    fn crlf_and_bom_give_the_same_texts() {
+        for lf in [
+            include_str!("../../tests/fixtures/kubernetes/helm-deployment.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/argo-workflow.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/cronjob.yaml"),
+        ] {
+            let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+            assert_eq!(refs(lf), refs(&crlf));
+        }
+    }
+
+    #[test]
     fn helm_value_parsed_as_flow_mapping_is_dynamic() {
         let t = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: {{ .Values.image }}\n";
         assert!(yaml::parse(t).is_ok());
