@@ -71,8 +71,8 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
     }
     let builds = service.get("build").is_some_and(|b| !b.is_null());
     let context = format!("services.{name}.image");
-    let Some(span) = scalar.span.clone() else {
-        // Escapes, folded lines or a block scalar: no text to pin in place.
+    let Some(span) = scalar.value_span(text) else {
+        // Escapes or several lines: no text to pin in place.
         let raw = text.get(scalar.source.clone())?.trim_end();
         let start = scalar.source.start;
         return Some(Occurrence::new(
@@ -81,7 +81,7 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
             context,
         ));
     };
-    let value = &scalar.value;
+    let value = scalar.value.trim_end_matches('\n');
     let (span, hint) = match interpolation(value) {
         Interpolation::None => (span, Hint::Image),
         Interpolation::Default(inner) => (
@@ -506,14 +506,22 @@ services:
     }
 
     #[test]
-    fn unpinnable_text_is_reported_dynamic() {
-        let t = "services:\n  a:\n    image: \"ngi\\x6Ex\"\n  b:\n    image: >\n      folded:1\n";
+    fn one_line_values_are_editable_others_dynamic() {
+        let t = "services:\n  a:\n    image: \"ngi\\x6Ex\"\n  b:\n    image: >\n      folded:1\n  c:\n    image: >-\n      ${C:-a/very/long/name:1}\n  d:\n    image: >\n      two\n      lines\n";
         let f = found(t);
         assert_eq!(
             f[0],
             ("\"ngi\\x6Ex\"", Hint::Dynamic, "services.a.image".into())
         );
-        assert_eq!(f[1].1, Hint::Dynamic);
+        assert_eq!(f[1], ("folded:1", Hint::Image, "services.b.image".into()));
+        assert_eq!(
+            f[2],
+            ("a/very/long/name:1", Hint::Image, "services.c.image".into())
+        );
+        assert_eq!(
+            f[3],
+            ("two\n      lines", Hint::Dynamic, "services.d.image".into())
+        );
     }
 
     #[test]

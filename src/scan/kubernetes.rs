@@ -153,12 +153,12 @@ impl Walker<'_> {
             }
             format!("{kind} {path}.{key}")
         };
-        let occurrence = match value.span() {
+        let occurrence = match value.value_span(self.text) {
             Some(span) if !span.is_empty() => Occurrence::new(span, Hint::Image, context),
             Some(_) => return,
             None => {
-                // A template read as a flow mapping, escapes or a block scalar:
-                // no text to pin in place.
+                // A template read as a flow mapping, escapes or several
+                // lines: no text to pin in place.
                 let source = value.source();
                 let Some(raw) = self.text.get(source.clone()) else {
                     return;
@@ -716,6 +716,26 @@ items:
             let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
             assert_eq!(refs(lf), refs(&crlf));
         }
+    }
+
+    #[test]
+    fn block_scalar_images() {
+        let t = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: >-\n      registry.example.com/a/very/long/path/app:1.2.3\n  - image: |\n      two\n      lines\n";
+        assert_eq!(
+            found(t),
+            [
+                (
+                    "registry.example.com/a/very/long/path/app:1.2.3",
+                    Hint::Image,
+                    "Pod spec.containers[0].image".into()
+                ),
+                (
+                    "two\n      lines",
+                    Hint::Dynamic,
+                    "Pod spec.containers[1].image".into()
+                ),
+            ]
+        );
     }
 
     #[test]

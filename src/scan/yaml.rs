@@ -75,6 +75,21 @@ pub struct Scalar {
 }
 
 impl Scalar {
+    /// The byte span of the whole value in `text` when it is written on one
+    /// line: [`Scalar::span`], or for a one-line block scalar (`|`, `>-`) that
+    /// line's text (the value without its final line break). `None` for
+    /// multi-line values, escapes and empty nodes.
+    pub fn value_span(&self, text: &str) -> Option<Range<usize>> {
+        if let Some(span) = &self.span {
+            return Some(span.clone());
+        }
+        let value = self.value.trim_end_matches('\n');
+        if value.is_empty() || value.contains('\n') {
+            return None;
+        }
+        self.source_range(text, 0..value.len())
+    }
+
     /// Maps a byte range of [`Scalar::value`] to the byte range of the same
     /// text in `text` (the text this tree was parsed from): for scalars with a
     /// [`Scalar::span`], and for literal (`|`) block scalars, whose lines are the
@@ -86,7 +101,9 @@ impl Scalar {
         let wanted = self.value.get(within.clone())?;
         let found = if let Some(span) = &self.span {
             span.start + within.start..span.start + within.end
-        } else if self.style == Style::Literal {
+        } else if self.style == Style::Literal
+            || (self.style == Style::Folded && !self.value.trim_end_matches('\n').contains('\n'))
+        {
             if wanted.contains('\n') {
                 return None;
             }
@@ -325,6 +342,11 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Scalar(s) if s.style == Style::Plain
             && matches!(s.value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// See [`Scalar::value_span`]; `None` for collections.
+    pub fn value_span(&self, text: &str) -> Option<Range<usize>> {
+        self.as_scalar().and_then(|s| s.value_span(text))
     }
 
     /// The editable span of a scalar (see [`Scalar::span`]); `None` otherwise.
@@ -609,7 +631,8 @@ mod tests {
         let c = d.get("a").unwrap().get("c").unwrap().as_scalar().unwrap();
         assert_eq!(c.source_range(t, 0..1).map(|r| &t[r]), Some("q"));
         let f = d.get("a").unwrap().get("d").unwrap().as_scalar().unwrap();
-        assert_eq!(f.source_range(t, 0..6), None);
+        // A one-line folded scalar is its line.
+        assert_eq!(f.source_range(t, 0..6).map(|r| &t[r]), Some("folded"));
     }
 
     #[test]
@@ -639,6 +662,19 @@ mod tests {
         );
         assert!(d.get("f").unwrap().is_null());
         assert!(!d.get("a").unwrap().is_null());
+    }
+
+    #[test]
+    fn one_line_block_scalars_have_a_value_span() {
+        let t = "a: |\r\n  nginx:1\r\nb: >-\r\n  ghcr.io/x/y:2 # not a comment\r\nc: |\n  two\n  lines\nd: >\n  folded\n  twice\ne: 'q'\nf: \"\\t\"\n";
+        let d = one(t);
+        let at = |k: &str| d.get(k).unwrap().value_span(t).map(|r| &t[r]);
+        assert_eq!(at("a"), Some("nginx:1"));
+        assert_eq!(at("b"), Some("ghcr.io/x/y:2 # not a comment"));
+        assert_eq!(at("c"), None);
+        assert_eq!(at("d"), None);
+        assert_eq!(at("e"), Some("q"));
+        assert_eq!(at("f"), None);
     }
 
     #[test]
