@@ -18,8 +18,8 @@
 //! - An inline Dockerfile (`build.dockerfile_inline`, a literal `|` block or a
 //!   one-line string) is scanned by the Dockerfile scanner; its findings keep
 //!   their exact spans in the Compose file.
-//! - A Compose v1 file (services at the top level, no `services:` key) is read
-//!   the same way.
+//! - A Compose v1 file (services at the top level, no `services:` and no
+//!   `version:` key) is read the same way.
 
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
@@ -35,9 +35,12 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found: Vec<Occurrence> = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
+        // A v1 file has services at the top level, and neither a `services`
+        // nor a `version` key.
         let (services, v1) = match root.get("services") {
             Some(s) => (s, false),
-            None => (root, true),
+            None if root.get("version").is_none() => (root, true),
+            None => continue,
         };
         for (name, service) in services.merged_entries() {
             let Some(name) = name.as_str() else { continue };
@@ -501,8 +504,10 @@ services:
 
     #[test]
     fn compose_v1_top_level_services() {
-        let t = "web:\n  image: nginx:1\nversion: '2'\n";
+        let t = "web:\n  image: nginx:1\nnetworks: {}\n";
         assert_eq!(refs(t), ["nginx:1"]);
+        let t = "version: '3.8'\nnetworks:\n  image: {}\nweb:\n  image: nginx:1\n";
+        assert!(refs(t).is_empty());
     }
 
     #[test]
