@@ -80,7 +80,11 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
         let start = scalar.source.start;
         return Some(Occurrence::new(
             start..start + raw.len(),
-            Hint::Dynamic,
+            if super::is_templated(raw) {
+                Hint::Dynamic
+            } else {
+                Hint::Unreadable
+            },
             context,
         ));
     };
@@ -516,17 +520,14 @@ services:
         let f = found(t);
         assert_eq!(
             f[0],
-            ("\"ngi\\x6Ex\"", Hint::Dynamic, "services.a.image".into())
+            ("\"ngi\\x6Ex\"", Hint::Unreadable, "services.a.image".into())
         );
         assert_eq!(f[1], ("folded:1", Hint::Image, "services.b.image".into()));
         assert_eq!(
             f[2],
             ("a/very/long/name:1", Hint::Image, "services.c.image".into())
         );
-        assert_eq!(
-            f[3],
-            ("two\n      lines", Hint::Dynamic, "services.d.image".into())
-        );
+        assert_eq!(f[3], ("two", Hint::Unreadable, "services.d.image".into()));
     }
 
     #[test]

@@ -167,11 +167,12 @@ impl Walker<'_> {
                     return;
                 }
                 let raw = raw.trim_end();
-                Occurrence::new(
-                    source.start..source.start + raw.len(),
-                    Hint::Dynamic,
-                    context,
-                )
+                let hint = if super::is_templated(raw) {
+                    Hint::Dynamic
+                } else {
+                    Hint::Unreadable
+                };
+                Occurrence::new(source.start..source.start + raw.len(), hint, context)
             }
         };
         if self.spans.insert(occurrence.span.start) {
@@ -730,8 +731,8 @@ items:
                     "Pod spec.containers[0].image".into()
                 ),
                 (
-                    "two\n      lines",
-                    Hint::Dynamic,
+                    "two",
+                    Hint::Unreadable,
                     "Pod spec.containers[1].image".into()
                 ),
             ]
