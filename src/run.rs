@@ -129,22 +129,17 @@ fn resolve_command(args: &ResolveArgs, env: &Env, out: &mut dyn Write, err: &mut
     let Some(config) = load_config(&args.common, env, err) else {
         return EXIT_ERROR;
     };
-    let opts = resolve_options(&args.common, env, false, false);
-    let _ = (&args.refs, &config, opts, out);
-    let _ = writeln!(
-        err,
-        "imagepin: error: `resolve` is not available in this build (the registry client is not wired in yet)"
-    );
-    EXIT_ERROR
+    let mut opts = resolve_options(&args.common, env, false, false);
+    opts.progress &= args.refs.len() > 1;
+    crate::resolve::command::run(&args.refs, &config, opts, out, err)
 }
 
 /// The registry client behind `--verify`, `--fix` and `--diff`.
-fn digest_source(
-    config: &Config,
-    opts: ResolveOptions,
-) -> Result<Box<dyn DigestSource + '_>, String> {
-    let _ = (config, opts);
-    Err("the registry client is not available in this build".to_string())
+fn digest_source(config: &Config, opts: ResolveOptions) -> Result<Box<dyn DigestSource>, String> {
+    match crate::resolve::Resolver::new(config, opts) {
+        Ok(r) => Ok(Box::new(r)),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// What the scan stage produced.
@@ -442,10 +437,85 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
         }),
         Err(e) => {
             let message = match e.column {
-                Some(c) if e.line.is_some() => format!("column {c}: {}", e.message),
-                _ => e.message,
+                Some(c) if e.line.is_some() => format!("{kind}: column {c}: {}", e.message),
+                _ => format!("{kind}: {}", e.message),
             };
-            fail(e.line, format!("cannot parse as {kind}: {message}"))
+            fail(e.line, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(status: Status) -> Finding {
+        Finding {
+            path: PathBuf::from("Dockerfile"),
+            kind: FileKind::Dockerfile,
+            span: 5..11,
+            line: 1,
+            column: 6,
+            reference: "python".into(),
+            status,
+            context: "FROM".into(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn errors_win_over_failing_findings() {
+        let err = FileError {
+            path: PathBuf::from("x.yaml"),
+            line: Some(3),
+            message: "compose: invalid YAML".into(),
+        };
+        assert_eq!(exit_code(&[finding(Status::Pinned)], &[]), EXIT_OK);
+        assert_eq!(exit_code(&[finding(Status::Dynamic)], &[]), EXIT_OK);
+        for s in [
+            Status::Unpinned,
+            Status::Invalid,
+            Status::Stale,
+            Status::Missing,
+        ] {
+            assert_eq!(exit_code(&[finding(s)], &[]), EXIT_FOUND, "{s}");
+        }
+        assert_eq!(
+            exit_code(&[finding(Status::Unpinned)], std::slice::from_ref(&err)),
+            EXIT_ERROR
+        );
+        assert_eq!(err.to_string(), "x.yaml:3: compose: invalid YAML");
+    }
+
+    #[test]
+    fn colour_flags_win() {
+        assert!(color_enabled(ColorChoice::Always, false));
+        assert!(!color_enabled(ColorChoice::Never, true));
+        assert!(!color_enabled(ColorChoice::Auto, false));
+    }
+
+    #[test]
+    fn scanning_keeps_the_candidates_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut candidates = Vec::new();
+        for i in 0..40 {
+            let p = dir.path().join(format!("{i:02}.Dockerfile"));
+            std::fs::write(&p, format!("FROM img{i}:1\n")).unwrap();
+            candidates.push(Candidate {
+                path: p,
+                kind: Some(FileKind::Dockerfile),
+            });
+        }
+        let scanned = scan_files(&Config::default(), &candidates, false);
+        let refs: Vec<_> = scanned
+            .files
+            .iter()
+            .map(|f| f.findings[0].reference.clone())
+            .collect();
+        let expected: Vec<_> = (0..40).map(|i| format!("img{i}:1")).collect();
+        assert_eq!(refs, expected);
+        assert!(scanned.files.iter().all(|f| f.text.is_empty()));
+        let kept = scan_files(&Config::default(), &candidates[..1], true);
+        assert_eq!(kept.files[0].text, "FROM img0:1\n");
     }
 }

@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(
             text(&r, RenderOptions::default()),
             "app/Dockerfile:3:6: dockerfile: python:3.12-slim is not pinned to a digest\n\
-             bad/compose.yaml:4: error: cannot parse as compose: mapping values are not allowed\n\
+             bad/compose.yaml:4: error: compose: column 3: invalid YAML: mapping values are not allowed\n\
              3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n"
         );
     }

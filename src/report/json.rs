@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, slash_path};
+use super::Report;
 use crate::finding::Finding;
 use crate::run::FileError;
 
@@ -24,7 +24,7 @@ pub struct JsonReport<'a> {
 /// One finding. The first six names are the contract.
 #[derive(Debug, Serialize)]
 pub struct JsonFinding<'a> {
-    /// As given, or relative to the cwd when walking (forward slashes).
+    /// As given, or relative to the cwd when walking.
     pub path: String,
     /// 1-based.
     pub line: usize,
@@ -53,7 +53,7 @@ pub struct JsonError {
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
     fn from(f: &'a Finding) -> JsonFinding<'a> {
         JsonFinding {
-            path: slash_path(&f.path),
+            path: f.path.to_string_lossy().into_owned(),
             line: f.line,
             column: f.column,
             reference: &f.reference,
@@ -68,7 +68,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
 impl From<&FileError> for JsonError {
     fn from(e: &FileError) -> JsonError {
         JsonError {
-            path: slash_path(&e.path),
+            path: e.path.to_string_lossy().into_owned(),
             line: e.line,
             message: e.message.clone(),
         }

@@ -161,7 +161,7 @@ pub(crate) mod testdata {
             vec![FileError {
                 path: PathBuf::from("bad/compose.yaml"),
                 line: Some(4),
-                message: "cannot parse as compose: mapping values are not allowed".into(),
+                message: "compose: column 3: invalid YAML: mapping values are not allowed".into(),
             }],
         )
     }
