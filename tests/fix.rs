@@ -233,7 +233,11 @@ fn all_files(dir: &Path) -> HashSet<PathBuf> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Over every fixture in the repository (all areas), in random line-ending,
     /// BOM and final-newline variants, with random digests: after `--fix`,
