@@ -4,7 +4,7 @@
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
 //! (`missing`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -110,8 +110,15 @@ pub fn fix(
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
     let answers = lookup(&tags, source.resolve_tags(&tags));
 
-    // 3. Per file: plan, apply, check, show, write.
+    // 3. Per file: plan, apply, check, show, write. The same file named
+    // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
+    // is handled once.
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     for (file, needs) in files.iter().zip(needs) {
+        let real = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+        if !seen.insert(real) {
+            continue;
+        }
         let mut edits: Vec<Edit> = Vec::new();
         let (mut pinned, mut updated) = (0, 0);
         for (i, n) in needs {

@@ -657,3 +657,22 @@ fn update_rewrites_only_the_stale_digest() {
     assert!(outcome.changed.is_empty());
     assert_eq!(outcome.exit_code(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_named_twice_is_fixed_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
+    let link = d.path().join("Dockerfile.link");
+    std::os::unix::fs::symlink("Dockerfile", &link).unwrap();
+    let files = [scan_one(&p), scan_one(&link), scan_one(&p)];
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let (outcome, diff) = run_fix(&files, &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed.len(), 1);
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!("FROM python:3.12@{D1}\n")
+    );
+}
