@@ -243,8 +243,13 @@ fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
 }
 
 /// Writes a unified diff of one file: `--- a/path`, `+++ b/path`, hunks with
-/// three lines of context. Line endings are not shown (a CRLF file's diff
-/// reads like any other); a missing final newline is marked as `diff` does.
+/// three lines of context; a missing final newline is marked as `diff` does.
+///
+/// Uncoloured (a pipe, `--color never`), every line carries its exact bytes,
+/// CR and BOM included, so `imagepin --diff > p.patch` applies with `git
+/// apply` or `patch -p1` (a terminal shows a CRLF line like any other).
+/// Coloured (a terminal), the CR and the BOM are left out so nothing but the
+/// text reaches the screen.
 pub fn write_diff(
     out: &mut dyn Write,
     path: &Path,
@@ -273,9 +278,11 @@ pub fn write_diff(
                 ChangeTag::Equal => (' ', ""),
             };
             let line = change.value();
-            let content = line.strip_suffix('\n').unwrap_or(line);
-            let content = content.strip_suffix('\r').unwrap_or(content);
-            let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+            let mut content = line.strip_suffix('\n').unwrap_or(line);
+            if color {
+                content = content.strip_suffix('\r').unwrap_or(content);
+                content = content.strip_prefix('\u{feff}').unwrap_or(content);
+            }
             let r = if c.is_empty() { "" } else { reset };
             writeln!(out, "{c}{sign}{content}{r}")?;
             if change.missing_newline() {

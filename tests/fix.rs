@@ -468,7 +468,7 @@ fn a_symlink_is_edited_at_its_target() {
 #[test]
 fn diff_is_a_dry_run() {
     let d = tempfile::tempdir().unwrap();
-    let text = "FROM python:3.12\r\nRUN true\r\n";
+    let text = "\u{feff}FROM python:3.12\r\nRUN true\r\n";
     let p = write(d.path(), "Dockerfile", text);
     let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
     let opts = FixOptions::default();
@@ -478,19 +478,28 @@ fn diff_is_a_dry_run() {
     assert_eq!(outcome.exit_code(), 1);
     let shown = p.display().to_string();
     let shown = shown.trim_start_matches('/');
-    assert!(
-        diff.starts_with(&format!("--- a/{shown}\n+++ b/{shown}\n@@ -1,2 +1,2 @@\n")),
-        "{diff}"
+    // Exact bytes (BOM, CR) when not coloured: the output is a patch.
+    assert_eq!(
+        diff,
+        format!(
+            "--- a/{shown}\n+++ b/{shown}\n@@ -1,2 +1,2 @@\n-\u{feff}FROM python:3.12\r\n+\u{feff}FROM python:3.12@{D1}\r\n RUN true\r\n"
+        )
     );
-    assert!(diff.contains("\n-FROM python:3.12\n"), "{diff}");
-    assert!(
-        diff.contains(&format!("\n+FROM python:3.12@{D1}\n")),
-        "{diff}"
-    );
-    assert!(diff.contains("\n RUN true\n"), "{diff}");
-    assert!(!diff.contains('\r'), "CRLF shown as plain lines");
-    assert!(!diff.contains('\x1b'), "no colour unless asked");
     assert_eq!(entries(d.path()), ["Dockerfile"]);
+    // Coloured, for a terminal: the text only.
+    let color = FixOptions {
+        color: true,
+        ..FixOptions::default()
+    };
+    let (_, diff) = run_fix(&[scan_one(&p)], &source, &color);
+    assert!(
+        !diff.contains('\r') && !diff.contains('\u{feff}'),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains("\n\x1b[31m-FROM python:3.12\x1b[0m\n"),
+        "{diff:?}"
+    );
 }
 
 #[test]
