@@ -657,7 +657,7 @@ fn update_rewrites_only_the_stale_digest() {
         after_fix.replace(&format!("python:3.12@{D1}"), &format!("python:3.12@{D2}"))
     );
     assert!(
-        diff.contains(&format!("\n+FROM python:3.12@{D2} AS a\n")),
+        diff.contains(&format!("\n+FROM python:3.12@{D2} AS a\r\n")),
         "{diff}"
     );
     // And again: nothing left to update.
