@@ -4,7 +4,7 @@
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
 //! (`missing`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -110,8 +110,15 @@ pub fn fix(
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
     let answers = lookup(&tags, source.resolve_tags(&tags));
 
-    // 3. Per file: plan, apply, check, show, write.
+    // 3. Per file: plan, apply, check, show, write. The same file named
+    // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
+    // is handled once.
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     for (file, needs) in files.iter().zip(needs) {
+        let real = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+        if !seen.insert(real) {
+            continue;
+        }
         let mut edits: Vec<Edit> = Vec::new();
         let (mut pinned, mut updated) = (0, 0);
         for (i, n) in needs {
@@ -236,8 +243,13 @@ fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
 }
 
 /// Writes a unified diff of one file: `--- a/path`, `+++ b/path`, hunks with
-/// three lines of context. Line endings are not shown (a CRLF file's diff
-/// reads like any other); a missing final newline is marked as `diff` does.
+/// three lines of context; a missing final newline is marked as `diff` does.
+///
+/// Uncoloured (a pipe, `--color never`), every line carries its exact bytes,
+/// CR and BOM included, so `imagepin --diff > p.patch` applies with `git
+/// apply` or `patch -p1` (a terminal shows a CRLF line like any other).
+/// Coloured (a terminal), the CR and the BOM are left out so nothing but the
+/// text reaches the screen.
 pub fn write_diff(
     out: &mut dyn Write,
     path: &Path,
@@ -266,9 +278,11 @@ pub fn write_diff(
                 ChangeTag::Equal => (' ', ""),
             };
             let line = change.value();
-            let content = line.strip_suffix('\n').unwrap_or(line);
-            let content = content.strip_suffix('\r').unwrap_or(content);
-            let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+            let mut content = line.strip_suffix('\n').unwrap_or(line);
+            if color {
+                content = content.strip_suffix('\r').unwrap_or(content);
+                content = content.strip_prefix('\u{feff}').unwrap_or(content);
+            }
             let r = if c.is_empty() { "" } else { reset };
             writeln!(out, "{c}{sign}{content}{r}")?;
             if change.missing_newline() {

@@ -185,9 +185,11 @@ pub fn check(
 
 /// The safety check before anything is written: undoing `edits` on `new`
 /// gives back `old` byte for byte, and re-scanning `new` finds the same
-/// references as `findings`, one to one, at the shifted positions, with the
-/// same text except for the digests the edits wrote (which now classify as
-/// pinned). Any difference is an internal error: nothing is written.
+/// references as re-scanning `old`, one to one, at the shifted positions,
+/// with the same text except for the digests the edits wrote (which now
+/// classify as pinned); each edit sits in the reference of the finding
+/// (of `findings`) it was made for. Any difference is an internal error:
+/// nothing is written.
 pub fn check_with(
     rescan: impl Fn(&str) -> Result<Vec<Occurrence>, ScanError>,
     old: &str,
@@ -230,54 +232,72 @@ pub fn check_with(
         return unsafe_("removing the digests does not give back the original bytes".into());
     }
 
-    // 2. Re-scan: the same references, one to one.
-    let found = rescan(new)
+    // 2. Re-scan the original and the edited text: the same references, one
+    // to one, with the same hints, at the shifted positions; the edited ones
+    // now carry exactly the digest written, the others the same text.
+    let before = rescan(old)
+        .map_err(|e| RewriteError::Unsafe(format!("the original does not re-scan: {e}")))?;
+    let after = rescan(new)
         .map_err(|e| RewriteError::Unsafe(format!("the edited text does not parse: {e}")))?;
-    if found.len() != findings.len() {
+    if before.len() != after.len() {
         return unsafe_(format!(
             "{} references before, {} after",
-            findings.len(),
-            found.len()
+            before.len(),
+            after.len()
         ));
     }
-    for (i, (f, o)) in findings.iter().zip(&found).enumerate() {
-        let shift: isize = order
-            .iter()
-            .filter(|e| e.finding != i && e.range.end <= f.span.start)
-            .map(|e| e.delta())
-            .sum();
-        let own: Vec<&&Edit> = order.iter().filter(|e| e.finding == i).collect();
-        let grow: isize = own.iter().map(|e| e.delta()).sum();
-        let start = f.span.start as isize + shift;
-        let end = f.span.end as isize + shift + grow;
-        if o.span.start as isize != start || o.span.end as isize != end {
+    let line_of = |at: usize| old[..at].matches('\n').count() + 1;
+    let mut own: Vec<Vec<&Edit>> = vec![Vec::new(); before.len()];
+    for e in &order {
+        let Some(f) = findings.get(e.finding) else {
+            return unsafe_(format!("edit for unknown finding #{}", e.finding));
+        };
+        let Some(j) = before.iter().position(|o| o.span == f.span) else {
             return unsafe_(format!(
-                "{} (line {}) re-scanned at bytes {}..{}, expected {start}..{end}",
-                f.reference, f.line, o.span.start, o.span.end
+                "{} (line {}) is not found when re-scanning the original",
+                f.reference, f.line
+            ));
+        };
+        if !(f.span.start < e.range.start && e.range.end <= f.span.end) {
+            return unsafe_(format!(
+                "an edit at byte {} is not at the end of {} (line {})",
+                e.range.start, f.reference, f.line
             ));
         }
-        let text = &new[o.span.clone()];
-        let (status, _) = scan::classify(o.hint, text);
-        match own.last() {
+        own[j].push(e);
+    }
+    for (j, (b, a)) in before.iter().zip(&after).enumerate() {
+        let was = &old[b.span.clone()];
+        let line = line_of(b.span.start);
+        let shift: isize = order
+            .iter()
+            .filter(|e| e.range.end <= b.span.start && !own[j].contains(e))
+            .map(|e| e.delta())
+            .sum();
+        let grow: isize = own[j].iter().map(|e| e.delta()).sum();
+        let start = b.span.start as isize + shift;
+        let end = b.span.end as isize + shift + grow;
+        if a.span.start as isize != start || a.span.end as isize != end || a.hint != b.hint {
+            return unsafe_(format!(
+                "{was} (line {line}) re-scanned at bytes {}..{} ({:?}), expected {start}..{end} ({:?})",
+                a.span.start, a.span.end, a.hint, b.hint
+            ));
+        }
+        let text = &new[a.span.clone()];
+        match own[j].last() {
             Some(e) => {
+                let (status, _) = scan::classify(a.hint, text);
                 let digest = Reference::parse(text).ok().and_then(|r| r.digest);
                 if status != Status::Pinned || digest.as_deref() != Some(e.digest.as_str()) {
                     return unsafe_(format!(
-                        "{} (line {}) re-scanned as {text:?} ({status})",
-                        f.reference, f.line
+                        "{was} (line {line}) re-scanned as {text:?} ({status})"
                     ));
                 }
             }
-            None => {
-                let comparable =
-                    !matches!(f.status, Status::Ignored | Status::Stale | Status::Missing);
-                if text != f.reference || (comparable && status != f.status) {
-                    return unsafe_(format!(
-                        "{} (line {}) re-scanned as {text:?} ({status})",
-                        f.reference, f.line
-                    ));
-                }
+            None if text != was => {
+                return unsafe_(format!("{was} (line {line}) re-scanned as {text:?}"));
             }
+            None => {}
         }
     }
     Ok(())
@@ -406,6 +426,43 @@ mod tests {
         // A scanner that fails on the new text.
         let failing = |_: &str| Err(ScanError::new("boom"));
         assert!(check_with(failing, old, &good, &fs, &edits).is_err());
+    }
+
+    #[test]
+    fn safety_check_with_the_compose_scanner() {
+        let old =
+            "services:\n  a:\n    image: 'redis:7' # cache\n  b:\n    image: \"${B:-nginx:1}\"\n";
+        let fs: Vec<Finding> = crate::scan::scan_file(
+            std::path::Path::new("compose.yaml"),
+            FileKind::Compose,
+            old,
+            &|_| false,
+        )
+        .unwrap();
+        assert_eq!(fs.len(), 2, "{fs:?}");
+        let good = vec![
+            pin_edit(old, &fs, 0, D1).unwrap(),
+            pin_edit(old, &fs, 1, D2).unwrap(),
+        ];
+        let new = apply(old, &good).unwrap();
+        check(FileKind::Compose, old, &new, &fs, &good).unwrap();
+        // Crafted bad plan: the digest lands after the closing quote, where
+        // it is no part of the scalar (and not valid YAML).
+        let quote = old.find("' #").unwrap();
+        let bad = vec![Edit {
+            range: quote + 1..quote + 1,
+            ..good[0].clone()
+        }];
+        let new = apply(old, &bad).unwrap();
+        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        // Or inside the default's variable name.
+        let var = old.find("${B").unwrap() + 3;
+        let bad = vec![Edit {
+            range: var..var,
+            ..good[1].clone()
+        }];
+        let new = apply(old, &bad).unwrap();
+        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
     }
 
     #[test]

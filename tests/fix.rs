@@ -233,7 +233,11 @@ fn all_files(dir: &Path) -> HashSet<PathBuf> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Over every fixture in the repository (all areas), in random line-ending,
     /// BOM and final-newline variants, with random digests: after `--fix`,
@@ -464,7 +468,7 @@ fn a_symlink_is_edited_at_its_target() {
 #[test]
 fn diff_is_a_dry_run() {
     let d = tempfile::tempdir().unwrap();
-    let text = "FROM python:3.12\r\nRUN true\r\n";
+    let text = "\u{feff}FROM python:3.12\r\nRUN true\r\n";
     let p = write(d.path(), "Dockerfile", text);
     let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
     let opts = FixOptions::default();
@@ -474,19 +478,28 @@ fn diff_is_a_dry_run() {
     assert_eq!(outcome.exit_code(), 1);
     let shown = p.display().to_string();
     let shown = shown.trim_start_matches('/');
-    assert!(
-        diff.starts_with(&format!("--- a/{shown}\n+++ b/{shown}\n@@ -1,2 +1,2 @@\n")),
-        "{diff}"
+    // Exact bytes (BOM, CR) when not coloured: the output is a patch.
+    assert_eq!(
+        diff,
+        format!(
+            "--- a/{shown}\n+++ b/{shown}\n@@ -1,2 +1,2 @@\n-\u{feff}FROM python:3.12\r\n+\u{feff}FROM python:3.12@{D1}\r\n RUN true\r\n"
+        )
     );
-    assert!(diff.contains("\n-FROM python:3.12\n"), "{diff}");
-    assert!(
-        diff.contains(&format!("\n+FROM python:3.12@{D1}\n")),
-        "{diff}"
-    );
-    assert!(diff.contains("\n RUN true\n"), "{diff}");
-    assert!(!diff.contains('\r'), "CRLF shown as plain lines");
-    assert!(!diff.contains('\x1b'), "no colour unless asked");
     assert_eq!(entries(d.path()), ["Dockerfile"]);
+    // Coloured, for a terminal: the text only.
+    let color = FixOptions {
+        color: true,
+        ..FixOptions::default()
+    };
+    let (_, diff) = run_fix(&[scan_one(&p)], &source, &color);
+    assert!(
+        !diff.contains('\r') && !diff.contains('\u{feff}'),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains("\n\x1b[31m-FROM python:3.12\x1b[0m\n"),
+        "{diff:?}"
+    );
 }
 
 #[test]
@@ -644,7 +657,7 @@ fn update_rewrites_only_the_stale_digest() {
         after_fix.replace(&format!("python:3.12@{D1}"), &format!("python:3.12@{D2}"))
     );
     assert!(
-        diff.contains(&format!("\n+FROM python:3.12@{D2} AS a\n")),
+        diff.contains(&format!("\n+FROM python:3.12@{D2} AS a\r\n")),
         "{diff}"
     );
     // And again: nothing left to update.
@@ -652,4 +665,23 @@ fn update_rewrites_only_the_stale_digest() {
     let (outcome, _) = run_fix(&files, &source(), &opts);
     assert!(outcome.changed.is_empty());
     assert_eq!(outcome.exit_code(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_named_twice_is_fixed_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
+    let link = d.path().join("Dockerfile.link");
+    std::os::unix::fs::symlink("Dockerfile", &link).unwrap();
+    let files = [scan_one(&p), scan_one(&link), scan_one(&p)];
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let (outcome, diff) = run_fix(&files, &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed.len(), 1);
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!("FROM python:3.12@{D1}\n")
+    );
 }

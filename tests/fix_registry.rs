@@ -295,3 +295,47 @@ fn verify_reports_a_deleted_digest_as_missing() {
         .collect();
     assert_eq!(statuses, ["missing", "pinned"], "{run}");
 }
+
+#[test]
+fn diff_output_is_a_patch_that_applies_byte_exactly() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let python = push.push("library/python", "3.12", &Image::single("p", Format::Oci));
+    let redis = push.push("library/redis", "7", &Image::single("r", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    let dockerfile = "\u{feff}# syntax=docker/dockerfile:1\r\nFROM python:3.12 AS a\r\nRUN echo \\\r\n  done\r\nFROM a";
+    let compose = "services:\r\n  r:\r\n    image: \"redis:7\"\r\n";
+    ws.write("Dockerfile", dockerfile);
+    ws.write("compose.yaml", compose);
+    // The syntax directive's image is not in this registry: left, reported.
+    let run = ws.imagepin(&["--diff"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    let patch = ws.root().join("pins.patch");
+    std::fs::write(&patch, &run.stdout).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile,
+        "--diff writes nothing"
+    );
+    let out = std::process::Command::new("git")
+        .arg("apply")
+        .arg(&patch)
+        .current_dir(&ws.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git apply: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile.replace("python:3.12", &format!("python:3.12@{python}"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("compose.yaml")).unwrap(),
+        compose.replace("redis:7", &format!("redis:7@{redis}"))
+    );
+}

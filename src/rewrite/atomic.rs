@@ -55,16 +55,17 @@ pub fn replace_file(path: &Path, expected: &str, new: &str) -> Result<PathBuf, W
             "the file changed while imagepin was working; not written",
         ));
     }
-    write_replacing(&target, new.as_bytes(), meta.permissions()).map_err(|m| err(path, m))?;
+    write_replacing(&target, new.as_bytes(), &meta).map_err(|m| err(path, m))?;
     Ok(target)
 }
 
-/// Temporary file next to `target`, write, permissions, fsync, rename. On any
-/// error the temporary file is dropped, which deletes it.
+/// Temporary file next to `target`, write, the original's permissions (and,
+/// best effort, owner and group), fsync, rename. On any error the temporary
+/// file is dropped, which deletes it.
 pub(crate) fn write_replacing(
     target: &Path,
     bytes: &[u8],
-    permissions: fs::Permissions,
+    original: &fs::Metadata,
 ) -> Result<(), String> {
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -82,8 +83,16 @@ pub(crate) fn write_replacing(
     tmp.write_all(bytes)
         .map_err(|e| format!("cannot write the temporary file: {e}"))?;
     tmp.as_file()
-        .set_permissions(permissions)
+        .set_permissions(original.permissions())
         .map_err(|e| format!("cannot set permissions: {e}"))?;
+    #[cfg(unix)]
+    {
+        // Only root may give a file away; for anyone else this is a no-op
+        // (the owner is already the caller) or harmlessly refused.
+        use std::os::unix::fs::MetadataExt;
+        let _ =
+            std::os::unix::fs::fchown(tmp.as_file(), Some(original.uid()), Some(original.gid()));
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| format!("cannot flush to disk: {e}"))?;
@@ -143,6 +152,22 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn keeps_owner_and_group_when_root() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("Dockerfile");
+        fs::write(&p, "FROM a\n").unwrap();
+        // Only meaningful as root (CI runs as root); elsewhere chown fails.
+        if std::os::unix::fs::chown(&p, Some(4242), Some(4343)).is_err() {
+            return;
+        }
+        replace_file(&p, "FROM a\n", "FROM b\n").unwrap();
+        let m = fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (4242, 4343));
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn symlink_is_edited_at_its_target() {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir(d.path().join("real")).unwrap();
@@ -195,8 +220,8 @@ mod tests {
         let target = d.path().join("Dockerfile");
         fs::create_dir(&target).unwrap();
         fs::write(target.join("keep"), "x").unwrap();
-        let perm = fs::metadata(d.path()).unwrap().permissions();
-        assert!(write_replacing(&target, b"FROM b\n", perm).is_err());
+        let meta = fs::metadata(d.path()).unwrap();
+        assert!(write_replacing(&target, b"FROM b\n", &meta).is_err());
         assert_eq!(entries(d.path()), ["Dockerfile"]);
     }
 }
