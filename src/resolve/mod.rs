@@ -86,5 +86,6 @@ pub mod credentials;
 pub mod endpoint;
 pub mod registry;
 mod resolver;
+pub mod tls;
 
 pub use resolver::Resolver;

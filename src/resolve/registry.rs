@@ -339,6 +339,14 @@ impl Registry {
                     creds.as_ref(),
                 )
                 .await;
+                let fetched = fetched.map_err(|e| match &creds {
+                    Some(_) => e,
+                    None => format!(
+                        "{e}; no credentials for {} were found (looked in {})",
+                        host.name,
+                        credentials::searched(&self.env)
+                    ),
+                });
                 *guard = Some(fetched.clone());
                 let token = fetched?;
                 Ok(Auth::Bearer {

@@ -24,7 +24,7 @@ pub struct Resolver {
     config: Config,
     opts: ResolveOptions,
     env: Env,
-    roots: Vec<reqwest::Certificate>,
+    roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     timeout: Duration,
     cache: Option<Mutex<DigestCache>>,
     net: OnceLock<Result<Net, String>>,
