@@ -84,6 +84,8 @@ pub mod client;
 pub mod command;
 pub mod credentials;
 pub mod endpoint;
+#[cfg(test)]
+mod mock;
 pub mod registry;
 mod resolver;
 pub mod tls;
