@@ -18,6 +18,10 @@ pub struct Endpoint {
     pub candidates: Vec<String>,
     /// Accept certificates that do not verify (`insecure = true`).
     pub insecure: bool,
+    /// The host whose credentials may be sent: the configured endpoint's
+    /// (a mirror is another server; it never receives the credentials of the
+    /// registry it stands in for), else the registry itself.
+    pub auth_host: String,
 }
 
 /// The endpoint for `host` as it appears in a normalized reference
@@ -36,15 +40,24 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
                 ));
             }
         }
+        let auth_host = ep
+            .split_once("://")
+            .map_or(ep, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or(ep)
+            .to_ascii_lowercase();
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
             insecure,
+            auth_host,
         });
     }
     if host == DOCKER_HUB {
         return Ok(Endpoint {
             candidates: vec![DOCKER_HUB_ENDPOINT.to_string()],
             insecure,
+            auth_host: DOCKER_HUB.to_string(),
         });
     }
     let mut candidates = vec![format!("https://{host}")];
@@ -54,6 +67,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     Ok(Endpoint {
         candidates,
         insecure,
+        auth_host: host.to_string(),
     })
 }
 
@@ -125,6 +139,14 @@ mod tests {
         let c = config("[registries.\"docker.io\"]\nendpoint = \"http://127.0.0.1:5000/\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["http://127.0.0.1:5000"]);
+        // A mirror gets the mirror's credentials, never Docker Hub's.
+        assert_eq!(e.auth_host, "127.0.0.1:5000");
+        assert_eq!(
+            endpoint_for("docker.io", &Config::default())
+                .unwrap()
+                .auth_host,
+            "docker.io"
+        );
         let c = config("[registries.\"index.docker.io\"]\nendpoint = \"https://mirror.lan\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["https://mirror.lan"]);

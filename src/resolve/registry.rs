@@ -41,6 +41,8 @@ pub struct Registry {
 /// What is known about one registry host during a run.
 struct Host {
     name: String,
+    /// Whose credentials to use (see [`Endpoint::auth_host`]).
+    auth_host: String,
     endpoint: Result<Endpoint, String>,
     permits: Semaphore,
     /// The base URL that answered `GET /v2/`, or why none did.
@@ -105,9 +107,13 @@ impl Registry {
                     .and_then(|r| r.concurrency)
                     .unwrap_or(DEFAULT_CONCURRENCY)
                     .max(1);
+                let endpoint = endpoint_for(name, &self.config);
                 Arc::new(Host {
                     name: name.to_string(),
-                    endpoint: endpoint_for(name, &self.config),
+                    auth_host: endpoint
+                        .as_ref()
+                        .map_or_else(|_| name.to_string(), |e| e.auth_host.clone()),
+                    endpoint,
                     permits: Semaphore::new(permits),
                     base: OnceCell::new(),
                     challenge: Mutex::new(None),
@@ -343,7 +349,7 @@ impl Registry {
                     Some(_) => e,
                     None => format!(
                         "{e}; no credentials for {} were found (looked in {})",
-                        host.name,
+                        host.auth_host,
                         credentials::searched(&self.env)
                     ),
                 });
@@ -370,7 +376,7 @@ impl Registry {
     /// Credentials for the host, looked up once per run.
     async fn creds(&self, host: &Host) -> Result<Option<Found>, String> {
         host.creds
-            .get_or_init(|| credentials::lookup(&self.env, &host.name, self.helper_timeout))
+            .get_or_init(|| credentials::lookup(&self.env, &host.auth_host, self.helper_timeout))
             .await
             .clone()
     }
@@ -386,11 +392,12 @@ impl Registry {
     ) -> String {
         let status = resp.status();
         let name = &host.name;
-        let login = login_command(name);
+        let login = login_command(&host.auth_host);
+        let auth_host = &host.auth_host;
         let creds = || match auth.source() {
             Some(s) => format!("the credentials from {s} were not accepted"),
             None => format!(
-                "no credentials for {name} were found (looked in {}); run `{login}`",
+                "no credentials for {auth_host} were found (looked in {}); run `{login}`",
                 credentials::searched(&self.env)
             ),
         };
@@ -565,6 +572,12 @@ mod tests {
         timeout: Duration,
     ) -> Result<String, String> {
         let port = mock::serve(Arc::new(handler)).await;
+        // Credentials are keyed by the endpoint actually contacted.
+        if let Some(dir) = &env.docker_config {
+            let p = dir.join("config.json");
+            let text = std::fs::read_to_string(&p).unwrap();
+            std::fs::write(&p, text.replace("{PORT}", &port.to_string())).unwrap();
+        }
         registry(port, env, timeout)
             .resolve_tag(&tag("app", "1"))
             .await
@@ -829,14 +842,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let env = docker_config(
             d.path(),
-            r#"{"auths":{"mock.test":{"auth":"dXNlcjpwYXNz"}}}"#,
+            r#"{"auths":{"127.0.0.1:{PORT}":{"auth":"dXNlcjpwYXNz"}}}"#,
         );
         assert_eq!(resolve_one(basic_handler, env, T).await.unwrap(), D);
 
         // user:wrongpass
         let env = docker_config(
             d.path(),
-            r#"{"auths":{"mock.test":{"auth":"dXNlcjp3cm9uZ3Bhc3M="}}}"#,
+            r#"{"auths":{"127.0.0.1:{PORT}":{"auth":"dXNlcjp3cm9uZ3Bhc3M="}}}"#,
         );
         let e = resolve_one(basic_handler, env, T).await.unwrap_err();
         assert!(e.contains("401") && e.contains("config.json"), "{e}");
@@ -846,9 +859,20 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            e.contains("no credentials") && e.contains("docker login mock.test"),
+            e.contains("no credentials") && e.contains("docker login 127.0.0.1:"),
             "{e}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_mirror_never_receives_the_registry_credentials() {
+        let d = tempfile::tempdir().unwrap();
+        let env = docker_config(
+            d.path(),
+            r#"{"auths":{"mock.test":{"auth":"dXNlcjpwYXNz"}}}"#,
+        );
+        let e = resolve_one(basic_handler, env, T).await.unwrap_err();
+        assert!(e.contains("no credentials for 127.0.0.1:"), "{e}");
     }
 
     #[tokio::test]
@@ -856,7 +880,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let env = docker_config(
             d.path(),
-            r#"{"auths":{"mock.test":{"auth":"","identitytoken":"idt-123"}}}"#,
+            r#"{"auths":{"127.0.0.1:{PORT}":{"auth":"","identitytoken":"idt-123"}}}"#,
         );
         let r = resolve_one(
             |q| {
