@@ -110,13 +110,24 @@ impl Http {
         insecure: bool,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, TransportError> {
+        self.send_with(insecure, MAX_ATTEMPTS, build).await
+    }
+
+    /// [`Http::send`] with at most `max_attempts` tries on connection
+    /// errors and 5xx (1 when another endpoint will be tried next).
+    pub async fn send_with(
+        &self,
+        insecure: bool,
+        max_attempts: u32,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, TransportError> {
         let client = self.client(insecure);
         let mut attempt = 0;
         let mut limited = 0;
         let mut waited = Duration::ZERO;
         loop {
             match build(client).send().await {
-                Ok(resp) if resp.status().is_server_error() && attempt + 1 < MAX_ATTEMPTS => {
+                Ok(resp) if resp.status().is_server_error() && attempt + 1 < max_attempts => {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -140,7 +151,7 @@ impl Http {
                     let t = describe(&e);
                     let retry = matches!(t.kind, TransportKind::Refused | TransportKind::Reset)
                         || (t.kind == TransportKind::Other && e.is_connect());
-                    if retry && attempt + 1 < MAX_ATTEMPTS {
+                    if retry && attempt + 1 < max_attempts {
                         tokio::time::sleep(backoff(attempt)).await;
                         attempt += 1;
                     } else {

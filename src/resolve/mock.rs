@@ -92,6 +92,9 @@ async fn read_request(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Op
             return None;
         }
         buf.extend_from_slice(&chunk[..n]);
+        if buf.first() == Some(&0x16) {
+            return None; // a TLS ClientHello: this server speaks plain HTTP only
+        }
     };
     let head = String::from_utf8_lossy(&buf[..end]).to_string();
     buf.drain(..end + 4);

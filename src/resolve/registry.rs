@@ -178,7 +178,12 @@ impl Registry {
         for (i, base) in ep.candidates.iter().enumerate() {
             let url = format!("{base}/v2/");
             let last = i + 1 == ep.candidates.len();
-            match self.http.send(ep.insecure, |c| c.get(&url)).await {
+            let attempts = if last { super::client::MAX_ATTEMPTS } else { 1 };
+            match self
+                .http
+                .send_with(ep.insecure, attempts, |c| c.get(&url))
+                .await
+            {
                 Ok(resp) => {
                     let status = resp.status();
                     if status == StatusCode::UNAUTHORIZED {
@@ -935,6 +940,31 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("reset or closed"), "{e}");
         assert_eq!(n.load(SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn loopback_registries_fall_back_to_plain_http() {
+        let port = mock::serve(Arc::new(|q: &Req| match q.method.as_str() {
+            "HEAD" => ok(digest(D), b""),
+            _ => ok(vec![], b""),
+        }))
+        .await;
+        let reg = Arc::new(Registry::new(
+            Http::new(&[], false, T).unwrap(),
+            Config::default(),
+            Env::default(),
+        ));
+        let t = TagRef {
+            registry: format!("127.0.0.1:{port}"),
+            repository: "app".into(),
+            tag: "1".into(),
+        };
+        let start = Instant::now();
+        assert_eq!(reg.resolve_tag(&t).await.unwrap(), D);
+        assert!(start.elapsed() < Duration::from_secs(2));
+        // A remote host is never tried over plain HTTP.
+        let remote = endpoint_for("registry.example.com", &Config::default()).unwrap();
+        assert!(remote.candidates.iter().all(|c| c.starts_with("https://")));
     }
 
     #[tokio::test]
