@@ -127,3 +127,19 @@ async fn read_request(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Op
         body,
     })
 }
+
+/// Serves `handler` from a thread of its own, for tests of blocking code.
+pub fn serve_in_thread(handler: Handler) -> u16 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            tx.send(serve(handler).await).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
+}
