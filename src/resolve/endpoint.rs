@@ -18,9 +18,9 @@ pub struct Endpoint {
     pub candidates: Vec<String>,
     /// Accept certificates that do not verify (`insecure = true`).
     pub insecure: bool,
-    /// The host whose credentials may be sent: the configured endpoint's
-    /// (a mirror is another server; it never receives the credentials of the
-    /// registry it stands in for), else the registry itself.
+    /// Whose credentials to send: the registry's, also when its requests go
+    /// to a configured endpoint (as Docker does for mirrors; this is how a
+    /// mirror of `docker.io` gets the `https://index.docker.io/v1/` entry).
     pub auth_host: String,
 }
 
@@ -40,17 +40,10 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
                 ));
             }
         }
-        let auth_host = ep
-            .split_once("://")
-            .map_or(ep, |(_, rest)| rest)
-            .split('/')
-            .next()
-            .unwrap_or(ep)
-            .to_ascii_lowercase();
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
             insecure,
-            auth_host,
+            auth_host: host.to_string(),
         });
     }
     if host == DOCKER_HUB {
@@ -139,8 +132,8 @@ mod tests {
         let c = config("[registries.\"docker.io\"]\nendpoint = \"http://127.0.0.1:5000/\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["http://127.0.0.1:5000"]);
-        // A mirror gets the mirror's credentials, never Docker Hub's.
-        assert_eq!(e.auth_host, "127.0.0.1:5000");
+        // The endpoint gets the credentials of the registry it stands in for.
+        assert_eq!(e.auth_host, "docker.io");
         assert_eq!(
             endpoint_for("docker.io", &Config::default())
                 .unwrap()
