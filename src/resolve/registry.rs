@@ -44,7 +44,11 @@ struct Host {
     /// Whose credentials to use (see [`Endpoint::auth_host`]).
     auth_host: String,
     endpoint: Result<Endpoint, String>,
+    /// Bounds the requests in flight to the registry (`concurrency`).
     permits: Semaphore,
+    /// Bounds the token fetches in flight for this registry, separately, so
+    /// tokens for the next repositories are fetched while manifests are asked.
+    token_permits: Semaphore,
     /// The base URL that answered `GET /v2/`, or why none did.
     base: OnceCell<Result<String, String>>,
     /// The last challenge seen, so later requests authenticate up front.
@@ -115,6 +119,7 @@ impl Registry {
                         .map_or_else(|_| name.to_string(), |e| e.auth_host.clone()),
                     endpoint,
                     permits: Semaphore::new(permits),
+                    token_permits: Semaphore::new(permits),
                     base: OnceCell::new(),
                     challenge: Mutex::new(None),
                     creds: OnceCell::new(),
@@ -126,7 +131,6 @@ impl Registry {
     /// The current digest of a tag. Errors are messages for the user.
     pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, String> {
         let host = self.host(&t.registry);
-        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", t.repository, t.tag);
         let (resp, auth) = self
@@ -153,7 +157,6 @@ impl Registry {
     /// Whether a digest exists in its repository (`HEAD` by digest).
     pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, String> {
         let host = self.host(&d.registry);
-        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", d.repository, d.digest);
         let (resp, auth) = self
@@ -293,6 +296,7 @@ impl Registry {
     ) -> Result<Response, String> {
         let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
         let value = auth.header();
+        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         self.http
             .send(insecure, |c| {
                 let r = c
@@ -340,6 +344,11 @@ impl Registry {
                     }
                 };
                 let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+                let _permit = host
+                    .token_permits
+                    .acquire()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let fetched = fetch_token(
                     &self.http,
                     insecure,
