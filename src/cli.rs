@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +48,7 @@ pub struct CommonArgs {
 }
 
 #[derive(Debug, Args, Default)]
+#[command(group(ArgGroup::new("fixing").args(["fix", "diff"]).multiple(false)))]
 pub struct ScanArgs {
     /// Files or directories to scan (default: the current directory).
     #[arg(value_name = "PATHS")]
@@ -62,14 +63,17 @@ pub struct ScanArgs {
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
     /// With --fix or --diff: also rewrite stale digests to the tag's current digest.
-    #[arg(long)]
+    #[arg(long, requires = "fixing")]
     pub update: bool,
     /// With --check: ask the registry whether pinned digests are stale or missing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fixing")]
     pub verify: bool,
-    /// Scan the files staged in git (added, copied, modified, renamed).
-    #[arg(long)]
+    /// Scan the files staged in git (added, copied, modified, renamed) instead of PATHS.
+    #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Print the files that would be scanned (`PATH<TAB>KIND`) and scan nothing.
+    #[arg(long, conflicts_with_all = ["fixing", "verify", "check"])]
+    pub list_files: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -2,10 +2,217 @@
 //! declarations from configuration, `exclude`, directory walking (respecting
 //! `.gitignore`, including hidden directories, never `.git/`) and `--staged`.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::finding::FileKind;
+use crate::run::FileError;
+
+/// A file chosen for scanning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// As given on the command line, or relative to the cwd when walking.
+    pub path: PathBuf,
+    /// The kind by configuration or name; `None` for a YAML file of no known
+    /// kind, which is scanned as Kubernetes when [`looks_like_kubernetes`].
+    pub kind: Option<FileKind>,
+}
+
+/// The files to scan, in a stable order, and the paths that could not be
+/// listed (missing arguments, unreadable directories).
+#[derive(Debug, Default)]
+pub struct Selection {
+    pub files: Vec<Candidate>,
+    pub errors: Vec<FileError>,
+}
+
+/// Whether the name ends in `.yml` or `.yaml` (any case).
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+}
+
+/// What to do with one file: `None` when it is excluded or of no kind
+/// imagepin reads (skipped silently).
+pub fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
+    if config.is_excluded(path) {
+        return None;
+    }
+    match kind_for(config, path) {
+        Some(kind) => Some(Candidate {
+            path: path.to_path_buf(),
+            kind: Some(kind),
+        }),
+        None if is_yaml(path) => Some(Candidate {
+            path: path.to_path_buf(),
+            kind: None,
+        }),
+        None => None,
+    }
+}
+
+/// The files for the given command-line paths: files as given (subject to
+/// `exclude`), directories walked; no paths means the current directory.
+/// Duplicates are dropped, keeping the first.
+pub fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selection {
+    let mut sel = Selection::default();
+    if paths.is_empty() {
+        walk(config, Path::new("."), cwd, &mut sel);
+    }
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => sel.errors.push(FileError {
+                path: path.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            }),
+            Ok(m) if m.is_dir() => walk(config, path, cwd, &mut sel),
+            Ok(_) => sel.files.extend(candidate(config, path)),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    sel.files.retain(|c| seen.insert(c.path.clone()));
+    sel
+}
+
+/// Explicitly named files (e.g. from `--staged`): as given, subject to `exclude`.
+pub fn collect_files(config: &Config, paths: &[PathBuf]) -> Selection {
+    Selection {
+        files: paths.iter().filter_map(|p| candidate(config, p)).collect(),
+        errors: Vec::new(),
+    }
+}
+
+/// Walks a directory respecting `.gitignore` (also outside a git repository),
+/// `.ignore` and `exclude`, visiting hidden files and directories but never
+/// `.git`. Symbolic links are not followed. Files come out sorted by path.
+fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
+    let prune = Arc::new(config.clone());
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            e.depth() == 0 || !is_dir || !prune.is_excluded(e.path())
+        });
+    let mut found = Vec::new();
+    for entry in builder.build() {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                let path = display_path(e.path(), cwd);
+                found.extend(candidate(config, &path));
+            }
+            Ok(_) => {}
+            Err(e) => sel.errors.push(walk_error(root, cwd, e)),
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    sel.files.extend(found);
+}
+
+fn walk_error(root: &Path, cwd: &Path, err: ignore::Error) -> FileError {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Partial(errs) => errs.first().and_then(path_of),
+            _ => None,
+        }
+    }
+    let path = path_of(&err).map_or_else(|| root.to_path_buf(), |p| display_path(p, cwd));
+    FileError {
+        path,
+        line: None,
+        message: format!("cannot walk: {err}"),
+    }
+}
+
+/// A walked path for output: without a leading `./`, and relative to the
+/// cwd when it is an absolute path under it.
+pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
+    let path = path.strip_prefix(".").unwrap_or(path);
+    if path.is_absolute() {
+        if let Ok(rel) = path.strip_prefix(cwd) {
+            if !rel.as_os_str().is_empty() {
+                return rel.to_path_buf();
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+/// `path` relative to `base` (both absolute), with `..` where needed.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// The files staged in git (added, copied, modified, renamed), relative to
+/// `cwd`. The message of an error says what git answered.
+pub fn staged(cwd: &Path) -> Result<Vec<PathBuf>, String> {
+    let top = git(cwd, &["rev-parse", "--show-toplevel"])?;
+    let top = PathBuf::from(String::from_utf8_lossy(&top).trim_end_matches(['\n', '\r']));
+    let list = git(
+        cwd,
+        &[
+            "diff",
+            "--cached",
+            "--name-only",
+            "--diff-filter=ACMR",
+            "-z",
+        ],
+    )?;
+    let base = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let top = std::fs::canonicalize(&top).unwrap_or(top);
+    Ok(list
+        .split(|&b| b == 0)
+        .filter(|name| !name.is_empty())
+        .map(|name| relative_to(&top.join(bytes_to_path(name)), &base))
+        .collect())
+}
+
+fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .map_err(|e| format!("--staged: cannot run git: {e}"))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("--staged: git {}: {}", args[0], msg.trim()));
+    }
+    Ok(out.stdout)
+}
+
+#[cfg(unix)]
+fn bytes_to_path(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
 
 /// The kind a file's path reveals, by name alone. Kubernetes manifests have
 /// no telling name: they are scanned when configuration declares them, or
@@ -133,5 +340,25 @@ mod tests {
             "a: 1\n---\napiVersion: v1\nkind: Pod\n"
         ));
         assert!(!looks_like_kubernetes("services:\n  kind: x\n"));
+    }
+
+    #[test]
+    fn display_paths() {
+        let cwd = Path::new("/repo");
+        assert_eq!(display_path(Path::new("./a/b"), cwd), Path::new("a/b"));
+        assert_eq!(display_path(Path::new("/repo/a"), cwd), Path::new("a"));
+        assert_eq!(
+            display_path(Path::new("/other/a"), cwd),
+            Path::new("/other/a")
+        );
+        assert_eq!(display_path(Path::new("x/y"), cwd), Path::new("x/y"));
+    }
+
+    #[test]
+    fn relative_paths() {
+        let r = |p: &str, b: &str| relative_to(Path::new(p), Path::new(b));
+        assert_eq!(r("/r/a/b", "/r"), Path::new("a/b"));
+        assert_eq!(r("/r/a/b", "/r/a"), Path::new("b"));
+        assert_eq!(r("/r/x/b", "/r/a"), Path::new("../x/b"));
     }
 }

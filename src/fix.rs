@@ -1,12 +1,20 @@
-//! The `--fix`, `--diff`, `--verify` and `--update` flows: resolve what needs
-//! a digest, plan byte-exact edits with [`crate::rewrite`], show diffs, write
-//! files atomically, and mark stale or missing pins (to be written).
+//! The `--fix`, `--diff`, `--verify` and `--update` flows: collect what needs
+//! a digest across all files, resolve it in one batch, plan byte-exact edits
+//! with [`crate::rewrite`], check them, show unified diffs and write files
+//! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
+//! (`missing`).
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use crate::resolve::DigestSource;
-use crate::run::{FileError, ScannedFile};
+use similar::{ChangeTag, TextDiff};
+
+use crate::finding::{Finding, Status};
+use crate::reference::Reference;
+use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
+use crate::rewrite::{self, Edit, atomic};
+use crate::run::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, FileError, ScannedFile};
 
 /// What `--fix`/`--diff` may do.
 #[derive(Debug, Clone, Default)]
@@ -34,22 +42,356 @@ pub struct FixOutcome {
     pub errors: Vec<FileError>,
 }
 
+impl FixOutcome {
+    /// The `--fix`/`--diff` exit code: 2 when anything failed, else 1 when
+    /// files changed (or would change), else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() {
+            EXIT_ERROR
+        } else if !self.changed.is_empty() {
+            EXIT_FOUND
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// Whether to show a progress indicator while resolving `n_refs` references:
+/// only on a terminal, never under pre-commit, and only for more than a few.
+pub fn want_progress(n_refs: usize) -> bool {
+    n_refs > 5 && std::env::var_os("PRE_COMMIT").is_none() && std::io::stderr().is_terminal()
+}
+
+/// What one finding needs from the registry.
+enum Need {
+    /// Unpinned: the tag's digest is inserted.
+    Pin(TagRef),
+    /// Pinned with a tag, under `--update`: replaced when the tag moved.
+    Update(TagRef, String),
+}
+
 /// Pins every unpinned finding of `files` (and stale ones with `update`),
 /// printing a unified diff per changed file to `out` unless `quiet`.
+///
+/// All lookups go to `source` in one batch. A reference that cannot be
+/// resolved stays as written and is reported; the others are still pinned.
+/// A file whose edit fails the safety check, or cannot be written, is left
+/// untouched and reported.
 pub fn fix(
     files: &[ScannedFile],
     source: &dyn DigestSource,
     opts: &FixOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<FixOutcome> {
-    let _ = (files, source, opts, out);
-    Ok(FixOutcome::default())
+    let mut outcome = FixOutcome::default();
+
+    // 1. What each finding needs, across all files.
+    let mut needs: Vec<Vec<(usize, Need)>> = Vec::with_capacity(files.len());
+    for file in files {
+        let mut v = Vec::new();
+        for (i, f) in file.findings.iter().enumerate() {
+            match need(f, opts.update) {
+                Ok(Some(n)) => v.push((i, n)),
+                Ok(None) => {}
+                Err(e) => outcome.errors.push(e),
+            }
+        }
+        needs.push(v);
+    }
+
+    // 2. One batch of unique tags.
+    let tags: BTreeSet<&TagRef> = needs
+        .iter()
+        .flatten()
+        .map(|(_, n)| match n {
+            Need::Pin(t) | Need::Update(t, _) => t,
+        })
+        .collect();
+    let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
+    let answers = lookup(&tags, source.resolve_tags(&tags));
+
+    // 3. Per file: plan, apply, check, show, write. The same file named
+    // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
+    // is handled once.
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    for (file, needs) in files.iter().zip(needs) {
+        let real = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+        if !seen.insert(real) {
+            continue;
+        }
+        let mut edits: Vec<Edit> = Vec::new();
+        let (mut pinned, mut updated) = (0, 0);
+        for (i, n) in needs {
+            let f = &file.findings[i];
+            let (tag, current) = match &n {
+                Need::Pin(t) => (t, None),
+                Need::Update(t, d) => (t, Some(d)),
+            };
+            let digest = match &answers[tag] {
+                Ok(d) => d,
+                Err(e) => {
+                    outcome.errors.push(lookup_error(f, tag, e));
+                    continue;
+                }
+            };
+            let edit = match current {
+                None => rewrite::pin_edit(&file.text, &file.findings, i, digest),
+                Some(cur) if cur == digest => continue,
+                Some(_) => rewrite::update_edit(&file.text, &file.findings, i, digest),
+            };
+            match edit {
+                Ok(e) => {
+                    if current.is_some() {
+                        updated += 1;
+                    } else {
+                        pinned += 1;
+                    }
+                    edits.push(e);
+                }
+                Err(e) => outcome.errors.push(error_at(f, e.to_string())),
+            }
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        let new = match rewrite::apply(&file.text, &edits).and_then(|new| {
+            rewrite::check(file.kind, &file.text, &new, &file.findings, &edits).map(|()| new)
+        }) {
+            Ok(new) => new,
+            Err(e) => {
+                outcome.errors.push(FileError {
+                    path: file.path.clone(),
+                    line: None,
+                    message: format!("{e}; please report this as an imagepin bug"),
+                });
+                continue;
+            }
+        };
+        if !opts.quiet {
+            write_diff(out, &file.path, &file.text, &new, opts.color)?;
+        }
+        if opts.write {
+            if let Err(e) = atomic::replace_file(&file.path, &file.text, &new) {
+                outcome.errors.push(FileError {
+                    path: file.path.clone(),
+                    line: None,
+                    message: e.message,
+                });
+                continue;
+            }
+        }
+        outcome.changed.push(file.path.clone());
+        outcome.pinned += pinned;
+        outcome.updated += updated;
+    }
+    Ok(outcome)
+}
+
+/// Which lookup a finding needs, if any. Only unpinned findings (and, with
+/// `update`, pinned ones that carry a tag) are touched: dynamic, stage,
+/// scratch, local-build, ignored and invalid ones are left alone.
+fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
+    let pinned = matches!(f.status, Status::Pinned | Status::Stale | Status::Missing);
+    if f.status != Status::Unpinned && !(update && pinned) {
+        return Ok(None);
+    }
+    let r =
+        Reference::parse(&f.reference).map_err(|e| error_at(f, format!("{}: {e}", f.reference)))?;
+    Ok(match r.digest.clone() {
+        None => Some(Need::Pin(TagRef::from_reference(&r))),
+        Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
+        Some(_) => None,
+    })
+}
+
+/// Pairs each asked key with its answer; a source that answers fewer than
+/// asked leaves the rest as errors rather than guessing.
+fn lookup<K: Ord + Clone + std::fmt::Display, V>(
+    keys: &[K],
+    answers: Vec<Result<V, ResolveError>>,
+) -> BTreeMap<K, Result<V, ResolveError>> {
+    let mut answers = answers.into_iter();
+    keys.iter()
+        .map(|k| {
+            let a = answers.next().unwrap_or_else(|| {
+                Err(ResolveError {
+                    image: k.to_string(),
+                    message: "no answer from the resolver".into(),
+                })
+            });
+            (k.clone(), a)
+        })
+        .collect()
+}
+
+fn error_at(f: &Finding, message: String) -> FileError {
+    FileError {
+        path: f.path.clone(),
+        line: Some(f.line),
+        message,
+    }
+}
+
+fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
+    error_at(
+        f,
+        format!(
+            "could not resolve {} ({tag}): {}; left as it is",
+            f.reference, e.message
+        ),
+    )
+}
+
+/// Writes a unified diff of one file: `--- a/path`, `+++ b/path`, hunks with
+/// three lines of context; a missing final newline is marked as `diff` does.
+///
+/// Uncoloured (a pipe, `--color never`), every line carries its exact bytes,
+/// CR and BOM included, so `imagepin --diff > p.patch` applies with `git
+/// apply` or `patch -p1` (a terminal shows a CRLF line like any other).
+/// Coloured (a terminal), the CR and the BOM are left out so nothing but the
+/// text reaches the screen.
+pub fn write_diff(
+    out: &mut dyn Write,
+    path: &Path,
+    old: &str,
+    new: &str,
+    color: bool,
+) -> std::io::Result<()> {
+    const RED: &str = "\x1b[31m";
+    const GREEN: &str = "\x1b[32m";
+    const CYAN: &str = "\x1b[36m";
+    const BOLD: &str = "\x1b[1m";
+    const RESET: &str = "\x1b[0m";
+    let paint = |c: &'static str| if color { c } else { "" };
+    let reset = if color { RESET } else { "" };
+
+    let shown = display_path(path);
+    let diff = TextDiff::from_lines(old, new);
+    writeln!(out, "{}--- a/{shown}{reset}", paint(BOLD))?;
+    writeln!(out, "{}+++ b/{shown}{reset}", paint(BOLD))?;
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        writeln!(out, "{}{}{reset}", paint(CYAN), hunk.header())?;
+        for change in hunk.iter_changes() {
+            let (sign, c) = match change.tag() {
+                ChangeTag::Delete => ('-', paint(RED)),
+                ChangeTag::Insert => ('+', paint(GREEN)),
+                ChangeTag::Equal => (' ', ""),
+            };
+            let line = change.value();
+            let mut content = line.strip_suffix('\n').unwrap_or(line);
+            if color {
+                content = content.strip_suffix('\r').unwrap_or(content);
+                content = content.strip_prefix('\u{feff}').unwrap_or(content);
+            }
+            let r = if c.is_empty() { "" } else { reset };
+            writeln!(out, "{c}{sign}{content}{r}")?;
+            if change.missing_newline() {
+                writeln!(out, "\\ No newline at end of file")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The path for diff headers: forward slashes, no leading `./` or `/`.
+fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let s = s.trim_start_matches("./");
+    s.trim_start_matches('/').to_string()
 }
 
 /// `--verify`: asks the registry about every pinned finding and sets its
-/// status to `Stale` or `Missing` where it no longer holds. Returns the
-/// lookups that failed.
+/// status to `Stale` (its tag now points to another digest; the note names
+/// it) or `Missing` (the digest no longer exists in the repository; this
+/// wins over stale). A digest-only reference can only be missing or fine.
+/// Returns the lookups that failed.
 pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileError> {
-    let _ = (files, source);
-    Vec::new()
+    let mut errors = Vec::new();
+    // (file, finding, tag, digest ref) for every pinned finding.
+    let mut pins: Vec<(usize, usize, Option<TagRef>, DigestRef)> = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        for (i, f) in file.findings.iter().enumerate() {
+            if f.status != Status::Pinned {
+                continue;
+            }
+            let r = match Reference::parse(&f.reference) {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(error_at(f, format!("{}: {e}", f.reference)));
+                    continue;
+                }
+            };
+            let Some(digest) = r.digest.clone() else {
+                continue;
+            };
+            let tag = r.tag.is_some().then(|| TagRef::from_reference(&r));
+            let dref = DigestRef {
+                registry: r.registry().to_string(),
+                repository: r.repository(),
+                digest,
+            };
+            pins.push((fi, i, tag, dref));
+        }
+    }
+
+    let tags: Vec<TagRef> = pins
+        .iter()
+        .filter_map(|p| p.2.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tag_answers = lookup(&tags, source.resolve_tags(&tags));
+
+    // A tag that still points to the pinned digest proves the digest exists;
+    // only the others are asked about.
+    let current = |p: &(usize, usize, Option<TagRef>, DigestRef)| {
+        p.2.as_ref().and_then(|t| tag_answers[t].as_ref().ok())
+    };
+    let digests: Vec<DigestRef> = pins
+        .iter()
+        .filter(|p| current(p) != Some(&p.3.digest))
+        .map(|p| p.3.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let exist_answers = lookup(&digests, source.digests_exist(&digests));
+
+    for p in &pins {
+        let (fi, i, tag, dref) = p;
+        let now = current(p);
+        let f = &files[*fi].findings[*i];
+        let mut status = Status::Pinned;
+        let mut note = None;
+        if let (Some(t), Some(Err(e))) = (tag, tag.as_ref().map(|t| &tag_answers[t])) {
+            errors.push(lookup_error(f, t, e));
+        }
+        if let Some(d) = now.filter(|d| **d != dref.digest) {
+            status = Status::Stale;
+            note = Some(format!("tag now points to {d}"));
+        }
+        match exist_answers.get(dref) {
+            Some(Ok(false)) => {
+                status = Status::Missing;
+                let gone = format!(
+                    "{} no longer exists in {}/{}",
+                    dref.digest, dref.registry, dref.repository
+                );
+                note = Some(match note {
+                    Some(n) => format!("{gone}; {n}"),
+                    None => gone,
+                });
+            }
+            Some(Err(e)) => errors.push(error_at(
+                f,
+                format!("could not check {} ({dref}): {}", f.reference, e.message),
+            )),
+            Some(Ok(true)) | None => {}
+        }
+        let f = &mut files[*fi].findings[*i];
+        f.status = status;
+        if note.is_some() {
+            f.note = note;
+        }
+    }
+    errors
 }

@@ -1,1 +1,485 @@
-//! Rewriter: byte-exact digest insertion and atomic file writes (to be written).
+//! Byte-exact edits to one file's text: where a digest goes ([`pin_edit`],
+//! [`update_edit`]), applying the edits ([`apply`]), and the safety check that
+//! re-scans the result and proves nothing but the digests changed
+//! ([`check`]). Pure: writing the result to disk is [`atomic`]'s job.
+
+pub mod atomic;
+
+use std::ops::Range;
+
+use thiserror::Error;
+
+use crate::finding::{FileKind, Finding, Status};
+use crate::reference::{Reference, validate_digest};
+use crate::scan::{self, Occurrence, ScanError};
+
+/// One replacement in a file's text. Offsets are bytes of the original text;
+/// an insertion has an empty `range`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// Byte range of the original text that is replaced.
+    pub range: Range<usize>,
+    /// The bytes written there (`@sha256:…` for a pin, `sha256:…` for an update).
+    pub text: String,
+    /// Index (in the file's findings) of the reference this edit belongs to.
+    pub finding: usize,
+    /// The digest the reference carries afterwards.
+    pub digest: String,
+}
+
+impl Edit {
+    /// How much longer the text gets.
+    fn delta(&self) -> isize {
+        self.text.len() as isize - self.range.len() as isize
+    }
+}
+
+/// Why an edit could not be planned or did not pass the safety check.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RewriteError {
+    /// The registry's answer is not a valid digest; nothing is written with it.
+    #[error("{reference}: the registry answered an invalid digest {digest:?}")]
+    BadDigest { reference: String, digest: String },
+    /// The finding does not match the text (the file changed since the scan,
+    /// or a scanner bug).
+    #[error("{0}")]
+    Mismatch(String),
+    /// The edited text did not re-scan to the same references plus digests.
+    #[error("internal error: the edited text did not pass the safety check ({0}); nothing written")]
+    Unsafe(String),
+}
+
+/// The insertion that pins an unpinned finding: `@<digest>` right after the
+/// reference text, which keeps its tag.
+pub fn pin_edit(
+    text: &str,
+    findings: &[Finding],
+    index: usize,
+    digest: &str,
+) -> Result<Edit, RewriteError> {
+    let f = finding_in(text, findings, index)?;
+    check_digest(&f.reference, digest)?;
+    let r = Reference::parse(&f.reference)
+        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    if r.digest.is_some() {
+        return Err(RewriteError::Mismatch(format!(
+            "{} already has a digest",
+            f.reference
+        )));
+    }
+    Ok(Edit {
+        range: f.span.end..f.span.end,
+        text: format!("@{digest}"),
+        finding: index,
+        digest: digest.to_string(),
+    })
+}
+
+/// The replacement that moves a pinned finding's digest to `digest` (the
+/// part after `@`; name, tag and every other byte stay).
+pub fn update_edit(
+    text: &str,
+    findings: &[Finding],
+    index: usize,
+    digest: &str,
+) -> Result<Edit, RewriteError> {
+    let f = finding_in(text, findings, index)?;
+    check_digest(&f.reference, digest)?;
+    let r = Reference::parse(&f.reference)
+        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    let Some(old) = r.digest.as_deref() else {
+        return Err(RewriteError::Mismatch(format!(
+            "{} has no digest to update",
+            f.reference
+        )));
+    };
+    let start = f.span.start + r.name_tag_len() + 1;
+    if text.get(start..f.span.end) != Some(old) {
+        return Err(RewriteError::Mismatch(format!(
+            "{}: digest not where expected",
+            f.reference
+        )));
+    }
+    Ok(Edit {
+        range: start..f.span.end,
+        text: digest.to_string(),
+        finding: index,
+        digest: digest.to_string(),
+    })
+}
+
+fn finding_in<'f>(
+    text: &str,
+    findings: &'f [Finding],
+    index: usize,
+) -> Result<&'f Finding, RewriteError> {
+    let f = findings
+        .get(index)
+        .ok_or_else(|| RewriteError::Mismatch(format!("no finding #{index}")))?;
+    if text.get(f.span.clone()) != Some(f.reference.as_str()) {
+        return Err(RewriteError::Mismatch(format!(
+            "{}: the text at line {} is no longer this reference",
+            f.reference, f.line
+        )));
+    }
+    Ok(f)
+}
+
+fn check_digest(reference: &str, digest: &str) -> Result<(), RewriteError> {
+    // Only sha256 is written: it is what `docker` and the grammar accept.
+    if digest.starts_with("sha256:") && validate_digest(digest).is_ok() {
+        Ok(())
+    } else {
+        Err(RewriteError::BadDigest {
+            reference: reference.to_string(),
+            digest: digest.to_string(),
+        })
+    }
+}
+
+/// Sorts `edits` by position and rejects overlapping ones.
+fn sorted(edits: &[Edit], len: usize) -> Result<Vec<&Edit>, RewriteError> {
+    let mut v: Vec<&Edit> = edits.iter().collect();
+    v.sort_by_key(|e| (e.range.start, e.range.end));
+    for w in v.windows(2) {
+        if w[1].range.start < w[0].range.end
+            || (w[1].range.start == w[0].range.start && w[0].range.is_empty())
+        {
+            return Err(RewriteError::Mismatch("overlapping edits".into()));
+        }
+    }
+    if v.last().is_some_and(|e| e.range.end > len) {
+        return Err(RewriteError::Mismatch(
+            "edit past the end of the text".into(),
+        ));
+    }
+    Ok(v)
+}
+
+/// Applies `edits` (offsets of the original `text`), from the end backwards
+/// so no offset moves before it is used.
+pub fn apply(text: &str, edits: &[Edit]) -> Result<String, RewriteError> {
+    let order = sorted(edits, text.len())?;
+    let mut out = text.to_string();
+    for e in order.into_iter().rev() {
+        if !out.is_char_boundary(e.range.start) || !out.is_char_boundary(e.range.end) {
+            return Err(RewriteError::Mismatch(
+                "edit not on a character boundary".into(),
+            ));
+        }
+        out.replace_range(e.range.clone(), &e.text);
+    }
+    Ok(out)
+}
+
+/// The safety check, with the file kind's own scanner: see [`check_with`].
+pub fn check(
+    kind: FileKind,
+    old: &str,
+    new: &str,
+    findings: &[Finding],
+    edits: &[Edit],
+) -> Result<(), RewriteError> {
+    check_with(|t| scan::scan_text(kind, t), old, new, findings, edits)
+}
+
+/// The safety check before anything is written: undoing `edits` on `new`
+/// gives back `old` byte for byte, and re-scanning `new` finds the same
+/// references as re-scanning `old`, one to one, at the shifted positions,
+/// with the same text except for the digests the edits wrote (which now
+/// classify as pinned); each edit sits in the reference of the finding
+/// (of `findings`) it was made for. Any difference is an internal error:
+/// nothing is written.
+pub fn check_with(
+    rescan: impl Fn(&str) -> Result<Vec<Occurrence>, ScanError>,
+    old: &str,
+    new: &str,
+    findings: &[Finding],
+    edits: &[Edit],
+) -> Result<(), RewriteError> {
+    fn unsafe_<T>(m: String) -> Result<T, RewriteError> {
+        Err(RewriteError::Unsafe(m))
+    }
+    let order = sorted(edits, old.len()).map_err(|e| RewriteError::Unsafe(e.to_string()))?;
+
+    // 1. Undo: each edit's bytes in `new` are exactly what it wrote; putting
+    // the original bytes back gives `old`.
+    let mut undone = String::with_capacity(old.len());
+    let mut pos_old = 0usize;
+    let mut pos_new = 0usize;
+    for e in &order {
+        let between = e.range.start - pos_old;
+        let (Some(same), Some(written)) = (
+            new.get(pos_new..pos_new + between),
+            new.get(pos_new + between..pos_new + between + e.text.len()),
+        ) else {
+            return unsafe_("edited text too short".into());
+        };
+        if written != e.text {
+            return unsafe_(format!(
+                "expected {:?} at byte {}",
+                e.text,
+                pos_new + between
+            ));
+        }
+        undone.push_str(same);
+        undone.push_str(&old[e.range.clone()]);
+        pos_old = e.range.end;
+        pos_new += between + e.text.len();
+    }
+    undone.push_str(new.get(pos_new..).unwrap_or(""));
+    if undone != old {
+        return unsafe_("removing the digests does not give back the original bytes".into());
+    }
+
+    // 2. Re-scan the original and the edited text: the same references, one
+    // to one, with the same hints, at the shifted positions; the edited ones
+    // now carry exactly the digest written, the others the same text.
+    let before = rescan(old)
+        .map_err(|e| RewriteError::Unsafe(format!("the original does not re-scan: {e}")))?;
+    let after = rescan(new)
+        .map_err(|e| RewriteError::Unsafe(format!("the edited text does not parse: {e}")))?;
+    if before.len() != after.len() {
+        return unsafe_(format!(
+            "{} references before, {} after",
+            before.len(),
+            after.len()
+        ));
+    }
+    let line_of = |at: usize| old[..at].matches('\n').count() + 1;
+    let mut own: Vec<Vec<&Edit>> = vec![Vec::new(); before.len()];
+    for e in &order {
+        let Some(f) = findings.get(e.finding) else {
+            return unsafe_(format!("edit for unknown finding #{}", e.finding));
+        };
+        let Some(j) = before.iter().position(|o| o.span == f.span) else {
+            return unsafe_(format!(
+                "{} (line {}) is not found when re-scanning the original",
+                f.reference, f.line
+            ));
+        };
+        if !(f.span.start < e.range.start && e.range.end <= f.span.end) {
+            return unsafe_(format!(
+                "an edit at byte {} is not at the end of {} (line {})",
+                e.range.start, f.reference, f.line
+            ));
+        }
+        own[j].push(e);
+    }
+    for (j, (b, a)) in before.iter().zip(&after).enumerate() {
+        let was = &old[b.span.clone()];
+        let line = line_of(b.span.start);
+        let shift: isize = order
+            .iter()
+            .filter(|e| e.range.end <= b.span.start && !own[j].contains(e))
+            .map(|e| e.delta())
+            .sum();
+        let grow: isize = own[j].iter().map(|e| e.delta()).sum();
+        let start = b.span.start as isize + shift;
+        let end = b.span.end as isize + shift + grow;
+        if a.span.start as isize != start || a.span.end as isize != end || a.hint != b.hint {
+            return unsafe_(format!(
+                "{was} (line {line}) re-scanned at bytes {}..{} ({:?}), expected {start}..{end} ({:?})",
+                a.span.start, a.span.end, a.hint, b.hint
+            ));
+        }
+        let text = &new[a.span.clone()];
+        match own[j].last() {
+            Some(e) => {
+                let (status, _) = scan::classify(a.hint, text);
+                let digest = Reference::parse(text).ok().and_then(|r| r.digest);
+                if status != Status::Pinned || digest.as_deref() != Some(e.digest.as_str()) {
+                    return unsafe_(format!(
+                        "{was} (line {line}) re-scanned as {text:?} ({status})"
+                    ));
+                }
+            }
+            None if text != was => {
+                return unsafe_(format!("{was} (line {line}) re-scanned as {text:?}"));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::scan::Hint;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    /// A tiny stand-in scanner: the word after each `FROM `.
+    fn from_words(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+        let mut v = Vec::new();
+        for (i, _) in text.match_indices("FROM ") {
+            let s = i + 5 + usize::from(text[i + 5..].starts_with('"'));
+            let len = text[s..]
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(text.len() - s);
+            v.push(Occurrence::new(s..s + len, Hint::Image, "FROM"));
+        }
+        Ok(v)
+    }
+
+    fn findings(text: &str) -> Vec<Finding> {
+        from_words(text)
+            .unwrap()
+            .into_iter()
+            .map(|o| {
+                let reference = text[o.span.clone()].to_string();
+                Finding {
+                    path: PathBuf::from("Dockerfile"),
+                    kind: FileKind::Dockerfile,
+                    status: scan::classify(o.hint, &reference).0,
+                    line: 1,
+                    column: 1,
+                    span: o.span,
+                    reference,
+                    context: o.context,
+                    note: None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pins_keep_every_other_byte() {
+        let old = "\u{feff}FROM python:3.12 AS a\r\nFROM \"node\"\r\nFROM a";
+        let fs = findings(old);
+        let edits = vec![
+            pin_edit(old, &fs, 0, D1).unwrap(),
+            pin_edit(old, &fs, 1, D2).unwrap(),
+        ];
+        let new = apply(old, &edits).unwrap();
+        assert_eq!(
+            new,
+            format!("\u{feff}FROM python:3.12@{D1} AS a\r\nFROM \"node@{D2}\"\r\nFROM a")
+        );
+        check_with(from_words, old, &new, &fs, &edits).unwrap();
+    }
+
+    #[test]
+    fn update_replaces_only_the_digest() {
+        let old = format!("FROM python:3.12@{D1} AS a\n");
+        let fs = findings(&old);
+        let edits = vec![update_edit(&old, &fs, 0, D2).unwrap()];
+        let new = apply(&old, &edits).unwrap();
+        assert_eq!(new, format!("FROM python:3.12@{D2} AS a\n"));
+        check_with(from_words, &old, &new, &fs, &edits).unwrap();
+    }
+
+    #[test]
+    fn bad_digests_are_refused() {
+        let old = "FROM python:3\n";
+        let fs = findings(old);
+        for d in ["sha256:abc", "md5:0", &D1.to_uppercase(), "", "sha256:../x"] {
+            assert!(matches!(
+                pin_edit(old, &fs, 0, d),
+                Err(RewriteError::BadDigest { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn safety_check_refuses_a_misplaced_insertion() {
+        let old = "FROM python:3 AS a\nRUN echo\n";
+        let fs = findings(old);
+        // Crafted bad plan: the digest lands in the middle of the name.
+        let bad = vec![Edit {
+            range: 9..9,
+            text: format!("@{D1}"),
+            finding: 0,
+            digest: D1.into(),
+        }];
+        let new = apply(old, &bad).unwrap();
+        let err = check_with(from_words, old, &new, &fs, &bad).unwrap_err();
+        assert!(matches!(err, RewriteError::Unsafe(_)), "{err}");
+        // After the space: the reference no longer carries it.
+        let bad = vec![Edit {
+            range: 14..14,
+            text: format!("@{D1}"),
+            finding: 0,
+            digest: D1.into(),
+        }];
+        let new = apply(old, &bad).unwrap();
+        assert!(check_with(from_words, old, &new, &fs, &bad).is_err());
+    }
+
+    #[test]
+    fn safety_check_refuses_other_changes() {
+        let old = "FROM python:3\nFROM node\n";
+        let fs = findings(old);
+        let edits = vec![pin_edit(old, &fs, 0, D1).unwrap()];
+        let good = apply(old, &edits).unwrap();
+        // A byte changed elsewhere.
+        let tampered = good.replace("node", "nodf");
+        assert!(check_with(from_words, old, &tampered, &fs, &edits).is_err());
+        // A reference appeared.
+        let extra = format!("{good}FROM x\n");
+        assert!(check_with(from_words, old, &extra, &fs, &edits).is_err());
+        // A scanner that fails on the new text.
+        let failing = |_: &str| Err(ScanError::new("boom"));
+        assert!(check_with(failing, old, &good, &fs, &edits).is_err());
+    }
+
+    #[test]
+    fn safety_check_with_the_compose_scanner() {
+        let old =
+            "services:\n  a:\n    image: 'redis:7' # cache\n  b:\n    image: \"${B:-nginx:1}\"\n";
+        let fs: Vec<Finding> = crate::scan::scan_file(
+            std::path::Path::new("compose.yaml"),
+            FileKind::Compose,
+            old,
+            &|_| false,
+        )
+        .unwrap();
+        assert_eq!(fs.len(), 2, "{fs:?}");
+        let good = vec![
+            pin_edit(old, &fs, 0, D1).unwrap(),
+            pin_edit(old, &fs, 1, D2).unwrap(),
+        ];
+        let new = apply(old, &good).unwrap();
+        check(FileKind::Compose, old, &new, &fs, &good).unwrap();
+        // Crafted bad plan: the digest lands after the closing quote, where
+        // it is no part of the scalar (and not valid YAML).
+        let quote = old.find("' #").unwrap();
+        let bad = vec![Edit {
+            range: quote + 1..quote + 1,
+            ..good[0].clone()
+        }];
+        let new = apply(old, &bad).unwrap();
+        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        // Or inside the default's variable name.
+        let var = old.find("${B").unwrap() + 3;
+        let bad = vec![Edit {
+            range: var..var,
+            ..good[1].clone()
+        }];
+        let new = apply(old, &bad).unwrap();
+        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused() {
+        let old = "FROM python:3\n";
+        let fs = findings(old);
+        let e = pin_edit(old, &fs, 0, D1).unwrap();
+        assert!(apply(old, &[e.clone(), e]).is_err());
+    }
+
+    #[test]
+    fn stale_finding_text_is_a_mismatch() {
+        let old = "FROM python:3\n";
+        let fs = findings(old);
+        assert!(matches!(
+            pin_edit("FROM node:22\n", &fs, 0, D1),
+            Err(RewriteError::Mismatch(_))
+        ));
+    }
+}

@@ -1,1 +1,210 @@
-//! Reports: human, JSON, SARIF and GitHub renderings of findings (to be written).
+//! Reports: one renderer per `--format` over the same findings and file
+//! errors, each writing to a `&mut dyn Write` (tests render into a `Vec<u8>`).
+//! The wording shared by several formats (what is wrong with a finding, the
+//! summary line) lives here.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::cli::Format;
+use crate::finding::{Finding, Status};
+use crate::run::FileError;
+
+/// Everything a report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// Every finding, whatever its status, in file order.
+    pub findings: &'a [Finding],
+    /// Files that could not be read or parsed, and failed lookups.
+    pub errors: &'a [FileError],
+    /// How many files were scanned.
+    pub files: usize,
+}
+
+/// Presentation switches for the human format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    pub color: bool,
+    /// Leave out the per-finding lines.
+    pub quiet: bool,
+}
+
+/// Renders `report` in `format`.
+pub fn render(
+    format: Format,
+    report: &Report<'_>,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::render(report, opts, out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+    }
+}
+
+/// What is wrong with a failing finding, as a sentence that starts with the
+/// reference: `python:3.12 is not pinned to a digest`.
+pub fn problem(f: &Finding) -> String {
+    let r = &f.reference;
+    let with_note = |base: String| match &f.note {
+        Some(n) => format!("{base}: {n}"),
+        None => base,
+    };
+    match f.status {
+        Status::Unpinned => format!("{r} is not pinned to a digest"),
+        Status::Invalid => with_note(format!("{r} is not a valid image reference")),
+        Status::Stale => match &f.note {
+            Some(n) => format!("{r} is stale: {n}"),
+            None => format!("{r} is stale: its tag now points to another digest"),
+        },
+        Status::Missing => match &f.note {
+            Some(n) => format!("{r} is pinned to a missing digest: {n}"),
+            None => format!("{r} is pinned to a digest that no longer exists in the repository"),
+        },
+        other => format!("{r} is {other}"),
+    }
+}
+
+/// `3 unpinned, 5 pinned, 1 dynamic in 6 files; 1 error`.
+pub fn summary(report: &Report<'_>) -> String {
+    let mut counts: Vec<(Status, usize)> = Vec::new();
+    let mut statuses: Vec<Status> = report.findings.iter().map(|f| f.status).collect();
+    statuses.sort();
+    for s in statuses {
+        match counts.last_mut() {
+            Some((last, n)) if *last == s => *n += 1,
+            _ => counts.push((s, 1)),
+        }
+    }
+    let files = plural(report.files, "file");
+    let mut line = if counts.is_empty() {
+        format!("no image references in {files}")
+    } else {
+        let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        format!(
+            "{} ({}) in {files}",
+            plural(report.findings.len(), "image reference"),
+            parts.join(", ")
+        )
+    };
+    if !report.errors.is_empty() {
+        line.push_str(&format!("; {}", plural(report.errors.len(), "error")));
+    }
+    line
+}
+
+/// `1 file`, `2 files`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A path for machine output: forward slashes, no leading `./`.
+pub fn slash_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = s.replace('\\', "/");
+    match s.strip_prefix("./") {
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testdata {
+    use std::path::PathBuf;
+
+    use crate::finding::{FileKind, Finding, Status};
+    use crate::run::FileError;
+
+    pub fn finding(
+        path: &str,
+        line: usize,
+        column: usize,
+        reference: &str,
+        status: Status,
+    ) -> Finding {
+        Finding {
+            path: PathBuf::from(path),
+            kind: FileKind::Dockerfile,
+            span: 0..reference.len(),
+            line,
+            column,
+            reference: reference.to_string(),
+            status,
+            context: "FROM".to_string(),
+            note: None,
+        }
+    }
+
+    pub fn sample() -> (Vec<Finding>, Vec<FileError>) {
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        (
+            vec![
+                finding("app/Dockerfile", 3, 6, "python:3.12-slim", Status::Unpinned),
+                finding(
+                    "app/Dockerfile",
+                    7,
+                    6,
+                    &format!("alpine@{d}"),
+                    Status::Pinned,
+                ),
+                finding("app/Dockerfile", 9, 6, "builder", Status::Stage),
+            ],
+            vec![FileError {
+                path: PathBuf::from("bad/compose.yaml"),
+                line: Some(4),
+                message: "compose: column 3: invalid YAML: mapping values are not allowed".into(),
+            }],
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_statuses_and_errors() {
+        let (findings, errors) = testdata::sample();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        assert_eq!(
+            summary(&r),
+            "3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error"
+        );
+        let empty = Report {
+            findings: &[],
+            errors: &[],
+            files: 1,
+        };
+        assert_eq!(summary(&empty), "no image references in 1 file");
+    }
+
+    #[test]
+    fn problem_wording() {
+        let (findings, _) = testdata::sample();
+        assert_eq!(
+            problem(&findings[0]),
+            "python:3.12-slim is not pinned to a digest"
+        );
+        let mut stale = findings[1].clone();
+        stale.status = Status::Stale;
+        stale.note = Some("tag now points to sha256:ab".into());
+        assert!(problem(&stale).ends_with(" is stale: tag now points to sha256:ab"));
+        stale.note = None;
+        assert!(problem(&stale).ends_with(" is stale: its tag now points to another digest"));
+    }
+}

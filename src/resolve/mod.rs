@@ -77,3 +77,17 @@ pub struct ResolveOptions {
     /// Show a progress indicator on stderr while resolving.
     pub progress: bool,
 }
+
+pub mod auth;
+pub mod cache;
+pub mod client;
+pub mod command;
+pub mod credentials;
+pub mod endpoint;
+#[cfg(test)]
+mod mock;
+pub mod registry;
+mod resolver;
+pub mod tls;
+
+pub use resolver::Resolver;

@@ -1,9 +1,551 @@
-//! Scanner for compose files (to be written).
+//! Scanner for Compose files (`compose.yaml`, `docker-compose*.yml`):
+//! `services.<name>.image`.
+//!
+//! Rules:
+//! - Anchors, aliases and `<<` merge keys are followed; an image written once
+//!   under an anchor (also one defined in an `x-` extension field) is one
+//!   finding, at the anchor's scalar, however many services use it.
+//! - A whole value `${VAR:-default}` or `${VAR-default}` whose default is a
+//!   plain reference: the finding is the default's text (that is what Compose
+//!   pulls when the variable is unset, and where a digest belongs).
+//! - `${VAR}`, `$VAR`, `${VAR:?err}`, `${VAR?err}` and partial interpolation
+//!   (`${REG}/app:${TAG}`) are the whole value, dynamic. `$$` is an escaped
+//!   dollar, never the start of a variable.
+//! - A service with both `build:` and `image:` names the image it builds:
+//!   local-build (unless another service pulls the same anchored text).
+//! - Never `build.tags`, `build.cache_from`, `build.args`, `x-` extension keys
+//!   themselves, `extends`, or anything in comments.
+//! - An inline Dockerfile (`build.dockerfile_inline`, a literal `|` block or a
+//!   one-line string) is scanned by the Dockerfile scanner; its findings keep
+//!   their exact spans in the Compose file.
+//! - A Compose v1 file (services at the top level, no `services:` and no
+//!   `version:` key) is read the same way.
 
-use super::{Occurrence, ScanError};
+use super::yaml::{self, Node};
+use super::{Hint, Occurrence, ScanError};
+
+/// Top-level keys of the Compose specification that are not services, used
+/// only to recognise a v1 file (services at the top level).
+const TOP_LEVEL: &[&str] = &[
+    "version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models",
+];
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
-    let _ = text;
-    Ok(Vec::new())
+    let mut found: Vec<Occurrence> = Vec::new();
+    for doc in yaml::parse(text)? {
+        let root = doc.root();
+        // A v1 file has services at the top level, and neither a `services`
+        // nor a `version` key.
+        let (services, v1) = match root.get("services") {
+            Some(s) => (s, false),
+            None if root.get("version").is_none() => (root, true),
+            None => continue,
+        };
+        for (name, service) in services.merged_entries() {
+            let Some(name) = name.as_str() else { continue };
+            if name.starts_with("x-") || (v1 && TOP_LEVEL.contains(&name)) {
+                continue;
+            }
+            for o in inline_dockerfile(text, name, service) {
+                if !found.iter().any(|f| f.span == o.span) {
+                    found.push(o);
+                }
+            }
+            if let Some(o) = service_image(text, name, service) {
+                match found.iter_mut().find(|f| f.span == o.span) {
+                    // The same anchored text: a pull anywhere makes it a pulled image.
+                    Some(f) if o.hint == Hint::Image && f.hint != Hint::Image => *f = o,
+                    Some(_) => {}
+                    None => found.push(o),
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The image of one service, if it names one.
+fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
+    let image = service.get("image")?;
+    let scalar = image.as_scalar()?;
+    if image.is_null() {
+        return None;
+    }
+    let builds = service.get("build").is_some_and(|b| !b.is_null());
+    let context = format!("services.{name}.image");
+    let Some(span) = scalar.value_span(text) else {
+        // Escapes or several lines: no text to pin in place.
+        let raw = text.get(scalar.source.clone())?.trim_end();
+        let start = scalar.source.start;
+        return Some(Occurrence::new(
+            start..start + raw.len(),
+            if super::is_templated(raw) {
+                Hint::Dynamic
+            } else {
+                Hint::Unreadable
+            },
+            context,
+        ));
+    };
+    let value = scalar.value.trim_end_matches('\n');
+    let (span, hint) = match interpolation(value) {
+        Interpolation::None => (span, Hint::Image),
+        Interpolation::Default(inner) => (
+            span.start + inner.start..span.start + inner.end,
+            Hint::Image,
+        ),
+        Interpolation::Dynamic => (span, Hint::Dynamic),
+    };
+    if span.is_empty() {
+        return None;
+    }
+    let hint = if builds { Hint::LocalBuild } else { hint };
+    Some(Occurrence::new(span, hint, context))
+}
+
+/// The image references of a service's `build.dockerfile_inline`.
+fn inline_dockerfile(text: &str, name: &str, service: &Node) -> Vec<Occurrence> {
+    let Some(inline) = service
+        .get("build")
+        .and_then(|b| b.get("dockerfile_inline"))
+        .and_then(Node::as_scalar)
+    else {
+        return Vec::new();
+    };
+    let found = super::dockerfile::scan(&inline.value).unwrap_or_default();
+    map_inline(text, name, inline, found)
+}
+
+/// Moves occurrences found in an embedded text to their spans in `text`;
+/// those whose text cannot be located exactly are dropped.
+fn map_inline(
+    text: &str,
+    name: &str,
+    inline: &yaml::Scalar,
+    found: Vec<Occurrence>,
+) -> Vec<Occurrence> {
+    found
+        .into_iter()
+        .filter_map(|o| {
+            let span = inline.source_range(text, o.span)?;
+            let context = format!("services.{name}.build.dockerfile_inline {}", o.context);
+            Some(Occurrence::new(span, o.hint, context))
+        })
+        .collect()
+}
+
+/// What Compose variable interpolation does to a value.
+#[derive(Debug, PartialEq, Eq)]
+enum Interpolation {
+    /// No variables (`$$` escapes aside).
+    None,
+    /// The whole value is `${VAR:-default}` / `${VAR-default}` with a literal
+    /// default: its byte range within the value.
+    Default(std::ops::Range<usize>),
+    /// Anything else with a variable in it.
+    Dynamic,
+}
+
+fn interpolation(value: &str) -> Interpolation {
+    if !has_variable(value) {
+        return Interpolation::None;
+    }
+    if let Some(range) = whole_default(value) {
+        return Interpolation::Default(range);
+    }
+    Interpolation::Dynamic
+}
+
+/// A `$` that starts a variable (not part of a `$$` escape).
+fn has_variable(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            if bytes.get(i + 1) == Some(&b'$') {
+                i += 2;
+                continue;
+            }
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `${NAME:-default}` or `${NAME-default}` as the whole value, with a default
+/// that is plain text (no variable, no escape, no braces): the default's range.
+fn whole_default(value: &str) -> Option<std::ops::Range<usize>> {
+    let body = value.strip_prefix("${")?.strip_suffix('}')?;
+    let name_len = body
+        .char_indices()
+        .find(|&(i, c)| !(c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())))
+        .map_or(body.len(), |(i, _)| i);
+    if name_len == 0 {
+        return None;
+    }
+    let rest = &body[name_len..];
+    let op = if rest.starts_with(":-") {
+        2
+    } else if rest.starts_with('-') {
+        1
+    } else {
+        return None;
+    };
+    let default = &rest[op..];
+    if default.is_empty() || default.contains(['$', '{', '}']) || default.trim() != default {
+        return None;
+    }
+    let start = 2 + name_len + op;
+    Some(start..start + default.len())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::finding::{FileKind, Status};
+    use crate::scan::{classify, scan_text};
+
+    /// (reference text, hint, context) for each occurrence, in file order.
+    fn found(text: &str) -> Vec<(&str, Hint, String)> {
+        scan_text(FileKind::Compose, text)
+            .unwrap()
+            .into_iter()
+            .map(|o| (&text[o.span], o.hint, o.context))
+            .collect()
+    }
+
+    fn refs(text: &str) -> Vec<&str> {
+        found(text).into_iter().map(|(r, _, _)| r).collect()
+    }
+
+    #[test]
+    fn plain_quoted_and_flow_values() {
+        let t = "services:\n  a:\n    image: nginx:1.25\n  b:\n    image: \"redis:7\"\n  c:\n    image: 'postgres:16'   # db\n  d: {image: busybox, command: [sh]}\n  e:\n    image:  nginx:alpine \n";
+        assert_eq!(
+            found(t),
+            [
+                ("nginx:1.25", Hint::Image, "services.a.image".into()),
+                ("redis:7", Hint::Image, "services.b.image".into()),
+                ("postgres:16", Hint::Image, "services.c.image".into()),
+                ("busybox", Hint::Image, "services.d.image".into()),
+                ("nginx:alpine", Hint::Image, "services.e.image".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn anchor_in_extension_field_is_one_finding_at_the_anchor() {
+        let t = "\
+x-base: &base
+  image: &img python:3.12
+  restart: always
+services:
+  one:
+    <<: *base
+  two:
+    <<: [*base]
+    command: x
+  three:
+    image: *img
+  four:
+    <<: *base
+    image: own:1
+";
+        let f = found(t);
+        assert_eq!(
+            f,
+            [
+                ("python:3.12", Hint::Image, "services.one.image".into()),
+                ("own:1", Hint::Image, "services.four.image".into()),
+            ]
+        );
+        let at = t.find("python").unwrap();
+        let o = scan_text(FileKind::Compose, t).unwrap();
+        assert_eq!(o[0].span, at..at + "python:3.12".len());
+    }
+
+    #[test]
+    fn service_anchor_and_merge() {
+        let t = "services:\n  web: &web\n    image: docker.io/app:${V-1.0}\n    ports: ['80']\n  worker:\n    <<: *web\n    command: work\n";
+        let f = found(t);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, "docker.io/app:${V-1.0}");
+        assert_eq!(f[0].1, Hint::Dynamic);
+    }
+
+    #[test]
+    fn whole_value_defaults_are_the_finding() {
+        let t = "services:\n  a:\n    image: ${A_IMAGE:-nginx:1.25}\n  b:\n    image: \"${B-redis:7}\"\n  c:\n    image: ${C:-}\n";
+        let f = found(t);
+        assert_eq!(f[0], ("nginx:1.25", Hint::Image, "services.a.image".into()));
+        assert_eq!(f[1], ("redis:7", Hint::Image, "services.b.image".into()));
+        assert_eq!(f[2], ("${C:-}", Hint::Dynamic, "services.c.image".into()));
+        assert_eq!(classify(f[0].1, f[0].0).0, Status::Unpinned);
+    }
+
+    #[test]
+    fn other_interpolation_is_dynamic_whole_value() {
+        let t = "services:\n  a:\n    image: ${IMG}\n  b:\n    image: ${ID:?ID must be set}\n  c:\n    image: ${REG}/app:${TAG}\n  d:\n    image: $NAME:$TAG\n  e:\n    image: '${X?unset}:${T-latest}'\n  f:\n    image: ${A:-${B:-x}}\n  g:\n    image: ${R:-reg}/app:1\n";
+        let f = found(t);
+        let texts: Vec<_> = f.iter().map(|(r, h, _)| (*r, *h)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("${IMG}", Hint::Dynamic),
+                ("${ID:?ID must be set}", Hint::Dynamic),
+                ("${REG}/app:${TAG}", Hint::Dynamic),
+                ("$NAME:$TAG", Hint::Dynamic),
+                ("${X?unset}:${T-latest}", Hint::Dynamic),
+                ("${A:-${B:-x}}", Hint::Dynamic),
+                ("${R:-reg}/app:1", Hint::Dynamic),
+            ]
+        );
+    }
+
+    #[test]
+    fn escaped_dollar_is_not_a_variable() {
+        assert_eq!(interpolation("a$$b"), Interpolation::None);
+        assert_eq!(interpolation("$${X:-y}"), Interpolation::None);
+        assert_eq!(interpolation("$$$X"), Interpolation::Dynamic);
+        assert_eq!(interpolation("${X:-a$$b}"), Interpolation::Dynamic);
+        assert_eq!(interpolation("${X-y}"), Interpolation::Default(4..5));
+    }
+
+    #[test]
+    fn build_and_image_is_local_build() {
+        let t = "services:\n  app:\n    build: .\n    image: myorg/app:dev\n  db:\n    image: postgres\n  gen:\n    build:\n      context: .\n    image: ${APP:-myorg/gen:1}\n";
+        let f = found(t);
+        assert_eq!(
+            f[0],
+            (
+                "myorg/app:dev",
+                Hint::LocalBuild,
+                "services.app.image".into()
+            )
+        );
+        assert_eq!(f[1].1, Hint::Image);
+        assert_eq!(
+            f[2],
+            ("myorg/gen:1", Hint::LocalBuild, "services.gen.image".into())
+        );
+        assert_eq!(classify(f[0].1, f[0].0).0, Status::LocalBuild);
+    }
+
+    #[test]
+    fn anchored_image_pulled_anywhere_is_an_image() {
+        let t = "x-a: &a\n  image: shared:1\nservices:\n  built:\n    <<: *a\n    build: .\n  pulled:\n    <<: *a\n";
+        assert_eq!(
+            found(t),
+            [("shared:1", Hint::Image, "services.pulled.image".into())]
+        );
+    }
+
+    #[test]
+    fn look_alikes_are_not_images() {
+        let t = "\
+x-image: &unused
+  image: never:1
+services:
+  app:
+    build:
+      context: .
+      tags: [\"me/app:1\"]
+      cache_from:
+        - me/app:cache
+      args:
+        IMAGE: mysql:8.0
+    extends: base
+    # image: commented:1
+    #image: also-commented
+    external_links: [db:mysql]
+    network_mode: \"container:abc\"
+  x-not-a-service:
+    image: nope:1
+  empty:
+    image:
+  reset:
+    image: !reset null
+";
+        assert!(found(t).is_empty(), "{:?}", found(t));
+    }
+
+    #[test]
+    fn inline_dockerfile_spans_map_into_the_compose_file() {
+        let t = "services:\r\n  bar:\r\n    build:\r\n      dockerfile_inline: |\r\n        FROM alpine:3.20 AS base\r\n        RUN echo hi\r\n        FROM base\r\n";
+        let doc = yaml::parse(t).unwrap().remove(0);
+        let service = doc.get("services").unwrap().get("bar").unwrap();
+        let inline = service
+            .get("build")
+            .unwrap()
+            .get("dockerfile_inline")
+            .unwrap()
+            .as_scalar()
+            .unwrap();
+        // What the Dockerfile scanner reports, in the inline text's offsets.
+        let at = |s: &str, n: usize| {
+            let i = inline.value.match_indices(s).nth(n).unwrap().0;
+            i..i + s.len()
+        };
+        let inner = vec![
+            Occurrence::new(at("alpine:3.20", 0), Hint::Image, "FROM"),
+            Occurrence::new(at("base", 1), Hint::Stage, "FROM"),
+        ];
+        let mapped = map_inline(t, "bar", inline, inner);
+        let got: Vec<_> = mapped
+            .iter()
+            .map(|o| (&t[o.span.clone()], o.hint, o.context.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "alpine:3.20",
+                    Hint::Image,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+                (
+                    "base",
+                    Hint::Stage,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+            ]
+        );
+        assert_eq!(mapped[1].span.start, t.rfind("base").unwrap());
+        // Whatever the Dockerfile scanner finds, the scan never panics and
+        // every span points at the same text.
+        for o in scan(t).unwrap() {
+            assert!(t.get(o.span).is_some());
+        }
+    }
+
+    #[test]
+    fn anchors_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, c)| (r, classify(h, r).0, c))
+            .collect();
+        let line = |r: &str| t[..t.find(r).unwrap()].lines().count();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ghcr.io/acme/shop-worker:2.4.1",
+                    Status::Unpinned,
+                    "services.worker-emails.image".to_string()
+                ),
+                (
+                    "shop-local",
+                    Status::LocalBuild,
+                    "services.web.image".into()
+                ),
+                (
+                    "ghcr.io/acme/shop-worker:1.9.0",
+                    Status::Unpinned,
+                    "services.worker-legacy.image".into()
+                ),
+                (
+                    "rabbitmq:3.13-management-alpine",
+                    Status::Unpinned,
+                    "services.rabbitmq.image".into()
+                ),
+                (
+                    "redis:7.2-alpine",
+                    Status::Unpinned,
+                    "services.cache.image".into()
+                ),
+                (
+                    "postgres:16.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                    Status::Pinned,
+                    "services.db.image".into()
+                ),
+            ]
+        );
+        // The anchored image is reported once, on the line where it is written.
+        assert_eq!(line("ghcr.io/acme/shop-worker:2.4.1"), 15);
+    }
+
+    #[test]
+    fn crlf_gives_the_same_texts() {
+        let lf = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(refs(lf), refs(&crlf));
+        let crlf = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert_eq!(refs(crlf), refs(&crlf.replace("\r\n", "\n")));
+    }
+
+    #[test]
+    fn crlf_interpolation_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert!(t.contains("\r\n"));
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, _)| (r, classify(h, r).0))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("traefik:v3.1", Status::Unpinned),
+                (
+                    "${REGISTRY:-docker.io}/acme/app:${TAG:-latest}",
+                    Status::LocalBuild
+                ),
+                ("${API_IMAGE}", Status::Dynamic),
+                (
+                    "docker.elastic.co/elasticsearch/elasticsearch:8.14.1",
+                    Status::Unpinned
+                ),
+                ("${NOTIFY_IMAGE:?set NOTIFY_IMAGE}", Status::Dynamic),
+                ("acme/cost$$report:1", Status::Dynamic),
+                ("adminer", Status::Unpinned),
+                ("axllent/mailpit:v1.18", Status::Unpinned),
+            ]
+        );
+    }
+
+    #[test]
+    fn compose_v1_top_level_services() {
+        let t = "web:\n  image: nginx:1\nnetworks: {}\n";
+        assert_eq!(refs(t), ["nginx:1"]);
+        let t = "version: '3.8'\nnetworks:\n  image: {}\nweb:\n  image: nginx:1\n";
+        assert!(refs(t).is_empty());
+    }
+
+    #[test]
+    fn one_line_values_are_editable_others_dynamic() {
+        let t = "services:\n  a:\n    image: \"ngi\\x6Ex\"\n  b:\n    image: >\n      folded:1\n  c:\n    image: >-\n      ${C:-a/very/long/name:1}\n  d:\n    image: >\n      two\n      lines\n";
+        let f = found(t);
+        assert_eq!(
+            f[0],
+            ("\"ngi\\x6Ex\"", Hint::Unreadable, "services.a.image".into())
+        );
+        assert_eq!(f[1], ("folded:1", Hint::Image, "services.b.image".into()));
+        assert_eq!(
+            f[2],
+            ("a/very/long/name:1", Hint::Image, "services.c.image".into())
+        );
+        assert_eq!(f[3], ("two", Hint::Unreadable, "services.d.image".into()));
+    }
+
+    #[test]
+    fn crlf_bom_and_utf8_spans() {
+        let t = "\u{feff}# ünïcode\r\nservices:\r\n  wéb:\r\n    image: \"nginx:1.25\"\r\n  db:\r\n    image: postgres:16\r\n";
+        let f = found(t);
+        assert_eq!(
+            f,
+            [
+                ("nginx:1.25", Hint::Image, "services.wéb.image".into()),
+                ("postgres:16", Hint::Image, "services.db.image".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let e = scan("services:\n  a:\n    image: [unclosed\n").unwrap_err();
+        assert!(e.line.is_some(), "{e:?}");
+    }
 }

@@ -1,9 +1,578 @@
-//! Scanner for github_actions files (to be written).
+//! Scanner for GitHub Actions files. One scanner serves both shapes, told
+//! apart by the document's top-level keys:
+//!
+//! - workflows (`.github/workflows/*.yml`, top-level `jobs`):
+//!   `jobs.<id>.container` as a string or `{image: …}`,
+//!   `jobs.<id>.services.<id>.image` and `jobs.<id>.steps[*].uses: docker://…`;
+//! - action metadata (`action.yml`, top-level `runs`): `runs.image:
+//!   docker://…` (an image) or a path such as `Dockerfile` (a local build), and
+//!   `runs.steps[*].uses: docker://…` of composite actions.
+//!
+//! `runs-on` labels, `run:` scripts, `env:`, `with:` inputs and matrix values
+//! are never images. `${{ … }}` expressions are left to [`super::classify`],
+//! which reports them as dynamic.
 
-use super::{Occurrence, ScanError};
+use std::ops::Range;
+
+use super::yaml::{self, Node, Style};
+use super::{Hint, Occurrence, ScanError, is_templated};
+
+/// The scheme that marks a step's or an action's image.
+const DOCKER_SCHEME: &str = "docker://";
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
-    let _ = text;
-    Ok(Vec::new())
+    let mut found = Vec::new();
+    for doc in yaml::parse(text)? {
+        let root = doc.root();
+        if let Some(jobs) = root.get("jobs") {
+            workflow_jobs(jobs, &mut found);
+        }
+        if let Some(runs) = root.get("runs") {
+            action_runs(runs, &mut found);
+        }
+    }
+    Ok(found)
+}
+
+fn workflow_jobs(jobs: &Node, found: &mut Vec<Occurrence>) {
+    for (id, job) in jobs.merged_entries() {
+        let Some(id) = id.as_str() else { continue };
+        if !job.is_mapping() {
+            continue;
+        }
+        match job.get("container") {
+            Some(c) if c.is_mapping() => {
+                if let Some(image) = c.get("image") {
+                    found.extend(image_scalar(
+                        image,
+                        Hint::Image,
+                        format!("jobs.{id}.container.image"),
+                    ));
+                }
+            }
+            Some(c) => found.extend(image_scalar(c, Hint::Image, format!("jobs.{id}.container"))),
+            None => {}
+        }
+        if let Some(services) = job.get("services") {
+            for (name, service) in services.merged_entries() {
+                let (Some(name), Some(image)) = (name.as_str(), service.get("image")) else {
+                    continue;
+                };
+                found.extend(image_scalar(
+                    image,
+                    Hint::Image,
+                    format!("jobs.{id}.services.{name}.image"),
+                ));
+            }
+        }
+        if let Some(steps) = job.get("steps") {
+            docker_steps(steps, &format!("jobs.{id}.steps"), found);
+        }
+    }
+}
+
+fn action_runs(runs: &Node, found: &mut Vec<Occurrence>) {
+    if let Some(image) = runs.get("image") {
+        if image.as_str().is_some_and(has_docker_scheme) {
+            found.extend(docker_url(image, "runs.image"));
+        } else {
+            // `Dockerfile`, `./docker/Dockerfile`: built from the action's own
+            // Dockerfile, whose FROM lines the Dockerfile scanner reports.
+            found.extend(image_scalar(image, Hint::LocalBuild, "runs.image"));
+        }
+    }
+    if let Some(steps) = runs.get("steps") {
+        docker_steps(steps, "runs.steps", found);
+    }
+}
+
+/// `uses: docker://…` in a list of steps.
+fn docker_steps(steps: &Node, context: &str, found: &mut Vec<Occurrence>) {
+    for (i, step) in steps.items().enumerate() {
+        if let Some(uses) = step.get("uses") {
+            found.extend(docker_url(uses, &format!("{context}[{i}].uses")));
+        }
+    }
+}
+
+/// A `docker://…` scalar: the occurrence is the text after the scheme. `None`
+/// for anything else.
+fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
+    let scalar = node.as_scalar()?;
+    if !has_docker_scheme(&scalar.value) || scalar.value.len() == DOCKER_SCHEME.len() {
+        return None;
+    }
+    let span = match &scalar.span {
+        Some(span) => span.start + DOCKER_SCHEME.len()..span.end,
+        // Escapes or folding: the raw text, which the grammar rejects, so the
+        // reference fails `--check` as invalid instead of being rewritten.
+        None => raw_span(node)?,
+    };
+    Some(Occurrence::new(span, Hint::Image, context))
+}
+
+fn has_docker_scheme(value: &str) -> bool {
+    value
+        .get(..DOCKER_SCHEME.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
+}
+
+/// An occurrence for a scalar image value; `None` for collections, nulls and
+/// empty strings. When the written text differs from the value (escapes,
+/// folded lines, block scalars) the occurrence covers the raw text: the
+/// grammar rejects it, so it fails `--check` as invalid and is never
+/// rewritten, rather than passing silently.
+pub(super) fn image_scalar(
+    node: &Node,
+    hint: Hint,
+    context: impl Into<String>,
+) -> Option<Occurrence> {
+    let scalar = node.as_scalar()?;
+    if node.is_null() || scalar.value.is_empty() {
+        return None;
+    }
+    match scalar.span.clone() {
+        Some(span) => Some(Occurrence::new(span, hint, context)),
+        None => {
+            let span = raw_span(node)?;
+            let unreadable = hint == Hint::Image && !is_templated(&scalar.value);
+            let hint = if unreadable { Hint::Unreadable } else { hint };
+            Some(Occurrence::new(span, hint, context))
+        }
+    }
+}
+
+/// The written text of a scalar without its quotes (for a block scalar, the
+/// whole token).
+fn raw_span(node: &Node) -> Option<Range<usize>> {
+    let scalar = node.as_scalar()?;
+    let source = scalar.source.clone();
+    let span = match scalar.style {
+        Style::SingleQuoted | Style::DoubleQuoted if source.len() >= 2 => {
+            source.start + 1..source.end - 1
+        }
+        _ => source,
+    };
+    (!span.is_empty()).then_some(span)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::finding::{FileKind, Status};
+    use crate::scan::{classify, scan_file};
+
+    /// (reference text, hint, context) for each occurrence, in file order.
+    fn found(text: &str) -> Vec<(&str, Hint, String)> {
+        let mut v = scan(text).unwrap();
+        v.sort_by_key(|o| o.span.start);
+        v.into_iter()
+            .map(|o| (&text[o.span], o.hint, o.context))
+            .collect()
+    }
+
+    #[test]
+    fn container_string_and_mapping_forms() {
+        let t = "\
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    container: node:20-bookworm
+  b:
+    container:
+      # a comment between the key and the image
+      image: \"python:3.12\"
+      options: --cpus 1
+";
+        assert_eq!(
+            found(t),
+            [
+                ("node:20-bookworm", Hint::Image, "jobs.a.container".into()),
+                ("python:3.12", Hint::Image, "jobs.b.container.image".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn services_images() {
+        let t = "\
+jobs:
+  test:
+    services:
+      postgres:
+        image: postgres:16
+        env: {POSTGRES_PASSWORD: x}
+      redis: {image: 'redis:7', ports: ['6379:6379']}
+      mysql:
+        image: ${{ matrix.mysql }}
+";
+        let f = found(t);
+        assert_eq!(
+            f.iter().map(|x| x.0).collect::<Vec<_>>(),
+            ["postgres:16", "redis:7", "${{ matrix.mysql }}"]
+        );
+        assert_eq!(f[1].2, "jobs.test.services.redis.image");
+        assert_eq!(classify(f[2].1, f[2].0).0, Status::Dynamic);
+    }
+
+    #[test]
+    fn docker_url_steps_span_after_the_scheme() {
+        let t = "\
+jobs:
+  s:
+    steps:
+      - uses: actions/checkout@v4
+      - uses: docker://alpine:3.20
+      - name: quoted
+        uses: 'docker://ghcr.io/o/tool:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+      - uses: docker://${{ inputs.image }}
+      - uses: docker://
+";
+        let f = found(t);
+        assert_eq!(
+            f.iter().map(|x| x.0).collect::<Vec<_>>(),
+            [
+                "alpine:3.20",
+                "ghcr.io/o/tool:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "${{ inputs.image }}"
+            ]
+        );
+        assert_eq!(f[0].2, "jobs.s.steps[1].uses");
+        assert_eq!(f[1].2, "jobs.s.steps[2].uses");
+        assert_eq!(classify(f[1].1, f[1].0).0, Status::Pinned);
+        assert_eq!(classify(f[2].1, f[2].0).0, Status::Dynamic);
+    }
+
+    #[test]
+    fn expressions_are_dynamic() {
+        let t = "jobs:\n  m:\n    container: ${{ matrix.container }}\n";
+        let f = found(t);
+        assert_eq!(f[0].0, "${{ matrix.container }}");
+        assert_eq!(classify(f[0].1, f[0].0).0, Status::Dynamic);
+    }
+
+    #[test]
+    fn never_images() {
+        let t = "\
+on:
+  workflow_call:
+    inputs:
+      image: {type: string, default: 'alpine:3'}
+env:
+  IMAGE: moby/buildkit:latest
+services:
+  db: {image: 'not-here:1'}
+jobs:
+  image:
+    runs-on: ubuntu-24.04-arm
+    strategy:
+      matrix:
+        image: [ubuntu-24.04-arm, alpine:3]
+        container: [fedora:40]
+    env:
+      CI_JOB_IMAGE: ubuntu:rolling
+    steps:
+      - run: docker run --rm busybox:1.36 true
+      - uses: docker/setup-qemu-action@v3
+        with:
+          image: tonistiigi/binfmt:latest
+  reusable:
+    uses: ./.github/workflows/test.yml
+    with:
+      image: alpine:3
+  nulls:
+    container:
+    services:
+      s: {image: ''}
+";
+        assert!(found(t).is_empty(), "{:?}", found(t));
+    }
+
+    #[test]
+    fn anchors_give_one_occurrence_at_the_anchor() {
+        let t = "\
+jobs:
+  a:
+    services:
+      db: &db
+        image: postgres:16
+  b:
+    services:
+      db: *db
+  c:
+    container: &c ubuntu:24.04
+  d:
+    container: *c
+";
+        assert_eq!(scan_text_sorted(t), ["postgres:16", "ubuntu:24.04"]);
+    }
+
+    fn scan_text_sorted(text: &str) -> Vec<&str> {
+        crate::scan::scan_text(FileKind::GithubActions, text)
+            .unwrap()
+            .into_iter()
+            .map(|o| &text[o.span])
+            .collect()
+    }
+
+    #[test]
+    fn action_metadata() {
+        let docker = "runs:\n  using: docker\n  image: 'docker://node:16-buster-slim'\n";
+        assert_eq!(
+            found(docker),
+            [("node:16-buster-slim", Hint::Image, "runs.image".into())]
+        );
+        let built = "runs:\n  using: docker\n  image: Dockerfile\n";
+        assert_eq!(
+            found(built),
+            [("Dockerfile", Hint::LocalBuild, "runs.image".into())]
+        );
+        let composite = "\
+runs:
+  using: composite
+  steps:
+    - run: echo hi
+      shell: bash
+    - uses: docker://koalaman/shellcheck:v0.10.0
+";
+        assert_eq!(
+            found(composite),
+            [(
+                "koalaman/shellcheck:v0.10.0",
+                Hint::Image,
+                "runs.steps[1].uses".into()
+            )]
+        );
+        assert!(found("runs:\n  using: node20\n  main: index.js\n").is_empty());
+        assert!(found("runs:\n  using: docker\n  image: docker://\n").is_empty());
+        let upper = "runs:\n  image: DOCKER://alpine:3\n";
+        assert_eq!(found(upper)[0].0, "alpine:3");
+    }
+
+    #[test]
+    fn escaped_values_fail_as_invalid_never_silently() {
+        let t = "jobs:\n  a:\n    container: \"alpine\\x3a3\"\n";
+        let f = found(t);
+        assert_eq!(f[0].0, "alpine\\x3a3");
+        assert_eq!(classify(f[0].1, f[0].0).0, Status::Invalid);
+    }
+
+    #[test]
+    fn invalid_yaml_is_an_error_with_a_position() {
+        let e = scan("jobs:\n  a: [\n").unwrap_err();
+        assert!(e.line.is_some());
+    }
+
+    /// Scans a fixture through the whole pipeline: (line, column, reference, status, context).
+    fn fixture(text: &str) -> Vec<(usize, usize, String, Status, String)> {
+        scan_file(
+            std::path::Path::new("f.yml"),
+            FileKind::GithubActions,
+            text,
+            &|_| false,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.line, f.column, f.reference, f.status, f.context))
+        .collect()
+    }
+
+    fn row(
+        line: usize,
+        column: usize,
+        reference: &str,
+        status: Status,
+        context: &str,
+    ) -> (usize, usize, String, Status, String) {
+        (
+            line,
+            column,
+            reference.to_string(),
+            status,
+            context.to_string(),
+        )
+    }
+
+    #[test]
+    fn workflow_fixture() {
+        let t = include_str!("../../tests/fixtures/github-actions/.github/workflows/ci.yml");
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            fixture(t),
+            [
+                row(
+                    17,
+                    16,
+                    "node:20-bookworm",
+                    Status::Unpinned,
+                    "jobs.build.container"
+                ),
+                row(
+                    20,
+                    24,
+                    "alpine:3.20",
+                    Status::Unpinned,
+                    "jobs.build.steps[1].uses"
+                ),
+                row(
+                    24,
+                    25,
+                    "ghcr.io/owner/tool:1.2",
+                    Status::Unpinned,
+                    "jobs.build.steps[2].uses"
+                ),
+                row(
+                    36,
+                    15,
+                    "python:3.12-slim",
+                    Status::Unpinned,
+                    "jobs.test.container.image"
+                ),
+                row(
+                    40,
+                    16,
+                    &format!("postgres:16@{d}"),
+                    Status::Pinned,
+                    "jobs.test.services.postgres.image"
+                ),
+                row(
+                    43,
+                    24,
+                    "redis:7",
+                    Status::Unpinned,
+                    "jobs.test.services.redis.image"
+                ),
+                row(
+                    52,
+                    14,
+                    "${{ matrix.container }}",
+                    Status::Dynamic,
+                    "jobs.again.container.image"
+                ),
+                row(
+                    54,
+                    24,
+                    "${{ inputs.tool }}",
+                    Status::Dynamic,
+                    "jobs.again.steps[0].uses"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_workflow_fixture() {
+        let t = include_str!("../../tests/fixtures/github-actions/.github/workflows/crlf.yaml");
+        assert!(t.contains("\r\n"));
+        assert_eq!(
+            fixture(t),
+            [
+                row(
+                    7,
+                    14,
+                    "golang:1.23",
+                    Status::Unpinned,
+                    "jobs.lint.container.image"
+                ),
+                row(
+                    10,
+                    17,
+                    "memcached:1.6",
+                    Status::Unpinned,
+                    "jobs.lint.services.cache.image"
+                ),
+                row(
+                    12,
+                    24,
+                    "hadolint/hadolint:v2.12.0",
+                    Status::Unpinned,
+                    "jobs.lint.steps[0].uses"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn action_fixtures() {
+        let url = include_str!("../../tests/fixtures/github-actions/docker-url/action.yml");
+        assert_eq!(
+            fixture(url),
+            [row(
+                9,
+                20,
+                "ghcr.io/owner/greeter:2",
+                Status::Unpinned,
+                "runs.image"
+            )]
+        );
+        let built = include_str!("../../tests/fixtures/github-actions/dockerfile/action.yml");
+        assert_eq!(
+            fixture(built),
+            [row(5, 10, "Dockerfile", Status::LocalBuild, "runs.image")]
+        );
+        let composite = include_str!("../../tests/fixtures/github-actions/composite/action.yaml");
+        assert_eq!(
+            fixture(composite),
+            [row(
+                6,
+                22,
+                "koalaman/shellcheck:v0.10.0",
+                Status::Unpinned,
+                "runs.steps[0].uses"
+            )]
+        );
+    }
+
+    /// Fragments of GitHub Actions files; joined in any order they make YAML (valid
+    /// or not) that reaches every branch of the scanner.
+    const FRAGMENTS: &[&str] = &[
+        "\n",
+        "  ",
+        "- ",
+        ": ",
+        "&a ",
+        "*a",
+        "<<: *a\n",
+        "{",
+        "}",
+        "[",
+        "]",
+        ", ",
+        "'a:1'",
+        "\"b\\t:2\"",
+        "|\n  x\n",
+        "!reference ",
+        "${{ x }}",
+        "$V",
+        "é",
+        "# c\n",
+        "---\n",
+        "\r\n",
+        "jobs:",
+        "runs:",
+        "container:",
+        "image:",
+        "services:",
+        "steps:",
+        "uses:",
+        "docker://",
+        "alpine:3",
+        "j:",
+    ];
+
+    proptest::proptest! {
+        /// No input makes the scanner panic, and every span it returns is a
+        /// valid slice of the input.
+        #[test]
+        fn never_panics(parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40)) {
+            let text = parts.concat();
+            if let Ok(found) = scan(&text) {
+                for o in found {
+                    proptest::prop_assert!(text.get(o.span).is_some());
+                }
+            }
+        }
+    }
 }

@@ -1,9 +1,770 @@
-//! Scanner for kubernetes files (to be written).
+//! Scanner for Kubernetes manifests: every YAML document with top-level
+//! `apiVersion` and `kind` (multi-document streams); other documents are
+//! skipped.
+//!
+//! What counts as an image:
+//! - `image` of each item of `containers`, `initContainers`,
+//!   `ephemeralContainers` at any depth (pod specs, pod templates, CronJob
+//!   `jobTemplate`, `kind: List` items, and custom resources that embed pod
+//!   specs or container lists);
+//! - custom resources that embed containers under other names: `sidecars` and
+//!   `steps` items (Argo Workflows, Tekton), and single containers under
+//!   `container`, `script` (Argo templates) and `stepTemplate` (Tekton);
+//! - `volumes[].image.reference` (OCI image volumes).
+//!
+//! Never `status` (`containerStatuses[].image`/`imageID`), `managedFields`,
+//! ConfigMap/Secret `data`/`stringData`/`binaryData`, text inside block
+//! scalars, or `image` keys elsewhere (`rbd.image`). Template expressions
+//! (`{{inputs.parameters.image}}`, `$(params.image)`) are dynamic.
+//!
+//! Helm chart templates are not valid YAML. When the text does not parse and
+//! contains `{{`, a line-based pass reports `image:` values whose parent key
+//! is one of the container keys above (outside block scalars and
+//! ConfigMap/Secret documents): templated values are dynamic, a literal
+//! value in a template is a real image. A parse error in any other file is a
+//! [`ScanError`].
 
-use super::{Occurrence, ScanError};
+use std::collections::HashSet;
+
+use super::yaml::{self, Node};
+use super::{Hint, Occurrence, ScanError};
+
+/// Keys whose value is a list of containers.
+const CONTAINER_LISTS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "sidecars",
+    "steps",
+];
+
+/// Keys whose value is one container.
+const SINGLE_CONTAINERS: &[&str] = &["container", "script", "stepTemplate"];
+
+/// Keys never descended into.
+const SKIPPED: &[&str] = &["status", "managedFields"];
+
+/// Keys of the document root never descended into (ConfigMap/Secret payloads).
+const SKIPPED_AT_ROOT: &[&str] = &["data", "stringData", "binaryData"];
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
-    let _ = text;
-    Ok(Vec::new())
+    let docs = match yaml::parse(text) {
+        Ok(docs) => docs,
+        Err(_) if text.contains("{{") => return Ok(template::scan(text)),
+        Err(e) => return Err(e),
+    };
+    let mut walker = Walker {
+        text,
+        found: Vec::new(),
+        visited: HashSet::new(),
+        spans: HashSet::new(),
+        path: Vec::new(),
+    };
+    for doc in &docs {
+        let root = doc.root();
+        let (Some(_), Some(kind)) = (root.get("apiVersion"), root.get("kind")) else {
+            continue;
+        };
+        walker.path.clear();
+        walker.path.push(kind.as_str().unwrap_or("?").to_string());
+        walker.mapping(root, true);
+    }
+    Ok(walker.found)
+}
+
+struct Walker<'t> {
+    text: &'t str,
+    found: Vec<Occurrence>,
+    /// Collections already walked (aliases share nodes: each is walked once).
+    visited: HashSet<usize>,
+    /// Start offsets of the spans already found.
+    spans: HashSet<usize>,
+    /// Context segments: the kind, then keys and `[index]`es.
+    path: Vec<String>,
+}
+
+impl Walker<'_> {
+    fn node(&mut self, node: &Node) {
+        if !(node.is_mapping() || node.is_sequence()) || !self.visited.insert(node.id()) {
+            return;
+        }
+        if node.is_mapping() {
+            self.mapping(node, false);
+        } else {
+            for (i, item) in node.items().enumerate() {
+                self.path.push(format!("[{i}]"));
+                self.node(item);
+                self.path.pop();
+            }
+        }
+    }
+
+    /// Walks a mapping; `root` when it is a resource (a document root, or a
+    /// `kind: List` item with its own `apiVersion` and `kind`).
+    fn mapping(&mut self, map: &Node, root: bool) {
+        let root = root || (map.get("apiVersion").is_some() && map.get("kind").is_some());
+        for (key, value) in map.merged_entries() {
+            let Some(key) = key.as_str() else { continue };
+            if SKIPPED.contains(&key) || (root && SKIPPED_AT_ROOT.contains(&key)) {
+                continue;
+            }
+            self.path.push(key.to_string());
+            if CONTAINER_LISTS.contains(&key) {
+                for (i, item) in value.items().enumerate() {
+                    self.path.push(format!("[{i}]"));
+                    self.image(item.get("image"), "image");
+                    self.path.pop();
+                }
+            } else if SINGLE_CONTAINERS.contains(&key) {
+                self.image(value.get("image"), "image");
+            } else if key == "volumes" {
+                for (i, item) in value.items().enumerate() {
+                    self.path.push(format!("[{i}]"));
+                    self.image(
+                        item.get("image").and_then(|v| v.get("reference")),
+                        "image.reference",
+                    );
+                    self.path.pop();
+                }
+            }
+            self.node(value);
+            self.path.pop();
+        }
+    }
+
+    /// Records an image value (a scalar, or a Helm `{{ … }}` read as a flow mapping).
+    fn image(&mut self, value: Option<&Node>, key: &str) {
+        let Some(value) = value else { return };
+        if value.is_null() || value.is_sequence() {
+            return;
+        }
+        let context = {
+            let (kind, rest) = self
+                .path
+                .split_first()
+                .map_or(("?", &[][..]), |(k, r)| (k.as_str(), r));
+            let mut path = String::new();
+            for seg in rest {
+                if !path.is_empty() && !seg.starts_with('[') {
+                    path.push('.');
+                }
+                path.push_str(seg);
+            }
+            format!("{kind} {path}.{key}")
+        };
+        let occurrence = match value.value_span(self.text) {
+            Some(span) if !span.is_empty() => Occurrence::new(span, Hint::Image, context),
+            Some(_) => return,
+            None => {
+                // A template read as a flow mapping, escapes or several
+                // lines: no text to pin in place.
+                let source = value.source();
+                let Some(raw) = self.text.get(source.clone()) else {
+                    return;
+                };
+                if value.is_mapping() && !raw.starts_with("{{") {
+                    return;
+                }
+                let raw = raw.trim_end();
+                let hint = if super::is_templated(raw) {
+                    Hint::Dynamic
+                } else {
+                    Hint::Unreadable
+                };
+                Occurrence::new(source.start..source.start + raw.len(), hint, context)
+            }
+        };
+        if self.spans.insert(occurrence.span.start) {
+            self.found.push(occurrence);
+        }
+    }
+}
+
+/// The line-based pass over Helm chart templates.
+mod template {
+    use super::{CONTAINER_LISTS, SINGLE_CONTAINERS};
+    use crate::scan::yaml::Node;
+    use crate::scan::{Hint, Occurrence};
+
+    /// One physical line: its byte offset and text without the line ending.
+    fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+        let mut offset = 0;
+        text.split_inclusive('\n').map(move |raw| {
+            let start = offset;
+            offset += raw.len();
+            (start, raw.trim_end_matches(['\n', '\r']))
+        })
+    }
+
+    fn is_document_marker(line: &str) -> bool {
+        line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
+    }
+
+    /// A document that is a ConfigMap or a Secret.
+    fn is_payload_kind(doc: &[(usize, &str)]) -> bool {
+        doc.iter().any(|(_, l)| {
+            l.strip_prefix("kind:").is_some_and(|k| {
+                let k = k.trim().trim_matches(['"', '\'']);
+                k == "ConfigMap" || k == "Secret"
+            })
+        })
+    }
+
+    pub(super) fn scan(text: &str) -> Vec<Occurrence> {
+        let mut found = Vec::new();
+        let all: Vec<(usize, &str)> = lines(text).collect();
+        for doc in all.split(|(_, l)| is_document_marker(l)) {
+            if !is_payload_kind(doc) {
+                document(doc, &mut found);
+            }
+        }
+        found
+    }
+
+    fn document(doc: &[(usize, &str)], found: &mut Vec<Occurrence>) {
+        // Open keys: (indent of the key, key).
+        let mut stack: Vec<(usize, &str)> = Vec::new();
+        // Indent of the key that opened a block scalar, while inside it.
+        let mut block: Option<usize> = None;
+        for &(start, line) in doc {
+            let trimmed = line.trim_start_matches([' ', '\t']);
+            let mut indent = line.len() - trimmed.len();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if let Some(b) = block {
+                if indent > b {
+                    continue;
+                }
+                block = None;
+            }
+            if trimmed.starts_with('#') || trimmed.starts_with("{{") {
+                continue;
+            }
+            let mut content = trimmed;
+            let mut dash = indent;
+            while let Some(rest) = content
+                .strip_prefix('-')
+                .filter(|r| r.is_empty() || r.starts_with([' ', '\t']))
+            {
+                dash = indent;
+                let inner = rest.trim_start_matches([' ', '\t']);
+                indent += content.len() - inner.len();
+                content = inner;
+            }
+            let content_start = start + (line.len() - content.len());
+            if is_block_indicator(content) {
+                // `- |`: the item's text is more indented than its dash.
+                block = Some(dash);
+                continue;
+            }
+            if content.starts_with('{') {
+                // `- {name: a, image: b}`: a one-line flow mapping item.
+                while stack.last().is_some_and(|&(i, _)| i >= indent) {
+                    stack.pop();
+                }
+                if let Some(&(_, parent)) = stack.last()
+                    && CONTAINER_LISTS.contains(&parent)
+                {
+                    flow_images(content, content_start, parent, found);
+                }
+                continue;
+            }
+            let Some((key, value)) = split_key(content) else {
+                continue;
+            };
+            while stack.last().is_some_and(|&(i, _)| i >= indent) {
+                stack.pop();
+            }
+            let parent = stack.last().map(|&(_, k)| k);
+            let value_start = start + (line.len() - value.len());
+            let v = value.trim_start_matches([' ', '\t']);
+            let value_start = value_start + (value.len() - v.len());
+            if is_block_indicator(v) {
+                block = Some(indent);
+            }
+            if (v.starts_with('{') && SINGLE_CONTAINERS.contains(&key))
+                || (v.starts_with('[') && CONTAINER_LISTS.contains(&key))
+            {
+                flow_images(v, value_start, key, found);
+            }
+            if key == "image"
+                && let Some(parent) =
+                    parent.filter(|p| CONTAINER_LISTS.contains(p) || SINGLE_CONTAINERS.contains(p))
+                && let Some(span) = value_span(v)
+            {
+                found.push(Occurrence::new(
+                    value_start + span.start..value_start + span.end,
+                    Hint::Image,
+                    template_context(parent),
+                ));
+            }
+            stack.push((indent, key));
+        }
+    }
+
+    /// The images of a one-line flow collection: a container (`{image: a}`)
+    /// or a list of them (`[{image: a}, {image: b}]`) starting at `offset`.
+    fn flow_images(fragment: &str, offset: usize, parent: &str, found: &mut Vec<Occurrence>) {
+        let Ok(docs) = crate::scan::yaml::parse(fragment) else {
+            return;
+        };
+        let Some(root) = docs.first().map(|d| d.root()) else {
+            return;
+        };
+        let containers: Vec<_> = if root.is_sequence() {
+            root.items().collect()
+        } else {
+            vec![root]
+        };
+        for c in containers {
+            if let Some(span) = c
+                .get("image")
+                .and_then(Node::span)
+                .filter(|s| !s.is_empty())
+            {
+                found.push(Occurrence::new(
+                    offset + span.start..offset + span.end,
+                    Hint::Image,
+                    template_context(parent),
+                ));
+            }
+        }
+    }
+
+    fn template_context(parent: &str) -> String {
+        if SINGLE_CONTAINERS.contains(&parent) {
+            format!("{parent}.image (template)")
+        } else {
+            format!("{parent}[].image (template)")
+        }
+    }
+
+    /// `key: value` or `key:` at the start of `content`.
+    fn split_key(content: &str) -> Option<(&str, &str)> {
+        let mut search = 0;
+        loop {
+            let i = search + content[search..].find(':')?;
+            let after = &content[i + 1..];
+            if after.is_empty() || after.starts_with([' ', '\t']) {
+                let key = content[..i].trim_matches(['"', '\'']);
+                if key.is_empty() || key.contains(['{', '}', '[', ']', ' ', '#']) {
+                    return None;
+                }
+                return Some((key, after));
+            }
+            search = i + 1;
+        }
+    }
+
+    /// `|`, `>`, `|-`, `>+2`… optionally followed by a comment.
+    fn is_block_indicator(v: &str) -> bool {
+        let head = v.split(" #").next().unwrap_or("").trim_end();
+        head.starts_with(['|', '>'])
+            && head[1..]
+                .chars()
+                .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
+    }
+
+    /// The text of a value: inside the outermost quotes (nested template
+    /// quotes included), or a plain value up to a comment.
+    fn value_span(v: &str) -> Option<std::ops::Range<usize>> {
+        let range = match v.chars().next()? {
+            q @ ('"' | '\'') => {
+                // The closing quote is the first one followed only by blanks,
+                // a comment or a template comment: quotes nested in a
+                // template (`"{{ template "name" . }}"`) are skipped.
+                let end = v
+                    .match_indices(q)
+                    .map(|(i, _)| i)
+                    .filter(|&i| i > 0)
+                    .find(|&i| {
+                        let rest = v[i + 1..].trim_start();
+                        rest.is_empty() || rest.starts_with('#') || rest.starts_with("{{")
+                    })?;
+                1..end
+            }
+            '|' | '>' | '&' | '*' | '!' => return None,
+            _ => {
+                let end = v.find(" #").unwrap_or(v.len());
+                0..v[..end].trim_end().len()
+            }
+        };
+        (!range.is_empty()).then_some(range)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::finding::FileKind;
+    use crate::scan::scan_text;
+
+    fn found(text: &str) -> Vec<(&str, Hint, String)> {
+        scan_text(FileKind::Kubernetes, text)
+            .unwrap()
+            .into_iter()
+            .map(|o| (&text[o.span], o.hint, o.context))
+            .collect()
+    }
+
+    fn refs(text: &str) -> Vec<&str> {
+        found(text).into_iter().map(|(r, _, _)| r).collect()
+    }
+
+    const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  initContainers:
+  - name: init
+    image: busybox:1.36
+  containers:
+  - image: \"nginx:1.25\"
+    name: web
+  - name: side
+    image: 'envoy:v1'   # proxy
+  ephemeralContainers:
+  - name: debug
+    image: alpine
+  volumes:
+  - name: rbd
+    rbd:
+      image: ceph-image
+  - name: oci
+    image:
+      reference: quay.io/x/artifact:1
+status:
+  containerStatuses:
+  - image: nginx:1.25
+    imageID: docker-pullable://nginx@sha256:abc
+";
+
+    #[test]
+    fn pod_containers_init_and_ephemeral() {
+        let f = found(POD);
+        assert_eq!(
+            f,
+            [
+                (
+                    "busybox:1.36",
+                    Hint::Image,
+                    "Pod spec.initContainers[0].image".into()
+                ),
+                (
+                    "nginx:1.25",
+                    Hint::Image,
+                    "Pod spec.containers[0].image".into()
+                ),
+                (
+                    "envoy:v1",
+                    Hint::Image,
+                    "Pod spec.containers[1].image".into()
+                ),
+                (
+                    "alpine",
+                    Hint::Image,
+                    "Pod spec.ephemeralContainers[0].image".into()
+                ),
+                (
+                    "quay.io/x/artifact:1",
+                    Hint::Image,
+                    "Pod spec.volumes[1].image.reference".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_without_api_version_and_kind_are_skipped() {
+        let t = "containers:\n- image: a:1\n---\nkind: Pod\nspec:\n  containers:\n  - image: b:1\n---\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: c:1\n";
+        assert_eq!(refs(t), ["c:1"]);
+    }
+
+    #[test]
+    fn configmap_data_and_block_scalars_are_not_images() {
+        let t = "\
+apiVersion: v1
+kind: ConfigMap
+data:
+  pod.yaml: |
+    containers:
+    - image: inside:1
+  containers: x
+---
+apiVersion: v1
+kind: Secret
+stringData:
+  containers:
+  - image: nope:1
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  annotations:
+    note: |
+      image: fake:1
+spec:
+  template:
+    spec:
+      containers:
+      - name: j
+        image: real:1
+        args:
+        - |
+          image: also-fake:2
+";
+        assert_eq!(refs(t), ["real:1"]);
+    }
+
+    #[test]
+    fn cronjob_job_template() {
+        let t = include_str!("../../tests/fixtures/kubernetes/cronjob.yaml");
+        let f = found(t);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].0, "gcr.io/project/batch:stable");
+        assert_eq!(
+            f[0].2,
+            "CronJob spec.jobTemplate.spec.template.spec.containers[0].image"
+        );
+        assert_eq!(
+            f[1].0,
+            "bitnami/kubectl@sha256:44468c0f5b348e6dcf5e11feb6fdcc969c874bba2856150fe50eb1aacb3bdfee"
+        );
+    }
+
+    #[test]
+    fn argo_workflow_templates() {
+        let t = include_str!("../../tests/fixtures/kubernetes/argo-workflow.yaml");
+        let f = found(t);
+        let got: Vec<_> = f.iter().map(|(r, _, c)| (*r, c.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("alpine:3.20", "Workflow spec.templates[0].container.image"),
+                (
+                    "busybox:1.36",
+                    "Workflow spec.templates[0].initContainers[0].image"
+                ),
+                (
+                    "docker:27-dind",
+                    "Workflow spec.templates[0].sidecars[0].image"
+                ),
+                (
+                    "{{inputs.parameters.image}}:{{inputs.parameters.tag}}",
+                    "Workflow spec.templates[1].container.image"
+                ),
+                (
+                    "python:3.12-slim",
+                    "Workflow spec.templates[2].script.image"
+                ),
+            ]
+        );
+        // withItems maps with an `image` key are argument plumbing, not containers.
+        assert!(!t[..t.find("python:3.12").unwrap()].is_empty());
+        assert!(f.iter().all(|(r, _, _)| *r != "debian"));
+    }
+
+    #[test]
+    fn tekton_steps_and_sidecars() {
+        let t = "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params:\n  - name: img\n    default: ubuntu:24.04\n  steps:\n  - name: s\n    image: $(params.img)\n  - name: t\n    image: golang:1.23\n  sidecars:\n  - image: redis:7\n  stepTemplate:\n    image: base:1\n";
+        let f = found(t);
+        let got: Vec<_> = f.iter().map(|(r, h, _)| (*r, *h)).collect();
+        assert_eq!(
+            got,
+            [
+                ("$(params.img)", Hint::Image),
+                ("golang:1.23", Hint::Image),
+                ("redis:7", Hint::Image),
+                ("base:1", Hint::Image)
+            ]
+        );
+        assert_eq!(
+            crate::scan::classify(Hint::Image, "$(params.img)").0,
+            crate::finding::Status::Dynamic
+        );
+    }
+
+    #[test]
+    fn anchors_are_reported_once_at_the_anchor() {
+        let t = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  spec:
+    containers: &cs
+    - name: a
+      image: &img app:1
+- apiVersion: v1
+  kind: Pod
+  spec:
+    containers: *cs
+    initContainers:
+    - name: i
+      image: *img
+";
+        let f = found(t);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, "app:1");
+        assert_eq!(f[0].2, "List items[0].spec.containers[0].image");
+    }
+
+    #[test]
+    fn list_items_are_resources_too() {
+        let t = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  data:\n    containers:\n    - image: not-this:1\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: this:1\n  status:\n    containerStatuses:\n    - image: this:1\n";
+        assert_eq!(refs(t), ["this:1"]);
+        assert_eq!(found(t)[0].2, "List items[1].spec.containers[0].image");
+    }
+
+    #[test]
+    fn deep_nesting_within_parser_limits_is_fine() {
+        let mut t = String::from("apiVersion: v1\nkind: X\nspec: ");
+        t.push_str(&"{a: [".repeat(120));
+        t.push_str("{containers: [{image: deep:1}]}");
+        t.push_str(&"]}".repeat(120));
+        t.push('\n');
+        assert_eq!(refs(&t), ["deep:1"]);
+        let mut block = String::from("apiVersion: v1\nkind: X\n");
+        for i in 0..250 {
+            block.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(scan(&block).is_ok());
+    }
+
+    #[test]
+    fn billion_laughs_is_linear() {
+        let mut t =
+            String::from("apiVersion: v1\nkind: List\na0: &a0 {containers: [{image: lol:1}]}\n");
+        for i in 1..30 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            t.push_str(&format!(
+                "a{i}: &a{i} {{containers: [{refs}], x: [{refs}]}}\n"
+            ));
+        }
+        assert_eq!(refs(&t), ["lol:1"]);
+    }
+
+    #[test]
+    fn crlf_and_multi_document_fixture() {
+        let t = include_str!("../../tests/fixtures/kubernetes/multi-doc-crlf.yaml");
+        assert!(t.contains("\r\n"));
+        let f = found(t);
+        let got: Vec<_> = f.iter().map(|(r, _, _)| *r).collect();
+        assert_eq!(
+            got,
+            [
+                "cockroachdb/cockroach-k8s-init:0.2",
+                "cockroachdb/cockroach:v1.1.0",
+                "sysdig/agent",
+                "ghcr.io/ünï/app:1",
+            ]
+        );
+    }
+
+    #[test]
+    fn helm_template_line_pass() {
+        let t = include_str!("../../tests/fixtures/kubernetes/helm-deployment.yaml");
+        assert!(
+            yaml::parse(t).is_err(),
+            "the fixture must not be valid YAML"
+        );
+        let f = found(t);
+        let got: Vec<_> = f.iter().map(|(r, _, c)| (*r, c.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "{{ .Values.init.image }}",
+                    "initContainers[].image (template)"
+                ),
+                (
+                    "{{ .Values.image.repository }}:{{ .Values.image.tag | default (printf \"v%s\" .Chart.AppVersion) }}",
+                    "containers[].image (template)"
+                ),
+                ("busybox:1.36", "initContainers[].image (template)"),
+                (
+                    "{{ template \"fqdn-image\" . }}:{{ .Values.sidecar.tag }}",
+                    "initContainers[].image (template)"
+                ),
+                ("flow:1", "containers[].image (template)"),
+                ("nginx:1.27", "containers[].image (template)"),
+                ("flow:2", "container.image (template)"),
+                ("flow:3", "sidecars[].image (template)"),
+                ("{{ .Values.t }}", "sidecars[].image (template)"),
+            ]
+        );
+        use crate::finding::Status;
+        use crate::scan::classify;
+        assert_eq!(classify(Hint::Image, got[0].0).0, Status::Dynamic);
+        assert_eq!(classify(Hint::Image, got[1].0).0, Status::Dynamic);
+        assert_eq!(classify(Hint::Image, got[2].0).0, Status::Unpinned);
+        assert_eq!(classify(Hint::Image, got[3].0).0, Status::Dynamic);
+    }
+
+    #[test]
+    fn crlf_and_bom_give_the_same_texts() {
+        for lf in [
+            include_str!("../../tests/fixtures/kubernetes/helm-deployment.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/argo-workflow.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/cronjob.yaml"),
+        ] {
+            let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+            assert_eq!(refs(lf), refs(&crlf));
+        }
+    }
+
+    #[test]
+    fn block_scalar_images() {
+        let t = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: >-\n      registry.example.com/a/very/long/path/app:1.2.3\n  - image: |\n      two\n      lines\n";
+        assert_eq!(
+            found(t),
+            [
+                (
+                    "registry.example.com/a/very/long/path/app:1.2.3",
+                    Hint::Image,
+                    "Pod spec.containers[0].image".into()
+                ),
+                (
+                    "two",
+                    Hint::Unreadable,
+                    "Pod spec.containers[1].image".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn helm_value_parsed_as_flow_mapping_is_dynamic() {
+        let t = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: {{ .Values.image }}\n";
+        assert!(yaml::parse(t).is_ok());
+        assert_eq!(
+            found(t),
+            [(
+                "{{ .Values.image }}",
+                Hint::Dynamic,
+                "Pod spec.containers[0].image".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn invalid_yaml_without_templates_is_an_error() {
+        let e = scan("apiVersion: v1\nkind: Pod\nspec: [\n").unwrap_err();
+        assert!(e.line.is_some());
+        // Broken template text never panics and never errors.
+        for t in [
+            "{{",
+            "image: {{",
+            "- image: \"{{ x }}\n  image: '\n",
+            "{{ if }}\n  containers:\n  - image: |\n",
+        ] {
+            assert!(scan(t).is_ok(), "{t:?}");
+        }
+    }
 }

@@ -1,0 +1,142 @@
+//! Resolver benchmark: 500 unique tags across 100 repositories on a real
+//! registry with token auth, behind a proxy that adds 20 ms per round trip
+//! (and per new connection). Runs the release `imagepin resolve` cold
+//! (fresh cache) and warm, and reports wall time and the number of manifest
+//! and token requests the proxy saw.
+//!
+//! `cargo bench --bench resolve` (needs /usr/bin/docker-registry).
+//! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use support::{Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts, TokenOpts, TokenServer};
+
+const REPOS: usize = 100;
+const TAGS_PER_REPO: usize = 5;
+
+fn env_num(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let cold_runs = env_num("BENCH_RUNS", 3).max(1) as usize;
+    let latency = Duration::from_millis(env_num("BENCH_LATENCY_MS", 20));
+
+    // 500 tags: repository bench/repoNNN, tags v0..v4, each a multi-arch index.
+    let mut images = Vec::new();
+    for r in 0..REPOS {
+        for t in 0..TAGS_PER_REPO {
+            let repo = format!("bench/repo{r:03}");
+            let tag = format!("v{t}");
+            let img = Image::multi_arch(&format!("{repo}:{tag}"), Format::Oci);
+            images.push((repo, tag, img));
+        }
+    }
+    let seeded = images.clone();
+
+    let tokens = TokenServer::start(TokenOpts::default());
+    let port = support::free_port();
+    let proxy = Proxy::start(ProxyOpts {
+        token_upstream: Some(tokens.addr()),
+        latency,
+        ..ProxyOpts::to(([127, 0, 0, 1], port).into())
+    });
+    let t = std::time::Instant::now();
+    let _registry = Registry::start(RegistryOpts {
+        auth: tokens.auth_with_realm(&format!("{}/token", proxy.url())),
+        port: Some(port),
+        seed: Some(Box::new(move |root| {
+            for (repo, tag, img) in &seeded {
+                support::seed::seed_image(root, repo, tag, img);
+            }
+        })),
+        ..Default::default()
+    });
+    eprintln!(
+        "seeded {} tags in {REPOS} repositories and started the registry in {:?}",
+        images.len(),
+        t.elapsed()
+    );
+
+    let refs: Vec<String> = images
+        .iter()
+        .map(|(repo, tag, _)| format!("ghcr.io/{repo}:{tag}"))
+        .collect();
+    let mut args = vec!["resolve"];
+    args.extend(refs.iter().map(String::as_str));
+    let config = format!("[registries.\"ghcr.io\"]\nendpoint = \"{}\"\n", proxy.url());
+
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    let mut counts = Vec::new();
+    let mut warm_requests = 0;
+    for i in 0..cold_runs {
+        let ws = support::Workspace::new();
+        ws.config(&config);
+        proxy.reset_counts();
+        tokens.reset_counts();
+        let run = ws.imagepin(&args);
+        assert_eq!(run.code, Some(0), "cold run failed:\n{run}");
+        for ((_, _, img), r) in images.iter().zip(&refs) {
+            assert_eq!(run.digest_of(r), Some(img.digest()), "{r}");
+        }
+        cold.push(run.elapsed);
+        counts.push((
+            proxy.manifest_requests(),
+            proxy.token_requests(),
+            proxy.requests(),
+            proxy.connections(),
+        ));
+        eprintln!(
+            "cold run {}: {:?}, {} manifest requests, {} token requests, {} requests, {} connections",
+            i + 1,
+            run.elapsed,
+            counts[i].0,
+            counts[i].1,
+            counts[i].2,
+            counts[i].3
+        );
+        for _ in 0..5 {
+            proxy.reset_counts();
+            let run = ws.imagepin(&args);
+            assert_eq!(run.code, Some(0), "warm run failed:\n{run}");
+            warm.push(run.elapsed);
+            warm_requests += proxy.requests();
+        }
+    }
+    let (m, tk, all, conns) = counts[0];
+    println!(
+        "resolve: {} unique tags / {REPOS} repositories, token auth, +{}ms per round trip",
+        refs.len(),
+        latency.as_millis()
+    );
+    println!(
+        "  cold: median {:?} over {} runs (min {:?}, max {:?})",
+        median(cold.clone()),
+        cold.len(),
+        cold.iter().min().unwrap(),
+        cold.iter().max().unwrap()
+    );
+    println!(
+        "        {m} manifest requests, {tk} token requests, {all} requests in all, {conns} connections"
+    );
+    println!(
+        "  warm: median {:?} over {} runs, {} requests in all",
+        median(warm.clone()),
+        warm.len(),
+        warm_requests
+    );
+}

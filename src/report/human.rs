@@ -1,0 +1,196 @@
+//! The human format: one line per finding that fails the check
+//! (`path:line:column: <kind>: <reference> is not pinned to a digest`), one
+//! line per file error (`path[:line]: error: …`), then a one-line summary.
+//! ANSI colour only when asked for (the runner decides from `--color`,
+//! `NO_COLOR` and the terminal).
+
+use std::io::{self, Write};
+
+use super::{RenderOptions, Report, plural, problem, summary};
+use crate::finding::Finding;
+use crate::fix::FixOutcome;
+use crate::run::FileError;
+
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const GREEN: &str = "\x1b[32m";
+const RESET: &str = "\x1b[0m";
+
+fn paint(on: bool, style: &str, text: &str) -> String {
+    if on {
+        format!("{style}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The whole human report: findings (unless quiet), errors, summary.
+pub fn render(report: &Report<'_>, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    if !opts.quiet {
+        render_findings(report.findings, opts, out)?;
+    }
+    render_errors(report.errors, opts, out)?;
+    let failing = report.findings.iter().any(|f| f.status.fails_check());
+    let style = if !report.errors.is_empty() || failing {
+        RED
+    } else {
+        GREEN
+    };
+    writeln!(out, "{}", paint(opts.color, style, &summary(report)))
+}
+
+/// One line per finding that fails the check; the others are not shown.
+pub fn render_findings(
+    findings: &[Finding],
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for f in findings.iter().filter(|f| f.status.fails_check()) {
+        let location = format!("{}:{}:{}:", f.path.display(), f.line, f.column);
+        let text = problem(f);
+        let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
+        writeln!(
+            out,
+            "{} {}: {}{rest}",
+            paint(opts.color, BOLD, &location),
+            f.kind,
+            paint(opts.color, YELLOW, &f.reference),
+        )?;
+    }
+    Ok(())
+}
+
+/// One line per error: `path[:line]: error: message`.
+pub fn render_errors(
+    errors: &[FileError],
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for e in errors {
+        let mut location = e.path.display().to_string();
+        if let Some(line) = e.line {
+            location.push_str(&format!(":{line}"));
+        }
+        writeln!(
+            out,
+            "{}: {} {}",
+            paint(opts.color, BOLD, &location),
+            paint(opts.color, RED, "error:"),
+            e.message
+        )?;
+    }
+    Ok(())
+}
+
+/// The line after `--fix`/`--diff`: what was (or would be) pinned.
+pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize) -> String {
+    let scanned = plural(files, "file");
+    if outcome.changed.is_empty() {
+        return format!("nothing to pin in {scanned}");
+    }
+    let (pin, update) = if write {
+        ("pinned", "updated")
+    } else {
+        ("would pin", "would update")
+    };
+    let mut parts = Vec::new();
+    if outcome.pinned > 0 || outcome.updated == 0 {
+        parts.push(format!("{pin} {}", plural(outcome.pinned, "reference")));
+    }
+    if outcome.updated > 0 {
+        parts.push(format!(
+            "{update} {}",
+            plural(outcome.updated, "stale digest")
+        ));
+    }
+    format!(
+        "{} in {} (of {scanned} scanned)",
+        parts.join(" and "),
+        plural(outcome.changed.len(), "file")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testdata::sample;
+    use super::*;
+
+    fn text(report: &Report<'_>, opts: RenderOptions) -> String {
+        let mut out = Vec::new();
+        render(report, &opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn lines_errors_and_summary() {
+        let (findings, errors) = sample();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        assert_eq!(
+            text(&r, RenderOptions::default()),
+            "app/Dockerfile:3:6: dockerfile: python:3.12-slim is not pinned to a digest\n\
+             bad/compose.yaml:4: error: compose: column 3: invalid YAML: mapping values are not allowed\n\
+             3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n"
+        );
+    }
+
+    #[test]
+    fn quiet_keeps_errors_and_summary() {
+        let (findings, errors) = sample();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        let t = text(
+            &r,
+            RenderOptions {
+                color: false,
+                quiet: true,
+            },
+        );
+        assert!(!t.contains("python"), "{t}");
+        assert_eq!(t.lines().count(), 2, "{t}");
+    }
+
+    #[test]
+    fn fix_summaries() {
+        let mut o = FixOutcome::default();
+        assert_eq!(fix_summary(&o, true, 3), "nothing to pin in 3 files");
+        o.changed = vec!["Dockerfile".into()];
+        o.pinned = 2;
+        assert_eq!(
+            fix_summary(&o, false, 3),
+            "would pin 2 references in 1 file (of 3 files scanned)"
+        );
+        o.pinned = 0;
+        o.updated = 1;
+        assert_eq!(
+            fix_summary(&o, true, 1),
+            "updated 1 stale digest in 1 file (of 1 file scanned)"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let (findings, errors) = sample();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        assert!(!text(&r, RenderOptions::default()).contains('\x1b'));
+        let coloured = text(
+            &r,
+            RenderOptions {
+                color: true,
+                quiet: false,
+            },
+        );
+        assert!(coloured.contains("\x1b[1m"));
+    }
+}

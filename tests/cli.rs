@@ -1,0 +1,878 @@
+//! End-to-end tests of the `imagepin` binary for scanning and reporting: exit
+//! codes, the human/JSON/SARIF/GitHub formats, which files are walked, the
+//! configuration and `--staged`. Fixtures live in tests/fixtures/cli/; trees
+//! that need a `.gitignore` or a git repository are built in temporary
+//! directories.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_imagepin");
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cli")
+        .join(name)
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+fn imagepin_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("PRE_COMMIT")
+        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run imagepin");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    }
+}
+
+fn imagepin(cwd: &Path, args: &[&str]) -> Run {
+    imagepin_env(cwd, args, &[])
+}
+
+/// The findings of a JSON report as (path, reference) → finding.
+fn finding<'v>(doc: &'v Value, path: &str, reference: &str) -> &'v Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path && f["reference"] == reference)
+        .unwrap_or_else(|| panic!("no finding {path} {reference} in {doc:#}"))
+}
+
+/// Writes `files` (path, content) under a new temporary directory.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let p = dir.path().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, content).unwrap();
+    }
+    dir
+}
+
+fn listed(run: &Run) -> Vec<String> {
+    run.stdout.lines().map(str::to_string).collect()
+}
+
+// ---- exit codes -------------------------------------------------------------
+
+#[test]
+fn exit_0_when_everything_is_pinned() {
+    let run = imagepin(&fixture("pinned"), &["--check"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("in 1 file"), "{}", run.stdout);
+}
+
+#[test]
+fn exit_1_when_something_is_unpinned() {
+    let run = imagepin(&fixture("statuses"), &["--check"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn exit_2_for_a_missing_path_naming_it() {
+    let run = imagepin(&fixture("pinned"), &["Dockerfile", "no-such-file"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("no-such-file: error: cannot read"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn exit_2_for_usage_errors() {
+    let dir = fixture("pinned");
+    assert_eq!(imagepin(&dir, &["--update"]).code, 2);
+    assert_eq!(imagepin(&dir, &["--check", "--fix"]).code, 2);
+    assert_eq!(imagepin(&dir, &["--staged", "Dockerfile"]).code, 2);
+    assert_eq!(imagepin(&dir, &["--format", "xml"]).code, 2);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_an_error_and_the_others_are_scanned() {
+    let dir = tree(&[("compose.yaml", "services:\n  db:\n    image: postgres:16\n")]);
+    fs::write(dir.path().join("Dockerfile"), b"FROM alpine\n# caf\xe9\n").unwrap();
+    let run = imagepin(dir.path(), &[]);
+    assert_eq!(run.code, 2, "errors win over unpinned: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Dockerfile:2: error: not valid UTF-8 (invalid byte at offset 17)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("in 1 file; 1 error"), "{}", run.stdout);
+}
+
+#[test]
+fn a_malformed_file_is_an_error_naming_it_while_the_others_are_scanned() {
+    let run = imagepin(&fixture("malformed"), &["--format", "json"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{doc:#}");
+    assert_eq!(errors[0]["path"], "compose.yaml");
+    assert!(run.stderr.contains("compose.yaml"), "{}", run.stderr);
+    let f = finding(&doc, "Dockerfile", "python:3.12");
+    assert_eq!(f["status"], "unpinned");
+}
+
+#[test]
+fn a_malformed_file_in_human_format() {
+    let run = imagepin(&fixture("malformed"), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("compose.yaml") && l.contains(": error: ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Dockerfile:1:6: dockerfile: python:3.12 is not pinned to a digest"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_file_and_the_key() {
+    let run = imagepin(&fixture("bad-config"), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(".imagepin.toml") && run.stderr.contains("exclud"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "", "nothing is scanned");
+    let dir = tree(&[("Dockerfile", "FROM alpine\n")]);
+    let run = imagepin(dir.path(), &["--config", "missing.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("missing.toml"), "{}", run.stderr);
+    let dir = tree(&[
+        ("Dockerfile", "FROM alpine\n"),
+        ("x.toml", "[[files]]\nglob = \"*.yml\"\nkind = \"helm\"\n"),
+    ]);
+    let run = imagepin(dir.path(), &["--config", "x.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("x.toml") && run.stderr.contains("files[0].kind"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---- human format -------------------------------------------------------------
+
+#[test]
+fn human_lines_for_failing_findings_then_a_summary() {
+    let run = imagepin(&fixture("statuses"), &["--color", "never"]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    for expected in [
+        "Dockerfile:1:10: dockerfile: docker/dockerfile:1.7 is not pinned to a digest",
+        "Dockerfile:2:10: dockerfile: alpine:3.20 is not pinned to a digest",
+        "Dockerfile:3:6: dockerfile: python:3.12-slim is not pinned to a digest",
+        "compose.yaml:6:13: compose: postgres:16 is not pinned to a digest",
+        ".devcontainer.json:1:30: devcontainer: mcr.microsoft.com/devcontainers/base:ubuntu is not pinned to a digest",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "missing {expected:?} in\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "compose.yaml:8:12: compose: redis@sha256:0ecb2ad60 is not a valid image reference"
+        )),
+        "{}",
+        run.stdout
+    );
+    // Passing references get no line of their own.
+    for quiet in [
+        "golang",
+        "busybox",
+        "scratch",
+        "example/web",
+        "matrix.image",
+    ] {
+        assert!(
+            !lines[..lines.len() - 1].iter().any(|l| l.contains(quiet)),
+            "{quiet}: {}",
+            run.stdout
+        );
+    }
+    let summary = lines.last().unwrap();
+    assert!(
+        summary.contains("unpinned") && summary.contains("in 4 files"),
+        "{summary}"
+    );
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "no colour when not a terminal"
+    );
+}
+
+#[test]
+fn quiet_leaves_only_the_summary() {
+    let run = imagepin(&fixture("statuses"), &["--quiet"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let dir = fixture("pinned");
+    let run = imagepin(&dir, &["--color", "always"]);
+    assert!(run.stdout.contains("\x1b["), "{:?}", run.stdout);
+    let run = imagepin_env(&dir, &["--color", "always"], &[("NO_COLOR", "1")]);
+    assert!(
+        run.stdout.contains("\x1b["),
+        "--color always wins over NO_COLOR"
+    );
+    let run = imagepin_env(&dir, &[], &[("NO_COLOR", "1")]);
+    assert!(!run.stdout.contains('\x1b'));
+    let run = imagepin(&dir, &["--color", "never"]);
+    assert!(!run.stdout.contains('\x1b'));
+}
+
+// ---- JSON contract --------------------------------------------------------------
+
+#[test]
+fn json_lists_every_finding_whatever_its_status() {
+    let run = imagepin(&fixture("statuses"), &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let findings = doc["findings"].as_array().unwrap();
+    for f in findings {
+        for key in ["path", "line", "column", "reference", "status", "kind"] {
+            assert!(!f[key].is_null(), "{key} missing in {f}");
+        }
+    }
+    let mut statuses: Vec<&str> = findings
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    statuses.sort();
+    statuses.dedup();
+    assert_eq!(
+        statuses,
+        [
+            "dynamic",
+            "ignored",
+            "invalid",
+            "local-build",
+            "pinned",
+            "scratch",
+            "stage",
+            "unpinned"
+        ]
+    );
+    let check = |path: &str, reference: &str, line: u64, column: u64, status: &str, kind: &str| {
+        let f = finding(&doc, path, reference);
+        assert_eq!(
+            (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()),
+            (line, column),
+            "{f}"
+        );
+        assert_eq!(f["status"], status, "{f}");
+        assert_eq!(f["kind"], kind, "{f}");
+    };
+    check(
+        "Dockerfile",
+        "docker/dockerfile:1.7",
+        1,
+        10,
+        "unpinned",
+        "dockerfile",
+    );
+    // FROM ${BASE}: the pin belongs on the ARG line.
+    check("Dockerfile", "alpine:3.20", 2, 10, "unpinned", "dockerfile");
+    check(
+        "Dockerfile",
+        "python:3.12-slim",
+        3,
+        6,
+        "unpinned",
+        "dockerfile",
+    );
+    check("Dockerfile", "scratch", 6, 6, "scratch", "dockerfile");
+    check(
+        "Dockerfile",
+        "node:${NODE_VERSION}-alpine",
+        9,
+        6,
+        "dynamic",
+        "dockerfile",
+    );
+    check(
+        "Dockerfile",
+        &format!("golang:1.23@{DIGEST}"),
+        10,
+        6,
+        "pinned",
+        "dockerfile",
+    );
+    check("Dockerfile", "busybox:1.36", 12, 6, "ignored", "dockerfile");
+    check(
+        "compose.yaml",
+        "example/web:dev",
+        4,
+        12,
+        "local-build",
+        "compose",
+    );
+    // Quoted in the file; the reference is the text inside the quotes.
+    check("compose.yaml", "postgres:16", 6, 13, "unpinned", "compose");
+    check(
+        "compose.yaml",
+        "redis@sha256:0ecb2ad60",
+        8,
+        12,
+        "invalid",
+        "compose",
+    );
+    // `"café ☕", ` before it: 29 characters, 32 bytes.
+    check(
+        ".devcontainer.json",
+        "mcr.microsoft.com/devcontainers/base:ubuntu",
+        1,
+        30,
+        "unpinned",
+        "devcontainer",
+    );
+    check(
+        ".github/workflows/ci.yml",
+        "${{ matrix.image }}",
+        5,
+        16,
+        "dynamic",
+        "github-actions",
+    );
+    let stages: Vec<_> = findings
+        .iter()
+        .filter(|f| f["status"] == "stage")
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["reference"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        stages.contains(&(7, "build")) && stages.contains(&(8, "build")),
+        "{stages:?}"
+    );
+    assert_eq!(doc["errors"], Value::Array(vec![]));
+}
+
+#[test]
+fn json_paths_as_given_or_relative_when_walking() {
+    let statuses = fixture("statuses");
+    let parent = statuses.parent().unwrap();
+    // A directory argument: walked paths start with it, without `./`.
+    let doc = imagepin(parent, &["--format", "json", "./statuses"]).json();
+    finding(&doc, "statuses/compose.yaml", "postgres:16");
+    finding(
+        &doc,
+        "statuses/.github/workflows/ci.yml",
+        "${{ matrix.image }}",
+    );
+    // A file argument: exactly as given.
+    let doc = imagepin(parent, &["--format", "json", "./statuses/compose.yaml"]).json();
+    finding(&doc, "./statuses/compose.yaml", "postgres:16");
+    // No argument: relative to the current directory.
+    let doc = imagepin(&statuses, &["--format", "json"]).json();
+    finding(&doc, "compose.yaml", "postgres:16");
+    // An absolute directory under the current directory: relative again.
+    let abs = statuses.canonicalize().unwrap();
+    let doc = imagepin(&abs, &["--format", "json", abs.to_str().unwrap()]).json();
+    finding(&doc, "compose.yaml", "postgres:16");
+}
+
+#[test]
+fn output_order_is_stable() {
+    let dir = fixture("statuses");
+    let a = imagepin(&dir, &["--format", "json"]).stdout;
+    let b = imagepin(&dir, &["--format", "json"]).stdout;
+    assert_eq!(a, b);
+    let doc: Value = serde_json::from_str(&a).unwrap();
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted, "files in path order");
+}
+
+// ---- SARIF and GitHub ------------------------------------------------------------
+
+#[test]
+fn sarif_for_code_scanning() {
+    let run = imagepin(&fixture("statuses"), &["--format", "sarif"]);
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_eq!(doc["version"], "2.1.0");
+    assert!(doc["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run0 = &doc["runs"][0];
+    let driver = &run0["tool"]["driver"];
+    assert_eq!(driver["name"], "imagepin");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let rule_ids: Vec<&str> = driver["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rule_ids, ["unpinned", "invalid", "stale", "missing"]);
+    let results = run0["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        assert!(rule_ids.contains(&r["ruleId"].as_str().unwrap()), "{r}");
+        assert_eq!(r["level"], "error");
+        assert!(
+            r["message"]["text"].as_str().unwrap().contains("digest") || r["ruleId"] == "invalid"
+        );
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            !uri.starts_with('/') && !uri.starts_with("./") && !uri.contains('\\'),
+            "{uri}"
+        );
+        let region = &loc["region"];
+        for key in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(region[key].as_u64().unwrap() >= 1, "{key} in {region}");
+        }
+    }
+    let devcontainer = results
+        .iter()
+        .find(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".devcontainer.json"
+        })
+        .expect("devcontainer result");
+    let region = &devcontainer["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 1);
+    assert_eq!(region["startColumn"], 30);
+    assert_eq!(
+        region["endColumn"],
+        30 + "mcr.microsoft.com/devcontainers/base:ubuntu".len() as u64
+    );
+    // Passing references are not results.
+    assert!(
+        !results
+            .iter()
+            .any(|r| r["message"]["text"].as_str().unwrap().contains("matrix"))
+    );
+}
+
+#[test]
+fn github_workflow_commands() {
+    let run = imagepin(&fixture("statuses"), &["--format", "github"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l.starts_with("::error file=")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.contains(
+            &"::error file=.devcontainer.json,line=1,col=30,endColumn=73,title=imagepin%3A unpinned image\
+              ::devcontainer: mcr.microsoft.com/devcontainers/base:ubuntu is not pinned to a digest"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = imagepin(&fixture("malformed"), &["--format", "github"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("::error file=compose.yaml")),
+        "{}",
+        run.stdout
+    );
+}
+
+// ---- which files --------------------------------------------------------------------
+
+fn walk_tree() -> tempfile::TempDir {
+    let k8s = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n";
+    tree(&[
+        (".gitignore", "ignored/\n*.gen.yaml\n"),
+        ("Dockerfile", "FROM alpine:3.20\n"),
+        ("ignored/Dockerfile", "FROM alpine:3.20\n"),
+        ("manifest.gen.yaml", k8s),
+        (
+            ".github/workflows/ci.yml",
+            "jobs:\n  a:\n    runs-on: x\n    container: node:20\n",
+        ),
+        (".gitlab-ci.yml", "image: ruby:3.3\n"),
+        (
+            ".devcontainer/devcontainer.json",
+            "{\"image\": \"python:3\"}\n",
+        ),
+        (".git/Dockerfile", "FROM alpine:3.20\n"),
+        (".git/config", "[core]\n"),
+        ("sub/compose.yaml", "services:\n  a:\n    image: redis:7\n"),
+        ("sub/notes.yaml", "title: not a manifest\nkind: notes\n"),
+        ("k8s/pod.yaml", k8s),
+        ("README.md", "FROM alpine\n"),
+        ("Dockerfile.md", "FROM alpine\n"),
+    ])
+}
+
+#[test]
+fn walking_respects_gitignore_includes_hidden_dirs_and_never_git() {
+    let dir = walk_tree();
+    let run = imagepin(dir.path(), &["--list-files"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listed(&run),
+        [
+            ".devcontainer/devcontainer.json\tdevcontainer",
+            ".github/workflows/ci.yml\tgithub-actions",
+            ".gitlab-ci.yml\tgitlab-ci",
+            "Dockerfile\tdockerfile",
+            "k8s/pod.yaml\tkubernetes",
+            "sub/compose.yaml\tcompose",
+        ]
+    );
+    let run = imagepin(dir.path(), &["--list-files", "sub", "./k8s"]);
+    assert_eq!(
+        listed(&run),
+        ["sub/compose.yaml\tcompose", "k8s/pod.yaml\tkubernetes"]
+    );
+}
+
+#[test]
+fn walking_finds_references_in_hidden_directories() {
+    let dir = walk_tree();
+    let doc = imagepin(dir.path(), &["--format", "json"]).json();
+    finding(&doc, ".github/workflows/ci.yml", "node:20");
+    finding(&doc, ".gitlab-ci.yml", "ruby:3.3");
+    finding(&doc, ".devcontainer/devcontainer.json", "python:3");
+    finding(&doc, "k8s/pod.yaml", "nginx:1.27");
+    let paths: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with(".git/") || p.starts_with("ignored/")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn named_files_are_scanned_as_given_and_unknown_ones_skipped() {
+    let dir = walk_tree();
+    // .gitignore applies to walking, not to files named on the command line.
+    let run = imagepin(
+        dir.path(),
+        &[
+            "--list-files",
+            "ignored/Dockerfile",
+            "README.md",
+            "sub/notes.yaml",
+            "manifest.gen.yaml",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listed(&run),
+        [
+            "ignored/Dockerfile\tdockerfile",
+            "manifest.gen.yaml\tkubernetes"
+        ]
+    );
+    let run = imagepin(dir.path(), &["--check", "README.md", "Dockerfile.md"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn exclude_applies_to_named_files_too() {
+    let dir = fixture("config");
+    let run = imagepin(&dir, &["--list-files"]);
+    assert_eq!(
+        listed(&run),
+        ["Dockerfile\tdockerfile", "ci/build.yml\tgitlab-ci"]
+    );
+    let run = imagepin(&dir, &["--list-files", "vendor/Dockerfile"]);
+    assert_eq!(run.stdout, "");
+    let run = imagepin(&dir, &["--check", "vendor/Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("in 0 files"), "{}", run.stdout);
+}
+
+#[test]
+fn declared_kinds_ignore_images_and_inline_ignores() {
+    let run = imagepin(&fixture("config"), &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let f = finding(&doc, "ci/build.yml", "ruby:3.3");
+    assert_eq!(f["kind"], "gitlab-ci");
+    assert_eq!(f["status"], "unpinned");
+    assert_eq!(
+        finding(&doc, "Dockerfile", "localhost:5000/base:1")["status"],
+        "ignored"
+    );
+    assert_eq!(
+        finding(&doc, "Dockerfile", "alpine:3.20")["status"],
+        "ignored"
+    );
+    // Once the declared file is pinned there is nothing left to report.
+    let run = imagepin(&fixture("config"), &["Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn config_is_found_from_the_current_directory_upward() {
+    let dir = fixture("config");
+    let run = imagepin(&dir.join("ci"), &["--list-files", "build.yml"]);
+    assert_eq!(listed(&run), ["build.yml\tgitlab-ci"]);
+    // With --config the discovered file is not used.
+    let other = tree(&[("empty.toml", "")]);
+    let cfg = other.path().join("empty.toml");
+    let run = imagepin(&dir, &["--list-files", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        listed(&run),
+        ["Dockerfile\tdockerfile", "vendor/Dockerfile\tdockerfile"]
+    );
+}
+
+// ---- --staged ---------------------------------------------------------------------
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+        .status()
+        .expect("git must be installed for the --staged tests");
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn staged_scans_the_files_staged_in_git_relative_to_the_cwd() {
+    let dir = tree(&[
+        ("app/Dockerfile", "FROM python:3.12\n"),
+        ("app/README.md", "FROM x\n"),
+        ("ops/compose.yaml", "services:\n  a:\n    image: redis:7\n"),
+        ("ops/Dockerfile.unstaged", "FROM alpine:3.20\n"),
+        ("gone/Dockerfile", "FROM alpine:3.20\n"),
+    ]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "app", "ops/compose.yaml"]);
+    let app = dir.path().join("app");
+    let run = imagepin(&app, &["--staged", "--list-files"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        listed(&run),
+        ["Dockerfile\tdockerfile", "../ops/compose.yaml\tcompose"]
+    );
+    let run = imagepin(&app, &["--staged", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    finding(&doc, "Dockerfile", "python:3.12");
+    finding(&doc, "../ops/compose.yaml", "redis:7");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 2, "{doc:#}");
+}
+
+#[test]
+fn staged_outside_a_git_repository_is_an_error() {
+    let dir = tree(&[("Dockerfile", "FROM alpine:3.20\n")]);
+    let run = imagepin(dir.path(), &["--staged"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--staged"), "{}", run.stderr);
+}
+
+// ---- the bundled example ---------------------------------------------------------------
+
+#[test]
+fn the_quick_start_runs_on_the_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = imagepin(root, &["--check", "examples"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for expected in [
+        "examples/Dockerfile:1:10: dockerfile: docker/dockerfile:1.7 is not pinned to a digest",
+        "examples/compose.yaml:3:10: compose: postgres:16-alpine is not pinned to a digest",
+        "examples/.github/workflows/ci.yml:7:16: github-actions: python:3.12-bookworm is not pinned to a digest",
+        "examples/deploy/app.yaml:16:18: kubernetes: ghcr.io/example/app:1.4.2 is not pinned to a digest",
+        "examples/.gitlab-ci.yml:2:10: gitlab-ci: node:20-alpine is not pinned to a digest",
+    ] {
+        assert!(
+            run.stdout.lines().any(|l| l == expected),
+            "missing {expected:?} in\n{}",
+            run.stdout
+        );
+    }
+    let run = imagepin(&root.join("examples"), &["--list-files"]);
+    assert_eq!(run.stdout.lines().count(), 6, "{}", run.stdout);
+    assert!(run.stdout.contains("deploy/app.yaml\tkubernetes"));
+}
+
+// ---- --fix, --diff and --verify through the binary, against a real registry --------------
+
+#[test]
+fn fix_diff_verify_and_update_against_a_registry() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let pusher = reg.pusher();
+    let first = pusher.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("py-1", Format::Oci),
+    );
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        reg.url()
+    ));
+    let original = "# syntax check\nFROM python:3.12 AS app\nFROM app\n";
+    ws.write("Dockerfile", original);
+    let read = || fs::read_to_string(ws.path("Dockerfile")).unwrap();
+
+    let run = ws.imagepin(&["--check"]);
+    assert_eq!(run.code, Some(1), "{run}");
+
+    // --diff: the diff on stdout, the summary on stderr, nothing written.
+    let run = ws.imagepin(&["--diff"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("+FROM python:3.12@{first} AS app")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("would pin 1 reference in 1 file"),
+        "{run}"
+    );
+    assert_eq!(read(), original);
+
+    // --fix: pinned in place; exit 1 because a file changed.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        read(),
+        original.replace("python:3.12", &format!("python:3.12@{first}"))
+    );
+    assert!(run.stderr.contains("pinned 1 reference in 1 file"), "{run}");
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(0), "nothing left to change: {run}");
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(0), "{run}");
+
+    // The tag moves: --verify reports the pin as stale, --update moves it.
+    let second = pusher.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("py-2", Format::Oci),
+    );
+    assert_ne!(first, second);
+    let run = ws.imagepin(&["--check", "--verify", "--no-cache", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        finding(&doc, "Dockerfile", &format!("python:3.12@{first}"))["status"],
+        "stale"
+    );
+    let run = ws.imagepin(&["--check", "--verify", "--no-cache"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "Dockerfile:2:6: dockerfile: python:3.12@{first} is stale: tag now points to {second}"
+        )),
+        "{run}"
+    );
+    let run = ws.imagepin(&["--fix", "--update", "--no-cache"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        read(),
+        original.replace("python:3.12", &format!("python:3.12@{second}"))
+    );
+}
+
+#[test]
+fn fix_reports_what_it_cannot_resolve_and_exits_2() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let digest = reg.pusher().push(
+        "library/alpine",
+        "3.20",
+        &Image::single("alpine", Format::Oci),
+    );
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        reg.url()
+    ));
+    ws.write("Dockerfile", "FROM alpine:3.20\nFROM nosuch/image:1\n");
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stderr.contains("nosuch/image"), "{run}");
+    assert_eq!(
+        fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        format!("FROM alpine:3.20@{digest}\nFROM nosuch/image:1\n")
+    );
+}
+
+#[test]
+fn resolve_prints_ref_tab_digest() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let digest = reg
+        .pusher()
+        .push("org/app", "1", &Image::single("app", Format::Oci));
+    let ws = Workspace::new();
+    let reference = format!("{}/org/app:1", reg.host());
+    let run = ws.imagepin(&["resolve", &reference]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.stdout, format!("{reference}\t{digest}\n"));
+}

@@ -1,0 +1,687 @@
+//! `--fix`, `--diff`, `--verify` and `--update` through the library API with an
+//! in-memory digest source: byte-exact pinning over every fixture in the
+//! repository (a property test), partial failures, atomic writes, and stale
+//! or missing pins.
+#![allow(clippy::unwrap_used)]
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use imagepin::files::{kind_by_name, looks_like_kubernetes};
+use imagepin::finding::{FileKind, Status};
+use imagepin::fix::{FixOptions, FixOutcome, fix, verify};
+use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
+use imagepin::run::ScannedFile;
+use imagepin::scan::scan_file;
+use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+
+// ---------------------------------------------------------------- fake source
+
+/// Tags resolve to a digest derived from `seed` unless set in `tags` or
+/// listed in `fail`; digests exist unless listed in `gone`. Every batch asked
+/// is recorded.
+#[derive(Default)]
+struct Fake {
+    seed: u64,
+    tags: HashMap<String, String>,
+    fail: HashSet<String>,
+    gone: HashSet<String>,
+    tag_calls: RefCell<Vec<Vec<TagRef>>>,
+    digest_calls: RefCell<Vec<Vec<DigestRef>>>,
+    issued: RefCell<HashSet<String>>,
+}
+
+impl Fake {
+    fn new(seed: u64) -> Fake {
+        Fake {
+            seed,
+            ..Fake::default()
+        }
+    }
+
+    fn with_tag(mut self, tag: &str, digest: &str) -> Fake {
+        self.tags.insert(tag.to_string(), digest.to_string());
+        self
+    }
+
+    fn failing(mut self, tag: &str) -> Fake {
+        self.fail.insert(tag.to_string());
+        self
+    }
+
+    fn gone(mut self, digest_ref: &str) -> Fake {
+        self.gone.insert(digest_ref.to_string());
+        self
+    }
+
+    fn digest_for(&self, tag: &TagRef) -> String {
+        let key = tag.to_string();
+        if let Some(d) = self.tags.get(&key) {
+            return d.clone();
+        }
+        let hex = Sha256::digest(format!("{}:{key}", self.seed).as_bytes());
+        let hex: String = hex.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+impl DigestSource for Fake {
+    fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
+        self.tag_calls.borrow_mut().push(refs.to_vec());
+        refs.iter()
+            .map(|r| {
+                if self.fail.contains(&r.to_string()) {
+                    return Err(ResolveError {
+                        image: r.to_string(),
+                        message: "registry answered 500 Internal Server Error".into(),
+                    });
+                }
+                let d = self.digest_for(r);
+                self.issued.borrow_mut().insert(d.clone());
+                Ok(d)
+            })
+            .collect()
+    }
+
+    fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>> {
+        self.digest_calls.borrow_mut().push(refs.to_vec());
+        refs.iter()
+            .map(|r| Ok(!self.gone.contains(&r.to_string())))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The kind of a fixture: its name, or Kubernetes for YAML that looks like it.
+fn kind_of(rel: &Path, text: &str) -> Option<FileKind> {
+    kind_by_name(rel).or_else(|| {
+        let name = rel.to_string_lossy();
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        (yaml && looks_like_kubernetes(text)).then_some(FileKind::Kubernetes)
+    })
+}
+
+/// Every file under `root` (relative paths, sorted).
+fn walk(root: &Path) -> Vec<PathBuf> {
+    fn go(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                go(root, &p, out);
+            } else if ft.is_file() {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// Scans one file the way the CLI does (no configuration).
+fn scan(path: &Path, rel: &Path) -> Option<ScannedFile> {
+    let text = fs::read_to_string(path).ok()?;
+    let kind = kind_of(rel, &text)?;
+    let findings = scan_file(path, kind, &text, &|_| false).ok()?;
+    Some(ScannedFile {
+        path: path.to_path_buf(),
+        kind,
+        text,
+        findings,
+    })
+}
+
+fn scan_one(path: &Path) -> ScannedFile {
+    let rel = Path::new(path.file_name().unwrap());
+    scan(path, rel).expect("scannable fixture")
+}
+
+fn run_fix(files: &[ScannedFile], source: &Fake, opts: &FixOptions) -> (FixOutcome, String) {
+    let mut out = Vec::new();
+    let outcome = fix(files, source, opts, &mut out).unwrap();
+    (outcome, String::from_utf8(out).unwrap())
+}
+
+fn write_opts() -> FixOptions {
+    FixOptions {
+        write: true,
+        ..FixOptions::default()
+    }
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn count(findings: &[imagepin::finding::Finding], status: Status) -> usize {
+    findings.iter().filter(|f| f.status == status).count()
+}
+
+/// A fixture variant: as written, CRLF, with a BOM, or without its final newline.
+fn variant(text: &str, v: u8) -> String {
+    match v % 4 {
+        1 if !text.contains('\r') => text.replace('\n', "\r\n"),
+        2 if !text.starts_with('\u{feff}') => format!("\u{feff}{text}"),
+        3 => text.trim_end_matches(['\n', '\r']).to_string(),
+        _ => text.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- properties
+
+/// What one property case saw, for the assertions.
+struct Case {
+    dir: tempfile::TempDir,
+    before: Vec<(PathBuf, String, usize)>,
+}
+
+fn copy_fixtures(seed: u64) -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fixtures_root();
+    let mut before = Vec::new();
+    for (i, rel) in walk(&root).into_iter().enumerate() {
+        let Ok(text) = fs::read_to_string(root.join(&rel)) else {
+            continue;
+        };
+        if kind_of(&rel, &text).is_none() {
+            continue;
+        }
+        let v = (seed.rotate_left(i as u32 % 64) & 3) as u8;
+        let text = variant(&text, v);
+        let dest = dir.path().join(&rel);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::write(&dest, &text).unwrap();
+        before.push((rel, text, 0));
+    }
+    Case { dir, before }
+}
+
+fn scan_case(case: &mut Case) -> Vec<ScannedFile> {
+    let mut files = Vec::new();
+    for (rel, _, unpinned) in &mut case.before {
+        if let Some(f) = scan(&case.dir.path().join(&*rel), rel) {
+            *unpinned = count(&f.findings, Status::Unpinned);
+            files.push(f);
+        }
+    }
+    files
+}
+
+fn all_files(dir: &Path) -> HashSet<PathBuf> {
+    walk(dir).into_iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Over every fixture in the repository (all areas), in random line-ending,
+    /// BOM and final-newline variants, with random digests: after `--fix`,
+    /// removing each inserted `@sha256:<hex>` gives back the original bytes
+    /// exactly; nothing unpinned is left; a second `--fix` changes nothing;
+    /// no temporary file is left.
+    #[test]
+    fn fix_inserts_only_digests_and_is_idempotent(seed in any::<u64>()) {
+        let mut case = copy_fixtures(seed);
+        let files = scan_case(&mut case);
+        let listing = all_files(case.dir.path());
+        let source = Fake::new(seed);
+        let (outcome, diff) = run_fix(&files, &source, &write_opts());
+        prop_assert!(outcome.errors.is_empty(), "errors: {:#?}", outcome.errors);
+        prop_assert!(source.tag_calls.borrow().len() <= 1, "one batch of lookups");
+
+        let issued = source.issued.borrow().clone();
+        let mut total = 0;
+        for (rel, original, unpinned) in &case.before {
+            let path = case.dir.path().join(rel);
+            let now = fs::read_to_string(&path).unwrap();
+            let mut inserted = 0;
+            let mut undone = now.clone();
+            for d in &issued {
+                let at = format!("@{d}");
+                inserted += undone.matches(&at).count() - original.matches(&at).count();
+                undone = undone.replace(&at, "");
+            }
+            prop_assert_eq!(&undone, original, "{} changed beyond the digests", rel.display());
+            prop_assert_eq!(inserted, *unpinned, "{}: one digest per unpinned reference", rel.display());
+            total += unpinned;
+            if *unpinned > 0 {
+                let header = format!("+++ b/{}", path.display().to_string().trim_start_matches('/'));
+                prop_assert!(diff.contains(&header), "no diff for {}", rel.display());
+            }
+        }
+        prop_assert_eq!(outcome.pinned, total);
+        prop_assert_eq!(all_files(case.dir.path()), listing, "temporary files left");
+
+        // Fix twice == fix once.
+        let again = scan_case(&mut case);
+        for f in &again {
+            prop_assert_eq!(count(&f.findings, Status::Unpinned), 0, "{} still unpinned", f.path.display());
+        }
+        let snapshot: Vec<String> = again.iter().map(|f| f.text.clone()).collect();
+        let (second, diff2) = run_fix(&again, &Fake::new(seed), &write_opts());
+        prop_assert!(second.changed.is_empty() && second.errors.is_empty());
+        prop_assert_eq!(second.exit_code(), 0);
+        prop_assert!(diff2.is_empty());
+        for (f, before) in again.iter().zip(snapshot) {
+            prop_assert_eq!(fs::read_to_string(&f.path).unwrap(), before);
+        }
+    }
+}
+
+/// The property above is only worth something if the fixtures have
+/// something to pin: each of this area's fixtures has unpinned references.
+#[test]
+fn fix_fixtures_have_unpinned_references() {
+    let root = fixtures_root().join("fix");
+    let mut n = 0;
+    for rel in walk(&root) {
+        let path = root.join(&rel);
+        let text = fs::read_to_string(&path).unwrap();
+        if kind_of(&rel, &text).is_none() {
+            continue;
+        }
+        let f = scan(&path, &rel).unwrap_or_else(|| panic!("{} does not scan", rel.display()));
+        assert!(
+            count(&f.findings, Status::Unpinned) > 0,
+            "{} has nothing to pin: {:#?}",
+            rel.display(),
+            f.findings
+        );
+        n += 1;
+    }
+    assert!(n >= 9, "only {n} fixtures");
+}
+
+// ---------------------------------------------------------------- examples
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn pins_in_place_keeping_tag_quotes_and_line_endings() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "Dockerfile",
+        "\u{feff}FROM python:3.12-slim AS build\r\nFROM build\r\nFROM scratch\r\nFROM alpine",
+    );
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/python:3.12-slim", D1)
+        .with_tag("docker.io/library/alpine:latest", D2);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!(
+            "\u{feff}FROM python:3.12-slim@{D1} AS build\r\nFROM build\r\nFROM scratch\r\nFROM alpine@{D2}"
+        )
+    );
+    assert_eq!(outcome.pinned, 2);
+    assert_eq!(outcome.changed, [p]);
+    assert_eq!(outcome.exit_code(), 1);
+}
+
+#[test]
+fn compose_defaults_and_anchors_are_pinned_where_written() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "x: &img 'redis:7'\nservices:\n  a:\n    image: *img\n  b:\n    image: *img\n  c:\n    image: \"${C_IMAGE:-nginx:1.27}\"\n  d:\n    image: ${REG}/d:${TAG}\n";
+    let p = write(d.path(), "compose.yaml", text);
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/redis:7", D1)
+        .with_tag("docker.io/library/nginx:1.27", D2);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        text.replace("redis:7", &format!("redis:7@{D1}"))
+            .replace("nginx:1.27", &format!("nginx:1.27@{D2}"))
+    );
+    assert_eq!(outcome.pinned, 2);
+}
+
+#[test]
+fn dockerfile_arg_default_is_pinned_at_the_arg() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "ARG BASE=python:3.12\nFROM ${BASE}\nFROM python:${PY}\n";
+    let p = write(d.path(), "Dockerfile", text);
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!("ARG BASE=python:3.12@{D1}\nFROM ${{BASE}}\nFROM python:${{PY}}\n")
+    );
+}
+
+#[test]
+fn lookups_are_deduplicated_into_one_batch() {
+    let d = tempfile::tempdir().unwrap();
+    let a = write(
+        d.path(),
+        "a/Dockerfile",
+        "FROM python:3.12\nFROM docker.io/library/python:3.12\n",
+    );
+    let b = write(d.path(), "b/Dockerfile", "FROM python:3.12\nFROM node:20\n");
+    let source = Fake::new(1);
+    let (outcome, _) = run_fix(&[scan_one(&a), scan_one(&b)], &source, &write_opts());
+    assert!(outcome.errors.is_empty());
+    let calls = source.tag_calls.borrow();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].len(), 2, "{:?}", calls[0]);
+    assert_eq!(outcome.pinned, 4);
+}
+
+#[test]
+fn partial_failure_pins_the_others_and_reports_the_failure() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "FROM python:3.12\nFROM ghcr.io/acme/broken:1\nFROM node:20\n";
+    let p = write(d.path(), "Dockerfile", text);
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/python:3.12", D1)
+        .with_tag("docker.io/library/node:20", D2)
+        .failing("ghcr.io/acme/broken:1");
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!("FROM python:3.12@{D1}\nFROM ghcr.io/acme/broken:1\nFROM node:20@{D2}\n")
+    );
+    assert_eq!(outcome.errors.len(), 1);
+    let e = &outcome.errors[0];
+    assert_eq!(e.path, p);
+    assert_eq!(e.line, Some(2));
+    assert!(e.message.contains("ghcr.io/acme/broken:1"), "{}", e.message);
+    assert!(e.message.contains("500"), "{}", e.message);
+    assert_eq!(outcome.pinned, 2);
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(entries(d.path()), ["Dockerfile"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn permissions_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+    let (outcome, _) = run_fix(&[scan_one(&p)], &Fake::new(0), &write_opts());
+    assert_eq!(outcome.changed.len(), 1);
+    assert_eq!(
+        fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+        0o640
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_is_edited_at_its_target() {
+    let d = tempfile::tempdir().unwrap();
+    let target = write(d.path(), "docker/Dockerfile.base", "FROM python:3.12\n");
+    let link = d.path().join("Dockerfile");
+    std::os::unix::fs::symlink("docker/Dockerfile.base", &link).unwrap();
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let (outcome, _) = run_fix(&[scan_one(&link)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_to_string(&target).unwrap(),
+        format!("FROM python:3.12@{D1}\n")
+    );
+    assert_eq!(entries(&d.path().join("docker")), ["Dockerfile.base"]);
+}
+
+#[test]
+fn diff_is_a_dry_run() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "\u{feff}FROM python:3.12\r\nRUN true\r\n";
+    let p = write(d.path(), "Dockerfile", text);
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let opts = FixOptions::default();
+    let (outcome, diff) = run_fix(&[scan_one(&p)], &source, &opts);
+    assert_eq!(fs::read_to_string(&p).unwrap(), text);
+    assert_eq!(outcome.changed, std::slice::from_ref(&p));
+    assert_eq!(outcome.exit_code(), 1);
+    let shown = p.display().to_string();
+    let shown = shown.trim_start_matches('/');
+    // Exact bytes (BOM, CR) when not coloured: the output is a patch.
+    assert_eq!(
+        diff,
+        format!(
+            "--- a/{shown}\n+++ b/{shown}\n@@ -1,2 +1,2 @@\n-\u{feff}FROM python:3.12\r\n+\u{feff}FROM python:3.12@{D1}\r\n RUN true\r\n"
+        )
+    );
+    assert_eq!(entries(d.path()), ["Dockerfile"]);
+    // Coloured, for a terminal: the text only.
+    let color = FixOptions {
+        color: true,
+        ..FixOptions::default()
+    };
+    let (_, diff) = run_fix(&[scan_one(&p)], &source, &color);
+    assert!(
+        !diff.contains('\r') && !diff.contains('\u{feff}'),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains("\n\x1b[31m-FROM python:3.12\x1b[0m\n"),
+        "{diff:?}"
+    );
+}
+
+#[test]
+fn diff_colour_quiet_and_missing_final_newline() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12");
+    let files = [scan_one(&p)];
+    let color = FixOptions {
+        color: true,
+        ..FixOptions::default()
+    };
+    let (_, diff) = run_fix(&files, &Fake::new(0), &color);
+    assert!(
+        diff.contains("\x1b[31m-FROM python:3.12\x1b[0m"),
+        "{diff:?}"
+    );
+    assert!(
+        diff.contains("\x1b[32m+FROM python:3.12@sha256:"),
+        "{diff:?}"
+    );
+    assert!(diff.contains("\\ No newline at end of file"), "{diff}");
+    let quiet = FixOptions {
+        quiet: true,
+        write: true,
+        ..FixOptions::default()
+    };
+    let (outcome, diff) = run_fix(&files, &Fake::new(0), &quiet);
+    assert!(diff.is_empty());
+    assert_eq!(outcome.changed.len(), 1);
+}
+
+#[test]
+fn a_file_changed_since_the_scan_is_not_overwritten() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
+    let files = [scan_one(&p)];
+    fs::write(&p, "FROM python:3.13\n").unwrap();
+    let (outcome, _) = run_fix(&files, &Fake::new(0), &write_opts());
+    assert_eq!(fs::read_to_string(&p).unwrap(), "FROM python:3.13\n");
+    assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert!(outcome.changed.is_empty());
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(entries(d.path()), ["Dockerfile"]);
+}
+
+#[test]
+fn references_that_are_not_unpinned_are_left_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let text = format!(
+        "FROM golang:1.22 AS build\nFROM build\nFROM scratch\nFROM python:${{PY}}\n# imagepin: ignore\nFROM ubuntu:24.04\nFROM alpine:3.20@{D1}\nCOPY --from=build /a /a\n"
+    );
+    let p = write(d.path(), "Dockerfile", &text);
+    let source = Fake::new(0).with_tag("docker.io/library/golang:1.22", D2);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        text.replace("golang:1.22", &format!("golang:1.22@{D2}"))
+    );
+    assert_eq!(
+        source.tag_calls.borrow()[0].len(),
+        1,
+        "only golang was looked up"
+    );
+}
+
+// ---------------------------------------------------------------- verify / update
+
+#[test]
+fn verify_marks_stale_and_missing_pins() {
+    let d = tempfile::tempdir().unwrap();
+    let text = format!(
+        "FROM python:3.12@{D1}\nFROM node:20@{D2}\nFROM alpine@{D1}\nFROM busybox@{D2}\nFROM ubuntu:24.04\n"
+    );
+    let p = write(d.path(), "Dockerfile", &text);
+    let mut files = [scan_one(&p)];
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/python:3.12", D2) // re-pointed
+        .with_tag("docker.io/library/node:20", D2) // still the same
+        .gone(&format!("docker.io/library/busybox@{D2}"));
+    let errors = verify(&mut files, &source);
+    assert!(errors.is_empty(), "{errors:?}");
+    let st: Vec<(Status, Option<String>)> = files[0]
+        .findings
+        .iter()
+        .map(|f| (f.status, f.note.clone()))
+        .collect();
+    assert_eq!(st[0].0, Status::Stale);
+    assert_eq!(
+        st[0].1.as_deref(),
+        Some(&*format!("tag now points to {D2}"))
+    );
+    assert_eq!(st[1], (Status::Pinned, None));
+    assert_eq!(st[2].0, Status::Pinned, "digest-only and still there");
+    assert_eq!(st[3].0, Status::Missing, "digest-only and gone");
+    assert_eq!(st[4].0, Status::Unpinned, "verify looks at pins only");
+    // Only tagged pins are resolved; a tag that still points to the pin
+    // proves the digest exists.
+    assert_eq!(source.tag_calls.borrow()[0].len(), 2);
+    assert_eq!(source.digest_calls.borrow()[0].len(), 3);
+    // verify never writes.
+    assert_eq!(fs::read_to_string(&p).unwrap(), text);
+}
+
+#[test]
+fn verify_reports_lookup_failures() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", &format!("FROM python:3.12@{D1}\n"));
+    let mut files = [scan_one(&p)];
+    let source = Fake::new(0).failing("docker.io/library/python:3.12");
+    let errors = verify(&mut files, &source);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].line, Some(1));
+    assert!(
+        errors[0].message.contains("python:3.12"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(files[0].findings[0].status, Status::Pinned);
+}
+
+#[test]
+fn update_rewrites_only_the_stale_digest() {
+    let d = tempfile::tempdir().unwrap();
+    let text = format!(
+        "FROM python:3.12@{D1} AS a\r\nFROM node:20@{D2}\r\nFROM alpine@{D1}\r\nFROM ubuntu:24.04\r\n"
+    );
+    let p = write(d.path(), "Dockerfile", &text);
+    let files = [scan_one(&p)];
+    let source = || {
+        Fake::new(0)
+            .with_tag("docker.io/library/python:3.12", D2)
+            .with_tag("docker.io/library/node:20", D2)
+            .with_tag("docker.io/library/ubuntu:24.04", D1)
+    };
+    // Without --update a stale pin stays.
+    let (outcome, _) = run_fix(&files, &source(), &write_opts());
+    assert_eq!(outcome.updated, 0);
+    assert_eq!(outcome.pinned, 1);
+    let after_fix = text.replace("ubuntu:24.04", &format!("ubuntu:24.04@{D1}"));
+    assert_eq!(fs::read_to_string(&p).unwrap(), after_fix);
+
+    let files = [scan_one(&p)];
+    let opts = FixOptions {
+        write: true,
+        update: true,
+        ..FixOptions::default()
+    };
+    let (outcome, diff) = run_fix(&files, &source(), &opts);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.updated, 1);
+    assert_eq!(outcome.pinned, 0);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        after_fix.replace(&format!("python:3.12@{D1}"), &format!("python:3.12@{D2}"))
+    );
+    assert!(
+        diff.contains(&format!("\n+FROM python:3.12@{D2} AS a\r\n")),
+        "{diff}"
+    );
+    // And again: nothing left to update.
+    let files = [scan_one(&p)];
+    let (outcome, _) = run_fix(&files, &source(), &opts);
+    assert!(outcome.changed.is_empty());
+    assert_eq!(outcome.exit_code(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_named_twice_is_fixed_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
+    let link = d.path().join("Dockerfile.link");
+    std::os::unix::fs::symlink("Dockerfile", &link).unwrap();
+    let files = [scan_one(&p), scan_one(&link), scan_one(&p)];
+    let source = Fake::new(0).with_tag("docker.io/library/python:3.12", D1);
+    let (outcome, diff) = run_fix(&files, &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.changed.len(), 1);
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        format!("FROM python:3.12@{D1}\n")
+    );
+}

@@ -1,0 +1,341 @@
+//! `imagepin --fix`, `--diff`, `--check --verify` and `--fix --update` end to
+//! end: the real binary against a real registry on loopback (tests/support).
+//! A registry that answers 500 for one repository; a tag re-pointed to new
+//! content (stale); a digest deleted from the repository (missing).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod support;
+
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use support::http1;
+use support::{Format, Image, Registry, Workspace};
+
+/// `[registries."<host>"] endpoint = "<endpoint>"` for docker.io and ghcr.io.
+fn mapping(endpoint: &str) -> String {
+    ["docker.io", "ghcr.io"]
+        .iter()
+        .map(|h| format!("[registries.\"{h}\"]\nendpoint = \"{endpoint}\"\n"))
+        .collect()
+}
+
+/// Every file under the project directory, relative, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    fn go(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                go(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    go(dir, dir, &mut v);
+    v.sort();
+    v
+}
+
+/// A proxy in front of a registry that answers 500 to every request for one
+/// repository (`/v2/<repo>/…`) and forwards everything else.
+struct FailingRepo {
+    addr: SocketAddr,
+    failed: Arc<AtomicUsize>,
+}
+
+impl FailingRepo {
+    fn start(upstream: SocketAddr, repo: &str) -> FailingRepo {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let failed = Arc::new(AtomicUsize::new(0));
+        let prefix = format!("/v2/{repo}/");
+        let count = failed.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let prefix = prefix.clone();
+                let count = count.clone();
+                std::thread::spawn(move || serve(conn, upstream, &prefix, &count));
+            }
+        });
+        FailingRepo { addr, failed }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn serve(conn: TcpStream, upstream: SocketAddr, prefix: &str, failed: &AtomicUsize) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut writer = BufWriter::new(conn);
+    while let Ok(Some(head)) = http1::read_head(&mut reader) {
+        let Ok(body) = http1::read_body(&mut reader, &head, false, false) else {
+            return;
+        };
+        if head.second().starts_with(prefix) {
+            failed.fetch_add(1, Ordering::SeqCst);
+            let b: &[u8] = if head.first() == "HEAD" { b"" } else { b"boom" };
+            if http1::write_response(&mut writer, 500, &[], b).is_err() {
+                return;
+            }
+            continue;
+        }
+        // One upstream connection per request, closed by the registry.
+        let Ok(up) = TcpStream::connect(upstream) else {
+            return;
+        };
+        let mut req = head.clone();
+        req.set_header("Connection", "close");
+        let mut up_w = up.try_clone().unwrap();
+        if up_w.write_all(&req.to_bytes()).is_err() || up_w.write_all(&body).is_err() {
+            return;
+        }
+        let mut up_r = BufReader::new(up);
+        let Ok(Some(mut rhead)) = http1::read_head(&mut up_r) else {
+            return;
+        };
+        let status = rhead.status();
+        let bodiless = head.first() == "HEAD" || status == 204 || status == 304 || status < 200;
+        let Ok(rbody) = http1::read_body(&mut up_r, &rhead, bodiless, true) else {
+            return;
+        };
+        rhead.remove_header("connection");
+        if rhead.header("transfer-encoding").is_some() {
+            rhead.remove_header("transfer-encoding");
+            rhead.set_header("Content-Length", &rbody.len().to_string());
+        } else if !bodiless && rhead.header("content-length").is_none() {
+            rhead.set_header("Content-Length", &rbody.len().to_string());
+        }
+        if writer.write_all(&rhead.to_bytes()).is_err()
+            || writer.write_all(&rbody).is_err()
+            || writer.flush().is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_repository_answering_500_is_left_and_reported_while_the_rest_is_pinned() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let python = push.push(
+        "library/python",
+        "3.12-slim",
+        &Image::multi_arch("py", Format::Oci),
+    );
+    let redis = push.push(
+        "library/redis",
+        "7",
+        &Image::single("redis", Format::Docker),
+    );
+    let tool = push.push("acme/tool", "1", &Image::single("tool", Format::Oci));
+    push.push("acme/broken", "1", &Image::single("broken", Format::Oci));
+    let proxy = FailingRepo::start(reg.addr(), "acme/broken");
+
+    let ws = Workspace::new();
+    ws.config(&mapping(&proxy.url()));
+    let dockerfile = "FROM python:3.12-slim AS build\r\nFROM acme/broken:1\r\nFROM build\r\n";
+    let compose = "services:\n  cache:\n    image: 'redis:7'  # cache\n  tool:\n    image: ghcr.io/acme/tool:1\n  broken:\n    image: \"acme/broken:1\"\n";
+    ws.write("Dockerfile", dockerfile);
+    ws.write("compose.yaml", compose);
+    let before = listing(&ws.dir);
+
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(proxy.failed.load(Ordering::SeqCst) > 0, "the fault was hit");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile.replace("python:3.12-slim", &format!("python:3.12-slim@{python}"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("compose.yaml")).unwrap(),
+        compose
+            .replace("'redis:7'", &format!("'redis:7@{redis}'"))
+            .replace("tool:1", &format!("tool:1@{tool}"))
+    );
+    assert!(run.stderr.contains("acme/broken:1"), "{run}");
+    assert!(run.stderr.contains("500"), "{run}");
+    assert_eq!(listing(&ws.dir), before, "no temporary files left");
+}
+
+#[test]
+fn diff_shows_the_pins_and_writes_nothing() {
+    let reg = Registry::anonymous();
+    let redis = reg
+        .pusher()
+        .push("library/redis", "7", &Image::single("redis", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    ws.write("Dockerfile", "FROM redis:7\n");
+    let run = ws.imagepin(&["--diff"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("-FROM redis:7\n+FROM redis:7@{redis}\n")),
+        "{run}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        "FROM redis:7\n"
+    );
+}
+
+#[test]
+fn verify_and_update_follow_a_repointed_tag() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let old = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v1", Format::Oci),
+    );
+    let alpine = push.push("library/alpine", "3.20", &Image::single("a1", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    let text = "# syntax and all\nFROM python:3.12 AS app\nFROM alpine:3.20\n";
+    ws.write("Dockerfile", text);
+
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let pinned = text
+        .replace("python:3.12", &format!("python:3.12@{old}"))
+        .replace("alpine:3.20", &format!("alpine:3.20@{alpine}"));
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        pinned
+    );
+    // Pinning again changes nothing.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(0), "{run}");
+
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(0), "fresh pins verify: {run}");
+
+    // The tag moves to new content: stale.
+    let new = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v2", Format::Oci),
+    );
+    assert_ne!(new, old);
+    let run = ws.imagepin(&["--check", "--verify", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["reference"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&(&*format!("python:3.12@{old}"), "stale")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&(&*format!("alpine:3.20@{alpine}"), "pinned")),
+        "{statuses:?}"
+    );
+    // Without --update, --fix leaves a stale pin alone.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        pinned
+    );
+
+    // --update rewrites only the digest.
+    let run = ws.imagepin(&["--fix", "--update"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let updated = pinned.replace(&old, &new);
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        updated
+    );
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let run = ws.imagepin(&["--fix", "--update"]);
+    assert_eq!(run.code, Some(0), "{run}");
+}
+
+#[test]
+fn verify_reports_a_deleted_digest_as_missing() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let gone = push.push("library/busybox", "1", &Image::single("b1", Format::Oci));
+    let kept = push.push("library/busybox", "2", &Image::single("b2", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    ws.write(
+        "Dockerfile",
+        &format!("FROM busybox@{gone}\nFROM busybox@{kept}\n"),
+    );
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    push.delete_manifest("library/busybox", &gone);
+    let run = ws.imagepin(&["--check", "--verify", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let statuses: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["missing", "pinned"], "{run}");
+}
+
+#[test]
+fn diff_output_is_a_patch_that_applies_byte_exactly() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let python = push.push("library/python", "3.12", &Image::single("p", Format::Oci));
+    let redis = push.push("library/redis", "7", &Image::single("r", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    let dockerfile = "\u{feff}# syntax=docker/dockerfile:1\r\nFROM python:3.12 AS a\r\nRUN echo \\\r\n  done\r\nFROM a";
+    let compose = "services:\r\n  r:\r\n    image: \"redis:7\"\r\n";
+    ws.write("Dockerfile", dockerfile);
+    ws.write("compose.yaml", compose);
+    // The syntax directive's image is not in this registry: left, reported.
+    let run = ws.imagepin(&["--diff"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    let patch = ws.root().join("pins.patch");
+    std::fs::write(&patch, &run.stdout).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile,
+        "--diff writes nothing"
+    );
+    let out = std::process::Command::new("git")
+        .arg("apply")
+        .arg(&patch)
+        .current_dir(&ws.dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git apply: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile.replace("python:3.12", &format!("python:3.12@{python}"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("compose.yaml")).unwrap(),
+        compose.replace("redis:7", &format!("redis:7@{redis}"))
+    );
+}

@@ -1,0 +1,593 @@
+//! `imagepin resolve` against real registries on loopback (Debian's
+//! `docker-registry`, CNCF distribution 2.8): digests of indexes, manifest
+//! lists and single manifests; Basic and token auth with credentials from
+//! the Docker config and a credential helper; TLS with `ca-file`; faults
+//! (404, 401, 429, 5xx, reset, hang, hung helper, malformed digest) through
+//! proxies; the cache and `--offline`. Each test starts its own registry and
+//! runs the real binary in a sandboxed workspace (see tests/support).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod support;
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+use support::token::TokenField;
+use support::{
+    Auth, Fault, Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts, TokenOpts, TokenServer,
+    Workspace,
+};
+
+/// `[registries."<host>"] endpoint = "<endpoint>"` for each host.
+fn mapping(hosts: &[&str], endpoint: &str) -> String {
+    hosts
+        .iter()
+        .map(|h| format!("[registries.\"{h}\"]\nendpoint = \"{endpoint}\"\n"))
+        .collect()
+}
+
+/// A workspace whose `.imagepin.toml` sends docker.io, ghcr.io and quay.io
+/// to `endpoint`.
+fn workspace_for(endpoint: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.config(&mapping(&["docker.io", "ghcr.io", "quay.io"], endpoint));
+    ws
+}
+
+fn basic_registry(user: &str, password: &str) -> Registry {
+    Registry::start(RegistryOpts {
+        auth: Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        },
+        ..Default::default()
+    })
+}
+
+fn auth_entry(user: &str, password: &str) -> serde_json::Value {
+    json!({"auth": STANDARD.encode(format!("{user}:{password}"))})
+}
+
+#[track_caller]
+fn assert_ok(run: &support::Run) {
+    assert_eq!(run.code, Some(0), "expected success:\n{run}");
+}
+
+#[track_caller]
+fn assert_failed(run: &support::Run) {
+    assert!(
+        !run.timed_out,
+        "expected a bounded failure, not a hang:\n{run}"
+    );
+    assert_eq!(run.code, Some(2), "expected exit 2:\n{run}");
+}
+
+fn contains_any(haystack: &str, needles: &[&str]) -> bool {
+    let h = haystack.to_ascii_lowercase();
+    needles.iter().any(|n| h.contains(n))
+}
+
+#[test]
+fn resolves_index_list_and_single_manifest_digests() {
+    let reg = Registry::anonymous();
+    let p = reg.pusher();
+    let python = Image::multi_arch("python-3.12", Format::Oci);
+    let redis = Image::multi_arch("redis-7", Format::Docker);
+    let app = Image::single("app-1", Format::Oci);
+    let tool = Image::single("tool-2", Format::Docker);
+    p.push("library/python", "3.12", &python);
+    p.push("library/redis", "7", &redis);
+    p.push("org/app", "1.0", &app);
+    p.push("org/tool", "2", &tool);
+    let ws = workspace_for(&reg.url());
+
+    let refs = [
+        "python:3.12",
+        "docker.io/library/redis:7",
+        "ghcr.io/org/app:1.0",
+        "quay.io/org/tool:2",
+    ];
+    let run = ws.imagepin(&[&["resolve"], &refs[..]].concat());
+    assert_ok(&run);
+    // The index / manifest-list digest (what `docker buildx imagetools
+    // inspect` shows), never a platform child's.
+    assert_eq!(run.digest_of("python:3.12"), Some(python.digest()), "{run}");
+    assert!(!run.stdout.contains(&python.children[0].digest()), "{run}");
+    assert_eq!(
+        run.digest_of("docker.io/library/redis:7"),
+        Some(redis.digest()),
+        "{run}"
+    );
+    assert!(!run.stdout.contains(&redis.children[0].digest()), "{run}");
+    assert_eq!(run.digest_of("ghcr.io/org/app:1.0"), Some(app.digest()));
+    assert_eq!(run.digest_of("quay.io/org/tool:2"), Some(tool.digest()));
+    // one `REF<TAB>DIGEST` line per reference, in order
+    let printed: Vec<String> = run.pairs().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(printed, refs, "{run}");
+}
+
+#[test]
+fn one_head_request_per_unique_tag() {
+    let reg = Registry::anonymous();
+    let python = Image::multi_arch("dedup", Format::Oci);
+    reg.pusher().push("library/python", "3.12", &python);
+    let proxy = Proxy::counting(reg.addr());
+    let ws = workspace_for(&proxy.url());
+    let run = ws.imagepin(&[
+        "resolve",
+        "python:3.12",
+        "docker.io/library/python:3.12",
+        "index.docker.io/library/python:3.12",
+        "python:3.12",
+    ]);
+    assert_ok(&run);
+    assert_eq!(run.pairs().len(), 4, "{run}");
+    assert!(
+        run.pairs().iter().all(|(_, d)| *d == python.digest()),
+        "{run}"
+    );
+    assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
+    // HEAD only: Docker Hub counts manifest GETs against the pull quota.
+    assert_eq!(proxy.manifest_gets(), 0, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn repointed_tag_resolves_to_new_digest_with_no_cache() {
+    let reg = Registry::anonymous();
+    let p = reg.pusher();
+    let old = Image::multi_arch("app-old", Format::Oci);
+    let new = Image::multi_arch("app-new", Format::Oci);
+    p.push("org/app", "stable", &old);
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:stable"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:stable"), Some(old.digest()));
+
+    p.push("org/app", "stable", &new);
+    let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:stable"]);
+    assert_ok(&run);
+    assert_eq!(
+        run.digest_of("ghcr.io/org/app:stable"),
+        Some(new.digest()),
+        "{run}"
+    );
+}
+
+#[test]
+fn basic_auth_from_docker_config_auths() {
+    let reg = basic_registry("alice", "s3cret-basic");
+    let app = Image::single("private-app", Format::Oci);
+    let python = Image::multi_arch("private-python", Format::Oci);
+    reg.pusher().push("team/app", "1", &app);
+    reg.pusher().push("library/python", "3.12", &python);
+    let ws = workspace_for(&reg.url());
+    ws.docker_config(&json!({"auths": {
+        "ghcr.io": auth_entry("alice", "s3cret-basic"),
+        // Docker Hub's key, as `docker login` writes it
+        "https://index.docker.io/v1/": {"username": "alice", "password": "s3cret-basic"},
+    }}));
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1", "python:3.12"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/team/app:1"), Some(app.digest()));
+    assert_eq!(run.digest_of("python:3.12"), Some(python.digest()));
+    assert!(!run.stderr.contains("s3cret-basic"), "{run}");
+}
+
+/// A `docker-credential-test` fixture: answers for the server URLs it knows,
+/// logs every request it gets.
+fn credential_helper(ws: &Workspace, user: &str, secret: &str) -> std::path::PathBuf {
+    let log = ws.root().join("helper.log");
+    ws.script(
+        "docker-credential-test",
+        &format!(
+            r#"#!/bin/sh
+[ "$1" = get ] || exit 1
+read -r server
+echo "$server" >> '{log}'
+case "$server" in
+  ghcr.io|https://index.docker.io/v1/)
+    printf '{{"ServerURL":"%s","Username":"{user}","Secret":"{secret}"}}\n' "$server" ;;
+  *) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+"#,
+            log = log.display()
+        ),
+    );
+    log
+}
+
+#[test]
+fn basic_auth_from_credential_helpers() {
+    let reg = basic_registry("carol", "helper-secret");
+    let app = Image::single("helper-app", Format::Docker);
+    let python = Image::multi_arch("helper-python", Format::Docker);
+    reg.pusher().push("team/app", "2", &app);
+    reg.pusher().push("library/python", "3.12", &python);
+    let ws = workspace_for(&reg.url());
+    let log = credential_helper(&ws, "carol", "helper-secret");
+    ws.docker_config(&json!({
+        "credsStore": "test",
+        "credHelpers": {"ghcr.io": "test"},
+    }));
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:2", "python:3.12"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/team/app:2"), Some(app.digest()));
+    assert_eq!(run.digest_of("python:3.12"), Some(python.digest()));
+    let asked = std::fs::read_to_string(&log).unwrap();
+    // Docker Hub's key in a helper is https://index.docker.io/v1/
+    assert!(asked.contains("https://index.docker.io/v1/"), "{asked}");
+    assert!(asked.lines().any(|l| l == "ghcr.io"), "{asked}");
+    assert!(!run.stderr.contains("helper-secret"), "{run}");
+}
+
+#[test]
+fn token_auth_anonymous_one_token_per_repository() {
+    let ts = TokenServer::start(TokenOpts {
+        field: TokenField::TokenOnly,
+        ..Default::default()
+    });
+    let reg = Registry::start(RegistryOpts {
+        auth: ts.auth(),
+        ..Default::default()
+    });
+    let p = reg.pusher();
+    let mut expected = Vec::new();
+    for (repo, short) in [("library/python", "python"), ("library/node", "node")] {
+        for i in 0..8 {
+            let img = Image::multi_arch(&format!("{repo}-{i}"), Format::Oci);
+            p.push(repo, &format!("v{i}"), &img);
+            expected.push((format!("{short}:v{i}"), img.digest()));
+        }
+    }
+    ts.reset_counts();
+    let ws = workspace_for(&reg.url());
+    let args: Vec<&str> = std::iter::once("resolve")
+        .chain(expected.iter().map(|(r, _)| r.as_str()))
+        .collect();
+    let run = ws.imagepin(&args);
+    assert_ok(&run);
+    for (r, d) in &expected {
+        assert_eq!(run.digest_of(r).as_ref(), Some(d), "{r}: {run}");
+    }
+    // at most one token request per repository and run
+    assert!(
+        ts.requests() <= 2,
+        "{} token requests: {:?}",
+        ts.requests(),
+        ts.requests_by_scope()
+    );
+    for (scope, n) in ts.requests_by_scope() {
+        assert_eq!(n, 1, "scope {scope:?} requested {n} times");
+    }
+}
+
+#[test]
+fn token_auth_with_credentials() {
+    let ts = TokenServer::start(TokenOpts {
+        users: vec![("dave".into(), "token-secret".into())],
+        anonymous: false,
+        field: TokenField::AccessTokenOnly,
+        use_kid: true,
+        ..Default::default()
+    });
+    let reg = Registry::start(RegistryOpts {
+        auth: ts.auth(),
+        ..Default::default()
+    });
+    let app = Image::multi_arch("token-app", Format::Oci);
+    reg.pusher_as("dave", "token-secret")
+        .push("team/app", "3", &app);
+    let ws = workspace_for(&reg.url());
+    ws.docker_config(&json!({"auths": {"ghcr.io": auth_entry("dave", "token-secret")}}));
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:3"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/team/app:3"), Some(app.digest()));
+
+    // Without credentials the token server refuses: a credentials message.
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:3"]);
+    assert_failed(&run);
+    assert!(run.stderr.contains("ghcr.io/team/app:3"), "{run}");
+    assert!(run.stderr.contains("ghcr.io"), "{run}");
+}
+
+#[test]
+fn tls_with_ca_file() {
+    let reg = Registry::start(RegistryOpts {
+        tls: true,
+        ..Default::default()
+    });
+    let app = Image::multi_arch("tls-app", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+
+    let ws = Workspace::new();
+    ws.write("certs/ca.pem", reg.ca_pem().unwrap());
+    ws.config(&format!(
+        "{}ca-file = \"certs/ca.pem\"\n",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+
+    // Without the CA the certificate does not verify: a TLS error, no digest.
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(
+        contains_any(&run.stderr, &["certificate", "tls", "ssl"]),
+        "{run}"
+    );
+}
+
+#[test]
+fn not_found_names_the_image() {
+    let reg = Registry::anonymous();
+    let app = Image::single("nf", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&[
+        "resolve",
+        "ghcr.io/org/app:1",
+        "ghcr.io/org/app:no-such-tag",
+        "ghcr.io/org/no-such-repo:1",
+    ]);
+    assert_failed(&run);
+    // the image that exists is still answered
+    assert_eq!(
+        run.digest_of("ghcr.io/org/app:1"),
+        Some(app.digest()),
+        "{run}"
+    );
+    assert_eq!(run.pairs().len(), 1, "{run}");
+    for r in ["ghcr.io/org/app:no-such-tag", "ghcr.io/org/no-such-repo:1"] {
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(r))
+            .unwrap_or_else(|| panic!("no message names {r}:\n{run}"));
+        assert!(
+            contains_any(line, &["not found", "no such", "404", "unknown"]),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn unauthorized_names_registry_and_hides_password() {
+    let reg = basic_registry("erin", "right-password");
+    reg.pusher()
+        .push("team/app", "1", &Image::single("401", Format::Oci));
+    let ws = workspace_for(&reg.url());
+    let wrong = "wrong-pass-7f3a";
+    ws.docker_config(&json!({"auths": {"ghcr.io": auth_entry("erin", wrong)}}));
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
+    assert!(
+        contains_any(
+            &run.stderr,
+            &["401", "unauthorized", "credential", "denied"]
+        ),
+        "{run}"
+    );
+    let encoded = STANDARD.encode(format!("erin:{wrong}"));
+    for secret in [wrong, encoded.as_str()] {
+        assert!(!run.stderr.contains(secret), "password leaked:\n{run}");
+        assert!(!run.stdout.contains(secret), "password leaked:\n{run}");
+    }
+    // The message says where the credentials came from.
+    assert!(
+        run.stderr.contains("config.json") || run.stderr.contains("auths"),
+        "{run}"
+    );
+}
+
+/// A registry holding `org/app:1`, a proxy in front with `fault`, and a
+/// workspace pointing ghcr.io at the proxy.
+fn faulty(fault: Fault) -> (Registry, Proxy, Workspace, Image) {
+    let reg = Registry::anonymous();
+    let app = Image::multi_arch("faulty", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let proxy = Proxy::start(ProxyOpts {
+        fault,
+        ..ProxyOpts::to(reg.addr())
+    });
+    let ws = workspace_for(&proxy.url());
+    (reg, proxy, ws, app)
+}
+
+#[test]
+fn rate_limited_waits_for_retry_after_then_succeeds() {
+    let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
+        first: 1,
+        retry_after: "1".into(),
+    });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+    // Retry-After: 1 was honoured
+    assert!(run.elapsed >= Duration::from_millis(900), "{run}");
+}
+
+#[test]
+fn rate_limited_for_good_is_a_rate_limit_error() {
+    let (_reg, _proxy, ws, _) = faulty(Fault::TooManyRequests {
+        first: usize::MAX,
+        retry_after: "1".into(),
+    });
+    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(45));
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["rate", "429"]), "{run}");
+    // RateLimit-Remaining is reported when the registry sends it
+    assert!(contains_any(&run.stderr, &["remaining"]), "{run}");
+}
+
+#[test]
+fn server_error_then_success() {
+    let (_reg, proxy, ws, app) = faulty(Fault::ServerError { first: 1 });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn server_error_for_good_names_the_image() {
+    let (_reg, _proxy, ws, _) = faulty(Fault::ServerError { first: usize::MAX });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["500", "server error"]), "{run}");
+}
+
+#[test]
+fn connection_reset_then_success() {
+    let (_reg, proxy, ws, app) = faulty(Fault::Reset { first: 1 });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn connection_reset_for_good_names_the_image() {
+    let (_reg, _proxy, ws, _) = faulty(Fault::Reset { first: usize::MAX });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["reset", "connection"]), "{run}");
+}
+
+#[test]
+fn hung_server_is_a_timeout_error() {
+    let (_reg, _proxy, mut ws, _) = faulty(Fault::Hang { first: usize::MAX });
+    // The resolver's request-timeout knob (default 30 s) keeps this short.
+    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "2s");
+    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(40));
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(
+        contains_any(&run.stderr, &["timed out", "timeout"]),
+        "{run}"
+    );
+}
+
+#[test]
+fn hanging_credential_helper_is_cut_off() {
+    let reg = basic_registry("frank", "pw");
+    reg.pusher()
+        .push("team/app", "1", &Image::single("hung-helper", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "credential-helper-timeout = \"1s\"\n{}",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    ws.script("docker-credential-hang", "#!/bin/sh\nexec sleep 60\n");
+    ws.docker_config(&json!({"credHelpers": {"ghcr.io": "hang"}}));
+    let run = ws.imagepin_within(&["resolve", "ghcr.io/team/app:1"], Duration::from_secs(30));
+    assert_failed(&run);
+    // well under the 10 s default: the configured 1 s applies
+    assert!(run.elapsed < Duration::from_secs(8), "{run}");
+    assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["hang", "helper"]), "{run}");
+}
+
+#[test]
+fn malformed_digest_header_is_an_error() {
+    let bogus = "sha256:ZZZ-not-a-digest";
+    let (_reg, _proxy, ws, app) = faulty(Fault::DigestHeader(bogus.into()));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "no digest may be printed:\n{run}");
+    assert!(!run.stdout.contains(&app.digest()), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["digest"]), "{run}");
+}
+
+#[test]
+fn warm_cache_makes_no_requests_and_offline_answers_from_it() {
+    let reg = Registry::anonymous();
+    let p = reg.pusher();
+    let python = Image::multi_arch("cache-python", Format::Oci);
+    let app = Image::single("cache-app", Format::Oci);
+    p.push("library/python", "3.12", &python);
+    p.push("org/app", "1", &app);
+    let proxy = Proxy::counting(reg.addr());
+    let ws = workspace_for(&proxy.url());
+    let args = ["resolve", "python:3.12", "ghcr.io/org/app:1"];
+    let first = ws.imagepin(&args);
+    assert_ok(&first);
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+
+    proxy.reset_counts();
+    let second = ws.imagepin(&args);
+    assert_ok(&second);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+    assert_eq!(proxy.connections(), 0);
+
+    // --offline needs no registry at all
+    drop(proxy);
+    drop(reg);
+    let offline = ws.imagepin(&["resolve", "--offline", "python:3.12", "ghcr.io/org/app:1"]);
+    assert_ok(&offline);
+    assert_eq!(offline.digest_of("python:3.12"), Some(python.digest()));
+    assert_eq!(offline.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+}
+
+#[test]
+fn offline_cache_miss_names_the_reference() {
+    let reg = Registry::anonymous();
+    let proxy = Proxy::counting(reg.addr());
+    let ws = workspace_for(&proxy.url());
+    let run = ws.imagepin(&["resolve", "--offline", "python:3.12"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("python:3.12"), "{run}");
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn corrupt_cache_is_discarded() {
+    let reg = Registry::anonymous();
+    let app = Image::single("corrupt-cache", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let ws = workspace_for(&reg.url());
+    assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
+    // scribble over every file the cache wrote
+    let mut n = 0;
+    for entry in walk(&ws.cache) {
+        std::fs::write(&entry, b"\x00{not json").unwrap();
+        n += 1;
+    }
+    assert!(n > 0, "the first run wrote no cache file");
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,68 @@
+//! Test support shared by the integration tests and the resolver benchmark:
+//! real `docker-registry` processes on loopback ([`registry`]), images and a
+//! pusher over the distribution API ([`image`], [`push`], [`seed`]), a token
+//! server ([`token`]), latency/fault proxies ([`proxy`]), self-signed TLS
+//! ([`tls`]) and a sandbox for running the `imagepin` binary ([`workspace`]).
+//!
+//! Include it from a test file with `mod support;` (or, from `benches/`,
+//! `#[path = "../tests/support/mod.rs"] mod support;`).
+
+#![allow(dead_code, unused_imports)]
+
+pub mod http1;
+pub mod image;
+pub mod proxy;
+pub mod push;
+pub mod registry;
+pub mod seed;
+pub mod tls;
+pub mod token;
+pub mod workspace;
+
+pub use image::{Format, Image};
+pub use proxy::{Fault, Proxy, ProxyOpts};
+pub use push::Pusher;
+pub use registry::{Auth, Registry, RegistryOpts};
+pub use tls::TestCa;
+pub use token::{TokenOpts, TokenServer};
+pub use workspace::{Run, Workspace};
+
+use std::net::{SocketAddr, TcpListener};
+
+/// A loopback port that was free a moment ago (bind :0, read, release).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// `sha256:<hex>` of some bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(bytes);
+    let mut s = String::from("sha256:");
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A directory for temporary files: under /dev/shm (tmpfs, faster) when it exists.
+pub fn fast_tempdir(prefix: &str) -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    let b = {
+        let mut b = tempfile::Builder::new();
+        b.prefix(prefix);
+        b
+    };
+    if shm.is_dir() {
+        if let Ok(d) = b.tempdir_in(shm) {
+            return d;
+        }
+    }
+    b.tempdir().expect("create temp dir")
+}
+
+/// `host:port` for an address, as used in image references and config keys.
+pub fn host_of(addr: SocketAddr) -> String {
+    format!("{}:{}", addr.ip(), addr.port())
+}
