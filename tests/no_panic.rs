@@ -18,7 +18,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use imagepin::finding::{FileKind, Status};
+use imagepin::finding::FileKind;
 use imagepin::reference::Reference;
 use imagepin::scan::{self, Hint, Occurrence, ScanError};
 use proptest::prelude::*;
@@ -118,11 +118,13 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
         Err(e) => check_error(body, &e)?,
     }
     // The public entry point (BOM handling, sorting, dedup).
+    let mut tolerated = Vec::new();
     match scan::scan_text(kind, text) {
         Ok(found) => {
             for o in &found {
                 if known_multi_line(o.hint, text.get(o.span.clone())) {
                     check_raw_span(text, &o.span, "known multi-line")?;
+                    tolerated.push(o.span.clone());
                     continue;
                 }
                 check_span(text, &o.span, &format!("{kind} scan_text"))?;
@@ -134,8 +136,7 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
     let lines = text.split('\n').count();
     if let Ok(findings) = scan::scan_file(Path::new("f"), kind, text, &|r| r.starts_with('x')) {
         for f in &findings {
-            let tolerated = matches!(f.status, Status::Dynamic | Status::LocalBuild);
-            if tolerated && f.reference.contains('\n') {
+            if tolerated.contains(&f.span) {
                 check_raw_span(text, &f.span, "known multi-line")?;
             } else {
                 check_span(text, &f.span, &format!("{kind} scan_file"))?;
@@ -740,6 +741,9 @@ fn known_edge_cases() {
         "/*",
         "\"\\uD800\"",
         "😀:😀",
+        // Found by the long run: block scalars whose value the ignore hook matches.
+        "runs:\n  using: docker\n  image: |-\n      x\n",
+        "image: |\n x:a0\n image: &${X} python\n",
     ];
     for text in cases {
         for kind in FileKind::ALL {
