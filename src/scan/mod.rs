@@ -12,6 +12,8 @@ pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod kubernetes;
+#[cfg(test)]
+mod test_helpers;
 pub mod yaml;
 
 use std::ops::Range;
