@@ -18,10 +18,15 @@ pub struct Endpoint {
     pub candidates: Vec<String>,
     /// Accept certificates that do not verify (`insecure = true`).
     pub insecure: bool,
-    /// Whose credentials to send: the registry's, also when its requests go
-    /// to a configured endpoint (as Docker does for mirrors; this is how a
-    /// mirror of `docker.io` gets the `https://index.docker.io/v1/` entry).
+    /// Whose credentials to send: the server actually contacted. For a
+    /// configured endpoint that is the endpoint's own `host[:port]`
+    /// (`docker login mirror.example.com`): `.imagepin.toml` travels with the
+    /// repository, so it must not be able to send a developer's credentials
+    /// for one registry to another server.
     pub auth_host: String,
+    /// Credentials to try when `auth_host` has none: the registry's own, only
+    /// for an endpoint on this machine (a local mirror or pull-through cache).
+    pub fallback_auth_host: Option<String>,
 }
 
 /// The endpoint for `host` as it appears in a normalized reference
@@ -31,6 +36,18 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     let insecure = rc.is_some_and(|r| r.insecure);
     if let Some(ep) = rc.and_then(|r| r.endpoint.as_deref()) {
         let ep = ep.trim_end_matches('/');
+        let authority = ep
+            .split_once("://")
+            .map_or(ep, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if authority.contains('@') {
+            return Err(format!(
+                "endpoint for {host} contains credentials; put them in the Docker config \
+                 (`docker login`), never in .imagepin.toml"
+            ));
+        }
         if let Some(rest) = ep.strip_prefix("http://") {
             let ep_host = rest.split('/').next().unwrap_or(rest);
             if !insecure && !is_loopback(ep_host) {
@@ -40,10 +57,13 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
                 ));
             }
         }
+        let auth_host = authority.to_ascii_lowercase();
+        let fallback_auth_host = is_loopback(&auth_host).then(|| host.to_string());
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
             insecure,
-            auth_host: host.to_string(),
+            auth_host,
+            fallback_auth_host,
         });
     }
     if host == DOCKER_HUB {
@@ -51,6 +71,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
             candidates: vec![DOCKER_HUB_ENDPOINT.to_string()],
             insecure,
             auth_host: DOCKER_HUB.to_string(),
+            fallback_auth_host: None,
         });
     }
     let mut candidates = vec![format!("https://{host}")];
@@ -61,6 +82,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
         candidates,
         insecure,
         auth_host: host.to_string(),
+        fallback_auth_host: None,
     })
 }
 
@@ -132,8 +154,9 @@ mod tests {
         let c = config("[registries.\"docker.io\"]\nendpoint = \"http://127.0.0.1:5000/\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["http://127.0.0.1:5000"]);
-        // The endpoint gets the credentials of the registry it stands in for.
-        assert_eq!(e.auth_host, "docker.io");
+        // A local endpoint: its own credentials, else the registry's.
+        assert_eq!(e.auth_host, "127.0.0.1:5000");
+        assert_eq!(e.fallback_auth_host.as_deref(), Some("docker.io"));
         assert_eq!(
             endpoint_for("docker.io", &Config::default())
                 .unwrap()
@@ -143,6 +166,16 @@ mod tests {
         let c = config("[registries.\"index.docker.io\"]\nendpoint = \"https://mirror.lan\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["https://mirror.lan"]);
+        // A remote endpoint never gets another registry's credentials.
+        assert_eq!(e.auth_host, "mirror.lan");
+        assert_eq!(e.fallback_auth_host, None);
+    }
+
+    #[test]
+    fn credentials_in_endpoints_are_refused_without_echoing_them() {
+        let c = config("[registries.\"ghcr.io\"]\nendpoint = \"https://u:hunter2@mirror.lan\"");
+        let e = endpoint_for("ghcr.io", &c).unwrap_err();
+        assert!(e.contains("credentials") && !e.contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -56,6 +56,24 @@ struct Host {
     creds: OnceCell<Result<Option<Found>, String>>,
 }
 
+impl Host {
+    /// The registry whose credentials a local endpoint may fall back to.
+    fn fallback_auth_host(&self) -> Option<&str> {
+        self.endpoint
+            .as_ref()
+            .ok()
+            .and_then(|e| e.fallback_auth_host.as_deref())
+    }
+
+    /// The hosts whose credentials were looked for, for messages.
+    fn credential_hosts(&self) -> String {
+        match self.fallback_auth_host() {
+            Some(f) => format!("{} or {f}", self.auth_host),
+            None => self.auth_host.clone(),
+        }
+    }
+}
+
 /// How a request was authenticated.
 #[derive(Clone)]
 enum Auth {
@@ -363,7 +381,7 @@ impl Registry {
                     Some(_) => e,
                     None => format!(
                         "{e}; no credentials for {} were found (looked in {})",
-                        host.auth_host,
+                        host.credential_hosts(),
                         credentials::searched(&self.env)
                     ),
                 });
@@ -389,8 +407,18 @@ impl Registry {
 
     /// Credentials for the host, looked up once per run.
     async fn creds(&self, host: &Host) -> Result<Option<Found>, String> {
+        let fallback = host.fallback_auth_host();
         host.creds
-            .get_or_init(|| credentials::lookup(&self.env, &host.auth_host, self.helper_timeout))
+            .get_or_init(|| async {
+                let found =
+                    credentials::lookup(&self.env, &host.auth_host, self.helper_timeout).await?;
+                match (found, fallback) {
+                    (None, Some(registry)) => {
+                        credentials::lookup(&self.env, registry, self.helper_timeout).await
+                    }
+                    (found, _) => Ok(found),
+                }
+            })
             .await
             .clone()
     }
@@ -406,8 +434,8 @@ impl Registry {
     ) -> String {
         let status = resp.status();
         let name = &host.name;
-        let login = login_command(&host.auth_host);
-        let auth_host = &host.auth_host;
+        let login = login_command(host.fallback_auth_host().unwrap_or(&host.auth_host));
+        let auth_host = host.credential_hosts();
         let creds = || match auth.source() {
             Some(s) => format!("the credentials from {s} were not accepted"),
             None => format!(

@@ -208,17 +208,12 @@ mod tests {
     use crate::finding::{FileKind, Status};
     use crate::scan::{classify, scan_text};
 
-    /// (reference text, hint, context) for each occurrence, in file order.
     fn found(text: &str) -> Vec<(&str, Hint, String)> {
-        scan_text(FileKind::Compose, text)
-            .unwrap()
-            .into_iter()
-            .map(|o| (&text[o.span], o.hint, o.context))
-            .collect()
+        crate::scan::test_helpers::found(FileKind::Compose, text)
     }
 
     fn refs(text: &str) -> Vec<&str> {
-        found(text).into_iter().map(|(r, _, _)| r).collect()
+        crate::scan::test_helpers::refs(FileKind::Compose, text)
     }
 
     #[test]

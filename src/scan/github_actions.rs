@@ -162,7 +162,7 @@ fn raw_span(node: &Node) -> Option<Range<usize>> {
 mod tests {
     use super::*;
     use crate::finding::{FileKind, Status};
-    use crate::scan::{classify, scan_file};
+    use crate::scan::classify;
 
     /// (reference text, hint, context) for each occurrence, in file order.
     fn found(text: &str) -> Vec<(&str, Hint, String)> {
@@ -365,35 +365,11 @@ runs:
         assert!(e.line.is_some());
     }
 
-    /// Scans a fixture through the whole pipeline: (line, column, reference, status, context).
-    fn fixture(text: &str) -> Vec<(usize, usize, String, Status, String)> {
-        scan_file(
-            std::path::Path::new("f.yml"),
-            FileKind::GithubActions,
-            text,
-            &|_| false,
-        )
-        .unwrap()
-        .into_iter()
-        .map(|f| (f.line, f.column, f.reference, f.status, f.context))
-        .collect()
+    fn fixture(text: &str) -> Vec<crate::scan::test_helpers::Row> {
+        crate::scan::test_helpers::fixture(FileKind::GithubActions, "f.yml", text)
     }
 
-    fn row(
-        line: usize,
-        column: usize,
-        reference: &str,
-        status: Status,
-        context: &str,
-    ) -> (usize, usize, String, Status, String) {
-        (
-            line,
-            column,
-            reference.to_string(),
-            status,
-            context.to_string(),
-        )
-    }
+    use crate::scan::test_helpers::row;
 
     #[test]
     fn workflow_fixture() {

@@ -145,7 +145,7 @@ fn is_macos_vm_image(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::finding::{FileKind, Status};
-    use crate::scan::{classify, scan_file, scan_text};
+    use crate::scan::{classify, scan_text};
 
     /// (reference text, context) for each occurrence after dedup, in file order.
     fn found(text: &str) -> Vec<(&str, String)> {
@@ -391,35 +391,11 @@ other:
         assert!(e.line.is_some());
     }
 
-    /// Scans a fixture through the whole pipeline: (line, column, reference, status, context).
-    fn fixture(text: &str) -> Vec<(usize, usize, String, Status, String)> {
-        scan_file(
-            std::path::Path::new(".gitlab-ci.yml"),
-            FileKind::GitlabCi,
-            text,
-            &|_| false,
-        )
-        .unwrap()
-        .into_iter()
-        .map(|f| (f.line, f.column, f.reference, f.status, f.context))
-        .collect()
+    fn fixture(text: &str) -> Vec<crate::scan::test_helpers::Row> {
+        crate::scan::test_helpers::fixture(FileKind::GitlabCi, ".gitlab-ci.yml", text)
     }
 
-    fn row(
-        line: usize,
-        column: usize,
-        reference: &str,
-        status: Status,
-        context: &str,
-    ) -> (usize, usize, String, Status, String) {
-        (
-            line,
-            column,
-            reference.to_string(),
-            status,
-            context.to_string(),
-        )
-    }
+    use crate::scan::test_helpers::row;
 
     #[test]
     fn main_fixture() {

@@ -400,18 +400,13 @@ mod template {
 mod tests {
     use super::*;
     use crate::finding::FileKind;
-    use crate::scan::scan_text;
 
     fn found(text: &str) -> Vec<(&str, Hint, String)> {
-        scan_text(FileKind::Kubernetes, text)
-            .unwrap()
-            .into_iter()
-            .map(|o| (&text[o.span], o.hint, o.context))
-            .collect()
+        crate::scan::test_helpers::found(FileKind::Kubernetes, text)
     }
 
     fn refs(text: &str) -> Vec<&str> {
-        found(text).into_iter().map(|(r, _, _)| r).collect()
+        crate::scan::test_helpers::refs(FileKind::Kubernetes, text)
     }
 
     const POD: &str = "\

@@ -12,6 +12,8 @@ pub mod dockerfile;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod kubernetes;
+#[cfg(test)]
+mod test_helpers;
 pub mod yaml;
 
 use std::ops::Range;
@@ -102,9 +104,12 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
         FileKind::Devcontainer => devcontainer::scan(body)?,
     };
     for o in &mut found {
-        if o.hint == Hint::Unreadable {
-            if let Some(nl) = body.get(o.span.clone()).and_then(|t| t.find(['\r', '\n'])) {
-                o.span.end = o.span.start + nl;
+        // A reference never spans lines: a value written across lines can't
+        // be pinned in place, and is shown by its first line.
+        if let Some(nl) = body.get(o.span.clone()).and_then(|t| t.find(['\r', '\n'])) {
+            o.span.end = o.span.start + nl;
+            if o.hint == Hint::Image {
+                o.hint = Hint::Unreadable;
             }
         }
         o.span = o.span.start + offset..o.span.end + offset;
