@@ -20,7 +20,7 @@ use std::path::Path;
 
 use imagepin::finding::FileKind;
 use imagepin::reference::Reference;
-use imagepin::scan::{self, Hint, Occurrence, ScanError};
+use imagepin::scan::{self, Occurrence, ScanError};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -43,7 +43,7 @@ fn check_raw_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), Tes
     Ok(())
 }
 
-/// In bounds, on char boundaries and on one line.
+/// In bounds, on char boundaries and on one line (no `\n`, no `\r`).
 fn check_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), TestCaseError> {
     prop_assert!(
         span.start <= span.end && span.end <= text.len(),
@@ -56,8 +56,8 @@ fn check_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), TestCas
         )));
     };
     prop_assert!(
-        !slice.contains('\n') || std::env::var_os("NO_PANIC_ALLOW_NEWLINE").is_some(),
-        "{what}: span {span:?} = {slice:?} contains a newline"
+        !slice.contains(['\n', '\r']) || std::env::var_os("NO_PANIC_ALLOW_NEWLINE").is_some(),
+        "{what}: span {span:?} = {slice:?} contains a line break"
     );
     Ok(())
 }
@@ -88,23 +88,6 @@ fn check_error(text: &str, e: &ScanError) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// KNOWN BUG, reported to the lead: the YAML scanners return a span over
-/// several lines for a multi-line value they take as dynamic (templated) or as
-/// a local build (`image: python:${TAG}\n  x`); `scan_text` cuts only the
-/// `invalid` ones to their first line. Such findings are never rewritten, so
-/// the property tolerates them (in bounds and on char boundaries still
-/// required) until fixed; `multi_line_values_stay_on_one_line` (ignored) shows
-/// the bug. Remove this exception with the fix.
-fn known_multi_line(hint: Hint, slice: Option<&str>) -> bool {
-    let Some(slice) = slice else { return false };
-    slice.contains('\n')
-        && match hint {
-            Hint::Dynamic | Hint::LocalBuild => true,
-            Hint::Image => scan::is_templated(slice),
-            _ => false,
-        }
-}
-
 /// The whole property for one kind and one text.
 fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
     // The raw scanner, on the BOM-stripped body: spans before any filtering.
@@ -118,15 +101,9 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
         Err(e) => check_error(body, &e)?,
     }
     // The public entry point (BOM handling, sorting, dedup).
-    let mut tolerated = Vec::new();
     match scan::scan_text(kind, text) {
         Ok(found) => {
             for o in &found {
-                if known_multi_line(o.hint, text.get(o.span.clone())) {
-                    check_raw_span(text, &o.span, "known multi-line")?;
-                    tolerated.push(o.span.clone());
-                    continue;
-                }
                 check_span(text, &o.span, &format!("{kind} scan_text"))?;
             }
         }
@@ -136,11 +113,7 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
     let lines = text.split('\n').count();
     if let Ok(findings) = scan::scan_file(Path::new("f"), kind, text, &|r| r.starts_with('x')) {
         for f in &findings {
-            if tolerated.contains(&f.span) {
-                check_raw_span(text, &f.span, "known multi-line")?;
-            } else {
-                check_span(text, &f.span, &format!("{kind} scan_file"))?;
-            }
+            check_span(text, &f.span, &format!("{kind} scan_file"))?;
             prop_assert_eq!(&f.reference, &text[f.span.clone()]);
             prop_assert!(f.line >= 1 && f.line <= lines, "line {} of {lines}", f.line);
             prop_assert!(f.column >= 1, "column {}", f.column);
@@ -741,7 +714,7 @@ fn known_edge_cases() {
         "/*",
         "\"\\uD800\"",
         "😀:😀",
-        // Found by the long run: block scalars whose value the ignore hook matches.
+        // Found by long runs: multi-line block scalars.
         "runs:\n  using: docker\n  image: |-\n      x\n",
         "image: |\n x:a0\n image: &${X} python\n",
     ];
@@ -802,10 +775,9 @@ fn adversarial_inputs() {
     }
 }
 
-/// The known bug behind [`known_multi_line`], one minimal input per kind:
-/// every span `scan_text` returns must lie on one line.
+/// Multi-line values, dynamic or local builds included, one per kind: every
+/// span `scan_text` returns lies on one line (the value's first line).
 #[test]
-#[ignore = "known bug: multi-line dynamic/local-build YAML values keep multi-line spans"]
 fn multi_line_values_stay_on_one_line() {
     let cases = [
         (
