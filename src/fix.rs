@@ -167,9 +167,7 @@ pub fn fix(
                 continue;
             }
         };
-        if !opts.quiet {
-            write_diff(out, &file.path, &file.text, &new, opts.color)?;
-        }
+        // Written first, so the diff shows only what happened.
         if opts.write {
             if let Err(e) = atomic::replace_file(&file.path, &file.text, &new) {
                 outcome.errors.push(FileError {
@@ -179,6 +177,9 @@ pub fn fix(
                 });
                 continue;
             }
+        }
+        if !opts.quiet {
+            write_diff(out, &file.path, &file.text, &new, opts.color)?;
         }
         outcome.changed.push(file.path.clone());
         outcome.pinned += pinned;

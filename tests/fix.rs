@@ -537,9 +537,15 @@ fn a_file_changed_since_the_scan_is_not_overwritten() {
     let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
     let files = [scan_one(&p)];
     fs::write(&p, "FROM python:3.13\n").unwrap();
-    let (outcome, _) = run_fix(&files, &Fake::new(0), &write_opts());
+    let (outcome, diff) = run_fix(&files, &Fake::new(0), &write_opts());
     assert_eq!(fs::read_to_string(&p).unwrap(), "FROM python:3.13\n");
     assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert!(
+        outcome.errors[0].message.contains("changed"),
+        "{:?}",
+        outcome.errors
+    );
+    assert!(diff.is_empty(), "no diff for a file not written: {diff}");
     assert!(outcome.changed.is_empty());
     assert_eq!(outcome.exit_code(), 2);
     assert_eq!(entries(d.path()), ["Dockerfile"]);
