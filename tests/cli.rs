@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -751,4 +753,126 @@ fn the_quick_start_runs_on_the_examples() {
     let run = imagepin(&root.join("examples"), &["--list-files"]);
     assert_eq!(run.stdout.lines().count(), 6, "{}", run.stdout);
     assert!(run.stdout.contains("deploy/app.yaml\tkubernetes"));
+}
+
+// ---- --fix, --diff and --verify through the binary, against a real registry --------------
+
+#[test]
+fn fix_diff_verify_and_update_against_a_registry() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let pusher = reg.pusher();
+    let first = pusher.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("py-1", Format::Oci),
+    );
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        reg.url()
+    ));
+    let original = "# syntax check\nFROM python:3.12 AS app\nFROM app\n";
+    ws.write("Dockerfile", original);
+    let read = || fs::read_to_string(ws.path("Dockerfile")).unwrap();
+
+    let run = ws.imagepin(&["--check"]);
+    assert_eq!(run.code, Some(1), "{run}");
+
+    // --diff: the diff on stdout, the summary on stderr, nothing written.
+    let run = ws.imagepin(&["--diff"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("+FROM python:3.12@{first} AS app")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("would pin 1 reference in 1 file"),
+        "{run}"
+    );
+    assert_eq!(read(), original);
+
+    // --fix: pinned in place; exit 1 because a file changed.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        read(),
+        original.replace("python:3.12", &format!("python:3.12@{first}"))
+    );
+    assert!(run.stderr.contains("pinned 1 reference in 1 file"), "{run}");
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(0), "nothing left to change: {run}");
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(0), "{run}");
+
+    // The tag moves: --verify reports the pin as stale, --update moves it.
+    let second = pusher.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("py-2", Format::Oci),
+    );
+    assert_ne!(first, second);
+    let run = ws.imagepin(&["--check", "--verify", "--no-cache", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        finding(&doc, "Dockerfile", &format!("python:3.12@{first}"))["status"],
+        "stale"
+    );
+    let run = ws.imagepin(&["--check", "--verify", "--no-cache"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!(
+            "Dockerfile:2:6: dockerfile: python:3.12@{first} is stale: tag now points to {second}"
+        )),
+        "{run}"
+    );
+    let run = ws.imagepin(&["--fix", "--update", "--no-cache"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        read(),
+        original.replace("python:3.12", &format!("python:3.12@{second}"))
+    );
+}
+
+#[test]
+fn fix_reports_what_it_cannot_resolve_and_exits_2() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let digest = reg.pusher().push(
+        "library/alpine",
+        "3.20",
+        &Image::single("alpine", Format::Oci),
+    );
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        reg.url()
+    ));
+    ws.write("Dockerfile", "FROM alpine:3.20\nFROM nosuch/image:1\n");
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stderr.contains("nosuch/image"), "{run}");
+    assert_eq!(
+        fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        format!("FROM alpine:3.20@{digest}\nFROM nosuch/image:1\n")
+    );
+}
+
+#[test]
+fn resolve_prints_ref_tab_digest() {
+    use support::{Format, Image, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let digest = reg
+        .pusher()
+        .push("org/app", "1", &Image::single("app", Format::Oci));
+    let ws = Workspace::new();
+    let reference = format!("{}/org/app:1", reg.host());
+    let run = ws.imagepin(&["resolve", &reference]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.stdout, format!("{reference}\t{digest}\n"));
 }

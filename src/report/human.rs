@@ -89,23 +89,26 @@ pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize) -> String {
     if outcome.changed.is_empty() {
         return format!("nothing to pin in {scanned}");
     }
-    let (verb, updated) = if write {
+    let (pin, update) = if write {
         ("pinned", "updated")
     } else {
         ("would pin", "would update")
     };
-    let mut line = format!("{verb} {}", plural(outcome.pinned, "reference"));
+    let mut parts = Vec::new();
+    if outcome.pinned > 0 || outcome.updated == 0 {
+        parts.push(format!("{pin} {}", plural(outcome.pinned, "reference")));
+    }
     if outcome.updated > 0 {
-        line.push_str(&format!(
-            " and {updated} {}",
+        parts.push(format!(
+            "{update} {}",
             plural(outcome.updated, "stale digest")
         ));
     }
-    line.push_str(&format!(
-        " in {} (of {scanned} scanned)",
+    format!(
+        "{} in {} (of {scanned} scanned)",
+        parts.join(" and "),
         plural(outcome.changed.len(), "file")
-    ));
-    line
+    )
 }
 
 #[cfg(test)]
@@ -152,6 +155,24 @@ mod tests {
         );
         assert!(!t.contains("python"), "{t}");
         assert_eq!(t.lines().count(), 2, "{t}");
+    }
+
+    #[test]
+    fn fix_summaries() {
+        let mut o = FixOutcome::default();
+        assert_eq!(fix_summary(&o, true, 3), "nothing to pin in 3 files");
+        o.changed = vec!["Dockerfile".into()];
+        o.pinned = 2;
+        assert_eq!(
+            fix_summary(&o, false, 3),
+            "would pin 2 references in 1 file (of 3 files scanned)"
+        );
+        o.pinned = 0;
+        o.updated = 1;
+        assert_eq!(
+            fix_summary(&o, true, 1),
+            "updated 1 stale digest in 1 file (of 1 file scanned)"
+        );
     }
 
     #[test]

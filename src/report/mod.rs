@@ -60,12 +60,14 @@ pub fn problem(f: &Finding) -> String {
     match f.status {
         Status::Unpinned => format!("{r} is not pinned to a digest"),
         Status::Invalid => with_note(format!("{r} is not a valid image reference")),
-        Status::Stale => with_note(format!(
-            "{r} is stale: its tag now points to another digest"
-        )),
-        Status::Missing => with_note(format!(
-            "{r} is pinned to a digest that no longer exists in the repository"
-        )),
+        Status::Stale => match &f.note {
+            Some(n) => format!("{r} is stale: {n}"),
+            None => format!("{r} is stale: its tag now points to another digest"),
+        },
+        Status::Missing => match &f.note {
+            Some(n) => format!("{r} is pinned to a missing digest: {n}"),
+            None => format!("{r} is pinned to a digest that no longer exists in the repository"),
+        },
         other => format!("{r} is {other}"),
     }
 }
@@ -198,5 +200,11 @@ mod tests {
             problem(&findings[0]),
             "python:3.12-slim is not pinned to a digest"
         );
+        let mut stale = findings[1].clone();
+        stale.status = Status::Stale;
+        stale.note = Some("tag now points to sha256:ab".into());
+        assert!(problem(&stale).ends_with(" is stale: tag now points to sha256:ab"));
+        stale.note = None;
+        assert!(problem(&stale).ends_with(" is stale: its tag now points to another digest"));
     }
 }

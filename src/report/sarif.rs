@@ -12,7 +12,13 @@ use crate::finding::{Finding, Status};
 use crate::run::FileError;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-pub const INFORMATION_URI: &str = "https://github.com/imagepin/imagepin";
+/// The project's home: Cargo.toml's `repository` when set.
+pub fn information_uri() -> &'static str {
+    match env!("CARGO_PKG_REPOSITORY") {
+        "" => "https://github.com/imagepin/imagepin",
+        repo => repo,
+    }
+}
 
 /// The rules: every status that fails `--check`, with its description.
 pub const RULES: [(Status, &str, &str, &str); 4] = [
@@ -60,7 +66,7 @@ pub fn document(report: &Report<'_>) -> Value {
                 "shortDescription": { "text": short },
                 "fullDescription": { "text": full },
                 "help": { "text": full },
-                "helpUri": INFORMATION_URI,
+                "helpUri": information_uri(),
                 "defaultConfiguration": { "level": "error" },
                 "properties": { "tags": ["security", "supply-chain"] },
             })
@@ -81,7 +87,7 @@ pub fn document(report: &Report<'_>) -> Value {
                 "name": "imagepin",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": INFORMATION_URI,
+                "informationUri": information_uri(),
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",

@@ -14,10 +14,12 @@
 //! - A service with both `build:` and `image:` names the image it builds:
 //!   local-build (unless another service pulls the same anchored text).
 //! - Never `build.tags`, `build.cache_from`, `build.args`, `x-` extension keys
-//!   themselves, `extends`, or anything in comments. Inline Dockerfiles
-//!   (`build.dockerfile_inline`) are not scanned.
-//! - A Compose v1 file (services at the top level, no `services:` key) is read
-//!   the same way.
+//!   themselves, `extends`, or anything in comments.
+//! - An inline Dockerfile (`build.dockerfile_inline`, a literal `|` block or a
+//!   one-line string) is scanned by the Dockerfile scanner; its findings keep
+//!   their exact spans in the Compose file.
+//! - A Compose v1 file (services at the top level, no `services:` and no
+//!   `version:` key) is read the same way.
 
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
@@ -33,14 +35,22 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found: Vec<Occurrence> = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
+        // A v1 file has services at the top level, and neither a `services`
+        // nor a `version` key.
         let (services, v1) = match root.get("services") {
             Some(s) => (s, false),
-            None => (root, true),
+            None if root.get("version").is_none() => (root, true),
+            None => continue,
         };
         for (name, service) in services.merged_entries() {
             let Some(name) = name.as_str() else { continue };
             if name.starts_with("x-") || (v1 && TOP_LEVEL.contains(&name)) {
                 continue;
+            }
+            for o in inline_dockerfile(text, name, service) {
+                if !found.iter().any(|f| f.span == o.span) {
+                    found.push(o);
+                }
             }
             if let Some(o) = service_image(text, name, service) {
                 match found.iter_mut().find(|f| f.span == o.span) {
@@ -64,17 +74,21 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
     }
     let builds = service.get("build").is_some_and(|b| !b.is_null());
     let context = format!("services.{name}.image");
-    let Some(span) = scalar.span.clone() else {
-        // Escapes, folded lines or a block scalar: no text to pin in place.
+    let Some(span) = scalar.value_span(text) else {
+        // Escapes or several lines: no text to pin in place.
         let raw = text.get(scalar.source.clone())?.trim_end();
         let start = scalar.source.start;
         return Some(Occurrence::new(
             start..start + raw.len(),
-            Hint::Dynamic,
+            if super::is_templated(raw) {
+                Hint::Dynamic
+            } else {
+                Hint::Unreadable
+            },
             context,
         ));
     };
-    let value = &scalar.value;
+    let value = scalar.value.trim_end_matches('\n');
     let (span, hint) = match interpolation(value) {
         Interpolation::None => (span, Hint::Image),
         Interpolation::Default(inner) => (
@@ -88,6 +102,37 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
     }
     let hint = if builds { Hint::LocalBuild } else { hint };
     Some(Occurrence::new(span, hint, context))
+}
+
+/// The image references of a service's `build.dockerfile_inline`.
+fn inline_dockerfile(text: &str, name: &str, service: &Node) -> Vec<Occurrence> {
+    let Some(inline) = service
+        .get("build")
+        .and_then(|b| b.get("dockerfile_inline"))
+        .and_then(Node::as_scalar)
+    else {
+        return Vec::new();
+    };
+    let found = super::dockerfile::scan(&inline.value).unwrap_or_default();
+    map_inline(text, name, inline, found)
+}
+
+/// Moves occurrences found in an embedded text to their spans in `text`;
+/// those whose text cannot be located exactly are dropped.
+fn map_inline(
+    text: &str,
+    name: &str,
+    inline: &yaml::Scalar,
+    found: Vec<Occurrence>,
+) -> Vec<Occurrence> {
+    found
+        .into_iter()
+        .filter_map(|o| {
+            let span = inline.source_range(text, o.span)?;
+            let context = format!("services.{name}.build.dockerfile_inline {}", o.context);
+            Some(Occurrence::new(span, o.hint, context))
+        })
+        .collect()
 }
 
 /// What Compose variable interpolation does to a value.
@@ -328,20 +373,161 @@ services:
     }
 
     #[test]
-    fn compose_v1_top_level_services() {
-        let t = "web:\n  image: nginx:1\nversion: '2'\n";
-        assert_eq!(refs(t), ["nginx:1"]);
+    fn inline_dockerfile_spans_map_into_the_compose_file() {
+        let t = "services:\r\n  bar:\r\n    build:\r\n      dockerfile_inline: |\r\n        FROM alpine:3.20 AS base\r\n        RUN echo hi\r\n        FROM base\r\n";
+        let doc = yaml::parse(t).unwrap().remove(0);
+        let service = doc.get("services").unwrap().get("bar").unwrap();
+        let inline = service
+            .get("build")
+            .unwrap()
+            .get("dockerfile_inline")
+            .unwrap()
+            .as_scalar()
+            .unwrap();
+        // What the Dockerfile scanner reports, in the inline text's offsets.
+        let at = |s: &str, n: usize| {
+            let i = inline.value.match_indices(s).nth(n).unwrap().0;
+            i..i + s.len()
+        };
+        let inner = vec![
+            Occurrence::new(at("alpine:3.20", 0), Hint::Image, "FROM"),
+            Occurrence::new(at("base", 1), Hint::Stage, "FROM"),
+        ];
+        let mapped = map_inline(t, "bar", inline, inner);
+        let got: Vec<_> = mapped
+            .iter()
+            .map(|o| (&t[o.span.clone()], o.hint, o.context.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "alpine:3.20",
+                    Hint::Image,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+                (
+                    "base",
+                    Hint::Stage,
+                    "services.bar.build.dockerfile_inline FROM"
+                ),
+            ]
+        );
+        assert_eq!(mapped[1].span.start, t.rfind("base").unwrap());
+        // Whatever the Dockerfile scanner finds, the scan never panics and
+        // every span points at the same text.
+        for o in scan(t).unwrap() {
+            assert!(t.get(o.span).is_some());
+        }
     }
 
     #[test]
-    fn unpinnable_text_is_reported_dynamic() {
-        let t = "services:\n  a:\n    image: \"ngi\\x6Ex\"\n  b:\n    image: >\n      folded:1\n";
+    fn anchors_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, c)| (r, classify(h, r).0, c))
+            .collect();
+        let line = |r: &str| t[..t.find(r).unwrap()].lines().count();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ghcr.io/acme/shop-worker:2.4.1",
+                    Status::Unpinned,
+                    "services.worker-emails.image".to_string()
+                ),
+                (
+                    "shop-local",
+                    Status::LocalBuild,
+                    "services.web.image".into()
+                ),
+                (
+                    "ghcr.io/acme/shop-worker:1.9.0",
+                    Status::Unpinned,
+                    "services.worker-legacy.image".into()
+                ),
+                (
+                    "rabbitmq:3.13-management-alpine",
+                    Status::Unpinned,
+                    "services.rabbitmq.image".into()
+                ),
+                (
+                    "redis:7.2-alpine",
+                    Status::Unpinned,
+                    "services.cache.image".into()
+                ),
+                (
+                    "postgres:16.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                    Status::Pinned,
+                    "services.db.image".into()
+                ),
+            ]
+        );
+        // The anchored image is reported once, on the line where it is written.
+        assert_eq!(line("ghcr.io/acme/shop-worker:2.4.1"), 15);
+    }
+
+    #[test]
+    fn crlf_gives_the_same_texts() {
+        let lf = include_str!("../../tests/fixtures/compose/docker-compose.anchors.yml");
+        let crlf = lf.replace('\n', "\r\n");
+        assert_eq!(refs(lf), refs(&crlf));
+        let crlf = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert_eq!(refs(crlf), refs(&crlf.replace("\r\n", "\n")));
+    }
+
+    #[test]
+    fn crlf_interpolation_fixture() {
+        let t = include_str!("../../tests/fixtures/compose/compose.crlf.yaml");
+        assert!(t.contains("\r\n"));
+        let got: Vec<_> = found(t)
+            .into_iter()
+            .map(|(r, h, _)| (r, classify(h, r).0))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("traefik:v3.1", Status::Unpinned),
+                (
+                    "${REGISTRY:-docker.io}/acme/app:${TAG:-latest}",
+                    Status::LocalBuild
+                ),
+                ("${API_IMAGE}", Status::Dynamic),
+                (
+                    "docker.elastic.co/elasticsearch/elasticsearch:8.14.1",
+                    Status::Unpinned
+                ),
+                ("${NOTIFY_IMAGE:?set NOTIFY_IMAGE}", Status::Dynamic),
+                ("acme/cost$$report:1", Status::Dynamic),
+                ("adminer", Status::Unpinned),
+                ("axllent/mailpit:v1.18", Status::Unpinned),
+            ]
+        );
+    }
+
+    #[test]
+    fn compose_v1_top_level_services() {
+        let t = "web:\n  image: nginx:1\nnetworks: {}\n";
+        assert_eq!(refs(t), ["nginx:1"]);
+        let t = "version: '3.8'\nnetworks:\n  image: {}\nweb:\n  image: nginx:1\n";
+        assert!(refs(t).is_empty());
+    }
+
+    #[test]
+    fn one_line_values_are_editable_others_dynamic() {
+        let t = "services:\n  a:\n    image: \"ngi\\x6Ex\"\n  b:\n    image: >\n      folded:1\n  c:\n    image: >-\n      ${C:-a/very/long/name:1}\n  d:\n    image: >\n      two\n      lines\n";
         let f = found(t);
         assert_eq!(
             f[0],
-            ("\"ngi\\x6Ex\"", Hint::Dynamic, "services.a.image".into())
+            ("\"ngi\\x6Ex\"", Hint::Unreadable, "services.a.image".into())
         );
-        assert_eq!(f[1].1, Hint::Dynamic);
+        assert_eq!(f[1], ("folded:1", Hint::Image, "services.b.image".into()));
+        assert_eq!(
+            f[2],
+            ("a/very/long/name:1", Hint::Image, "services.c.image".into())
+        );
+        assert_eq!(f[3], ("two", Hint::Unreadable, "services.d.image".into()));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use std::ops::Range;
 
 use super::yaml::{self, Node, Style};
-use super::{Hint, Occurrence, ScanError};
+use super::{Hint, Occurrence, ScanError, is_templated};
 
 /// The scheme that marks a step's or an action's image.
 const DOCKER_SCHEME: &str = "docker://";
@@ -132,8 +132,15 @@ pub(super) fn image_scalar(
     if node.is_null() || scalar.value.is_empty() {
         return None;
     }
-    let span = scalar.span.clone().or_else(|| raw_span(node))?;
-    Some(Occurrence::new(span, hint, context))
+    match scalar.span.clone() {
+        Some(span) => Some(Occurrence::new(span, hint, context)),
+        None => {
+            let span = raw_span(node)?;
+            let unreadable = hint == Hint::Image && !is_templated(&scalar.value);
+            let hint = if unreadable { Hint::Unreadable } else { hint };
+            Some(Occurrence::new(span, hint, context))
+        }
+    }
 }
 
 /// The written text of a scalar without its quotes (for a block scalar, the

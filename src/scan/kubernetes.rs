@@ -58,6 +58,7 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
         text,
         found: Vec::new(),
         visited: HashSet::new(),
+        spans: HashSet::new(),
         path: Vec::new(),
     };
     for doc in &docs {
@@ -77,6 +78,8 @@ struct Walker<'t> {
     found: Vec<Occurrence>,
     /// Collections already walked (aliases share nodes: each is walked once).
     visited: HashSet<usize>,
+    /// Start offsets of the spans already found.
+    spans: HashSet<usize>,
     /// Context segments: the kind, then keys and `[index]`es.
     path: Vec<String>,
 }
@@ -97,7 +100,10 @@ impl Walker<'_> {
         }
     }
 
+    /// Walks a mapping; `root` when it is a resource (a document root, or a
+    /// `kind: List` item with its own `apiVersion` and `kind`).
     fn mapping(&mut self, map: &Node, root: bool) {
+        let root = root || (map.get("apiVersion").is_some() && map.get("kind").is_some());
         for (key, value) in map.merged_entries() {
             let Some(key) = key.as_str() else { continue };
             if SKIPPED.contains(&key) || (root && SKIPPED_AT_ROOT.contains(&key)) {
@@ -147,12 +153,12 @@ impl Walker<'_> {
             }
             format!("{kind} {path}.{key}")
         };
-        let occurrence = match value.span() {
+        let occurrence = match value.value_span(self.text) {
             Some(span) if !span.is_empty() => Occurrence::new(span, Hint::Image, context),
             Some(_) => return,
             None => {
-                // A template read as a flow mapping, escapes or a block scalar:
-                // no text to pin in place.
+                // A template read as a flow mapping, escapes or several
+                // lines: no text to pin in place.
                 let source = value.source();
                 let Some(raw) = self.text.get(source.clone()) else {
                     return;
@@ -161,14 +167,15 @@ impl Walker<'_> {
                     return;
                 }
                 let raw = raw.trim_end();
-                Occurrence::new(
-                    source.start..source.start + raw.len(),
-                    Hint::Dynamic,
-                    context,
-                )
+                let hint = if super::is_templated(raw) {
+                    Hint::Dynamic
+                } else {
+                    Hint::Unreadable
+                };
+                Occurrence::new(source.start..source.start + raw.len(), hint, context)
             }
         };
-        if !self.found.iter().any(|o| o.span == occurrence.span) {
+        if self.spans.insert(occurrence.span.start) {
             self.found.push(occurrence);
         }
     }
@@ -177,6 +184,7 @@ impl Walker<'_> {
 /// The line-based pass over Helm chart templates.
 mod template {
     use super::{CONTAINER_LISTS, SINGLE_CONTAINERS};
+    use crate::scan::yaml::Node;
     use crate::scan::{Hint, Occurrence};
 
     /// One physical line: its byte offset and text without the line ending.
@@ -235,13 +243,33 @@ mod template {
                 continue;
             }
             let mut content = trimmed;
+            let mut dash = indent;
             while let Some(rest) = content
                 .strip_prefix('-')
                 .filter(|r| r.is_empty() || r.starts_with([' ', '\t']))
             {
+                dash = indent;
                 let inner = rest.trim_start_matches([' ', '\t']);
                 indent += content.len() - inner.len();
                 content = inner;
+            }
+            let content_start = start + (line.len() - content.len());
+            if is_block_indicator(content) {
+                // `- |`: the item's text is more indented than its dash.
+                block = Some(dash);
+                continue;
+            }
+            if content.starts_with('{') {
+                // `- {name: a, image: b}`: a one-line flow mapping item.
+                while stack.last().is_some_and(|&(i, _)| i >= indent) {
+                    stack.pop();
+                }
+                if let Some(&(_, parent)) = stack.last()
+                    && CONTAINER_LISTS.contains(&parent)
+                {
+                    flow_images(content, content_start, parent, found);
+                }
+                continue;
             }
             let Some((key, value)) = split_key(content) else {
                 continue;
@@ -256,6 +284,11 @@ mod template {
             if is_block_indicator(v) {
                 block = Some(indent);
             }
+            if (v.starts_with('{') && SINGLE_CONTAINERS.contains(&key))
+                || (v.starts_with('[') && CONTAINER_LISTS.contains(&key))
+            {
+                flow_images(v, value_start, key, found);
+            }
             if key == "image"
                 && let Some(parent) =
                     parent.filter(|p| CONTAINER_LISTS.contains(p) || SINGLE_CONTAINERS.contains(p))
@@ -264,10 +297,47 @@ mod template {
                 found.push(Occurrence::new(
                     value_start + span.start..value_start + span.end,
                     Hint::Image,
-                    format!("{parent}[].image (template)"),
+                    template_context(parent),
                 ));
             }
             stack.push((indent, key));
+        }
+    }
+
+    /// The images of a one-line flow collection: a container (`{image: a}`)
+    /// or a list of them (`[{image: a}, {image: b}]`) starting at `offset`.
+    fn flow_images(fragment: &str, offset: usize, parent: &str, found: &mut Vec<Occurrence>) {
+        let Ok(docs) = crate::scan::yaml::parse(fragment) else {
+            return;
+        };
+        let Some(root) = docs.first().map(|d| d.root()) else {
+            return;
+        };
+        let containers: Vec<_> = if root.is_sequence() {
+            root.items().collect()
+        } else {
+            vec![root]
+        };
+        for c in containers {
+            if let Some(span) = c
+                .get("image")
+                .and_then(Node::span)
+                .filter(|s| !s.is_empty())
+            {
+                found.push(Occurrence::new(
+                    offset + span.start..offset + span.end,
+                    Hint::Image,
+                    template_context(parent),
+                ));
+            }
+        }
+    }
+
+    fn template_context(parent: &str) -> String {
+        if SINGLE_CONTAINERS.contains(&parent) {
+            format!("{parent}.image (template)")
+        } else {
+            format!("{parent}[].image (template)")
         }
     }
 
@@ -302,7 +372,17 @@ mod template {
     fn value_span(v: &str) -> Option<std::ops::Range<usize>> {
         let range = match v.chars().next()? {
             q @ ('"' | '\'') => {
-                let end = v.rfind(q).filter(|&e| e > 0)?;
+                // The closing quote is the first one followed only by blanks,
+                // a comment or a template comment: quotes nested in a
+                // template (`"{{ template "name" . }}"`) are skipped.
+                let end = v
+                    .match_indices(q)
+                    .map(|(i, _)| i)
+                    .filter(|&i| i > 0)
+                    .find(|&i| {
+                        let rest = v[i + 1..].trim_start();
+                        rest.is_empty() || rest.starts_with('#') || rest.starts_with("{{")
+                    })?;
                 1..end
             }
             '|' | '>' | '&' | '*' | '!' => return None,
@@ -536,6 +616,28 @@ items:
     }
 
     #[test]
+    fn list_items_are_resources_too() {
+        let t = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  data:\n    containers:\n    - image: not-this:1\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: this:1\n  status:\n    containerStatuses:\n    - image: this:1\n";
+        assert_eq!(refs(t), ["this:1"]);
+        assert_eq!(found(t)[0].2, "List items[1].spec.containers[0].image");
+    }
+
+    #[test]
+    fn deep_nesting_within_parser_limits_is_fine() {
+        let mut t = String::from("apiVersion: v1\nkind: X\nspec: ");
+        t.push_str(&"{a: [".repeat(120));
+        t.push_str("{containers: [{image: deep:1}]}");
+        t.push_str(&"]}".repeat(120));
+        t.push('\n');
+        assert_eq!(refs(&t), ["deep:1"]);
+        let mut block = String::from("apiVersion: v1\nkind: X\n");
+        for i in 0..250 {
+            block.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(scan(&block).is_ok());
+    }
+
+    #[test]
     fn billion_laughs_is_linear() {
         let mut t =
             String::from("apiVersion: v1\nkind: List\na0: &a0 {containers: [{image: lol:1}]}\n");
@@ -578,6 +680,10 @@ items:
             got,
             [
                 (
+                    "{{ .Values.init.image }}",
+                    "initContainers[].image (template)"
+                ),
+                (
                     "{{ .Values.image.repository }}:{{ .Values.image.tag | default (printf \"v%s\" .Chart.AppVersion) }}",
                     "containers[].image (template)"
                 ),
@@ -586,13 +692,51 @@ items:
                     "{{ template \"fqdn-image\" . }}:{{ .Values.sidecar.tag }}",
                     "initContainers[].image (template)"
                 ),
+                ("flow:1", "containers[].image (template)"),
+                ("nginx:1.27", "containers[].image (template)"),
+                ("flow:2", "container.image (template)"),
+                ("flow:3", "sidecars[].image (template)"),
+                ("{{ .Values.t }}", "sidecars[].image (template)"),
             ]
         );
         use crate::finding::Status;
         use crate::scan::classify;
         assert_eq!(classify(Hint::Image, got[0].0).0, Status::Dynamic);
-        assert_eq!(classify(Hint::Image, got[1].0).0, Status::Unpinned);
-        assert_eq!(classify(Hint::Image, got[2].0).0, Status::Dynamic);
+        assert_eq!(classify(Hint::Image, got[1].0).0, Status::Dynamic);
+        assert_eq!(classify(Hint::Image, got[2].0).0, Status::Unpinned);
+        assert_eq!(classify(Hint::Image, got[3].0).0, Status::Dynamic);
+    }
+
+    #[test]
+    fn crlf_and_bom_give_the_same_texts() {
+        for lf in [
+            include_str!("../../tests/fixtures/kubernetes/helm-deployment.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/argo-workflow.yaml"),
+            include_str!("../../tests/fixtures/kubernetes/cronjob.yaml"),
+        ] {
+            let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+            assert_eq!(refs(lf), refs(&crlf));
+        }
+    }
+
+    #[test]
+    fn block_scalar_images() {
+        let t = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: >-\n      registry.example.com/a/very/long/path/app:1.2.3\n  - image: |\n      two\n      lines\n";
+        assert_eq!(
+            found(t),
+            [
+                (
+                    "registry.example.com/a/very/long/path/app:1.2.3",
+                    Hint::Image,
+                    "Pod spec.containers[0].image".into()
+                ),
+                (
+                    "two",
+                    Hint::Unreadable,
+                    "Pod spec.containers[1].image".into()
+                ),
+            ]
+        );
     }
 
     #[test]

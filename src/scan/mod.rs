@@ -35,6 +35,9 @@ pub enum Hint {
     Scratch,
     /// The image a local build produces or a local build context.
     LocalBuild,
+    /// A value written with escapes or across lines: imagepin cannot pin it
+    /// in place, so it is reported as `invalid` (the span covers its first line).
+    Unreadable,
 }
 
 /// One image reference as a scanner found it.
@@ -99,6 +102,11 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
         FileKind::Devcontainer => devcontainer::scan(body)?,
     };
     for o in &mut found {
+        if o.hint == Hint::Unreadable {
+            if let Some(nl) = body.get(o.span.clone()).and_then(|t| t.find(['\r', '\n'])) {
+                o.span.end = o.span.start + nl;
+            }
+        }
         o.span = o.span.start + offset..o.span.end + offset;
         debug_assert!(text.get(o.span.clone()).is_some(), "span off char boundary");
     }
@@ -158,6 +166,10 @@ pub fn classify(hint: Hint, text: &str) -> (Status, Option<String>) {
         Hint::Scratch => (Status::Scratch, None),
         Hint::LocalBuild => (Status::LocalBuild, None),
         Hint::Dynamic => (Status::Dynamic, None),
+        Hint::Unreadable => (
+            Status::Invalid,
+            Some("written with escapes or across lines; write the reference as one plain line so it can be pinned".into()),
+        ),
         Hint::Image if is_templated(text) => (Status::Dynamic, None),
         Hint::Image => match Reference::parse(text) {
             Ok(r) if r.digest.is_some() => (Status::Pinned, None),

@@ -10,7 +10,14 @@
 //! block scalars. Aliases resolve to the anchored node itself (shared, never
 //! copied), so an image under an anchor has one span however often it is used,
 //! and a "billion laughs" stream stays as small as its text. [`Node::get`]
-//! follows `<<` merge keys, explicit keys winning over merged ones.
+//! follows `<<` merge keys, explicit keys winning over merged ones;
+//! [`Node::merged_entries`] lists a mapping's effective entries.
+//!
+//! Walkers that descend "at any depth" should keep a visited set of
+//! [`Node::id`]s: shared nodes make the tree a DAG, and walking every path
+//! of a billion-laughs stream is exponential. [`Scalar::source_range`] maps a
+//! range of a value (a literal `|` block too) back to the source, for
+//! scanners that run another scanner over embedded text.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -67,6 +74,76 @@ pub struct Scalar {
     pub tag: Option<String>,
 }
 
+impl Scalar {
+    /// The byte span of the whole value in `text` when it is written on one
+    /// line: [`Scalar::span`], or for a one-line block scalar (`|`, `>-`) that
+    /// line's text (the value without its final line break). `None` for
+    /// multi-line values, escapes and empty nodes.
+    pub fn value_span(&self, text: &str) -> Option<Range<usize>> {
+        if let Some(span) = &self.span {
+            return Some(span.clone());
+        }
+        let value = self.value.trim_end_matches('\n');
+        if value.is_empty() || value.contains('\n') {
+            return None;
+        }
+        self.source_range(text, 0..value.len())
+    }
+
+    /// Maps a byte range of [`Scalar::value`] to the byte range of the same
+    /// text in `text` (the text this tree was parsed from): for scalars with a
+    /// [`Scalar::span`], and for literal (`|`) block scalars, whose lines are the
+    /// source lines without their indentation. `None` when the range crosses a
+    /// line break or the source text there differs (folded scalars, escapes).
+    /// Lets a scanner run another scanner over an embedded text, such as a
+    /// Compose `dockerfile_inline`, and keep exact spans.
+    pub fn source_range(&self, text: &str, within: Range<usize>) -> Option<Range<usize>> {
+        let wanted = self.value.get(within.clone())?;
+        let found = if let Some(span) = &self.span {
+            span.start + within.start..span.start + within.end
+        } else if self.style == Style::Literal
+            || (self.style == Style::Folded && !self.value.trim_end_matches('\n').contains('\n'))
+        {
+            if wanted.contains('\n') {
+                return None;
+            }
+            // The value's line holding `within`, and the column in it.
+            let line_no = self.value[..within.start].matches('\n').count();
+            let line_start = self.value[..within.start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = self.value[line_start..]
+                .find('\n')
+                .map_or(self.value.len(), |i| line_start + i);
+            let value_line = &self.value[line_start..line_end];
+            // The same line in the source: the token starts at the first
+            // line's content, after its indentation.
+            let first = text
+                .get(..self.source.start)?
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let region = text.get(first..self.source.end)?;
+            let mut offset = first;
+            let mut source_line = None;
+            for (i, raw) in region.split_inclusive('\n').enumerate() {
+                if i == line_no {
+                    source_line = Some((offset, raw.trim_end_matches(['\n', '\r'])));
+                    break;
+                }
+                offset += raw.len();
+            }
+            let (offset, line) = source_line?;
+            let indent = line.len().checked_sub(value_line.len())?;
+            if !line.ends_with(value_line) || !line[..indent].bytes().all(|b| b == b' ') {
+                return None;
+            }
+            let column = within.start - line_start;
+            offset + indent + column..offset + indent + column + wanted.len()
+        } else {
+            return None;
+        };
+        (text.get(found.clone()) == Some(wanted)).then_some(found)
+    }
+}
+
 /// A mapping: key/value pairs in document order.
 #[derive(Debug)]
 pub struct Mapping {
@@ -106,6 +183,15 @@ impl Node {
     /// earlier sources winning, merges of merges followed). `None` for a
     /// missing key or when `self` is not a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
+        let Node::Mapping(m) = self else { return None };
+        if !m.entries.iter().any(|(k, _)| k.is_merge_key()) {
+            return m
+                .entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| &**v);
+        }
         let mut seen = HashSet::new();
         let mut stack: Vec<&Node> = vec![self];
         while let Some(node) = stack.pop() {
@@ -146,6 +232,25 @@ impl Node {
     /// (without `<<`) in order, then merged keys not set explicitly, each key
     /// once. Empty for other nodes.
     pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
+        let Node::Mapping(m) = self else {
+            return Vec::new();
+        };
+        // The common case: no merges, few keys, no hashing.
+        if m.entries.len() <= 32 && !m.entries.iter().any(|(k, _)| k.is_merge_key()) {
+            let entries = &m.entries;
+            return entries
+                .iter()
+                .enumerate()
+                .filter(|&(i, (k, _))| {
+                    k.as_str().is_none_or(|name| {
+                        !entries[i + 1..]
+                            .iter()
+                            .any(|(l, _)| l.as_str() == Some(name))
+                    })
+                })
+                .map(|(_, (k, v))| (&**k, &**v))
+                .collect();
+        }
         let mut out: Vec<(&Node, &Node)> = Vec::new();
         let mut keys: HashSet<&str> = HashSet::new();
         let mut seen = HashSet::new();
@@ -237,6 +342,11 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Scalar(s) if s.style == Style::Plain
             && matches!(s.value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// See [`Scalar::value_span`]; `None` for collections.
+    pub fn value_span(&self, text: &str) -> Option<Range<usize>> {
+        self.as_scalar().and_then(|s| s.value_span(text))
     }
 
     /// The editable span of a scalar (see [`Scalar::span`]); `None` otherwise.
@@ -503,6 +613,29 @@ mod tests {
     }
 
     #[test]
+    fn literal_block_ranges_map_to_the_source() {
+        let t = "a:\r\n  b: |  # inline dockerfile\r\n    FROM x:1 AS é\r\n\r\n      RUN y\r\n    COPY --from=z:2 . .\r\n  c: \"q\"\r\n  d: >\r\n    folded x:1\r\n";
+        let d = one(t);
+        let b = d.get("a").unwrap().get("b").unwrap().as_scalar().unwrap();
+        assert_eq!(b.value, "FROM x:1 AS é\n\n  RUN y\nCOPY --from=z:2 . .\n");
+        let at = |needle: &str| {
+            let i = b.value.find(needle).unwrap();
+            b.source_range(t, i..i + needle.len()).map(|r| &t[r])
+        };
+        assert_eq!(at("x:1"), Some("x:1"));
+        assert_eq!(at("é"), Some("é"));
+        assert_eq!(at("RUN"), Some("RUN"));
+        assert_eq!(at("z:2"), Some("z:2"));
+        assert_eq!(at("é\n\n  RUN"), None, "ranges never cross lines");
+        assert_eq!(b.source_range(t, 0..1000), None);
+        let c = d.get("a").unwrap().get("c").unwrap().as_scalar().unwrap();
+        assert_eq!(c.source_range(t, 0..1).map(|r| &t[r]), Some("q"));
+        let f = d.get("a").unwrap().get("d").unwrap().as_scalar().unwrap();
+        // A one-line folded scalar is its line.
+        assert_eq!(f.source_range(t, 0..6).map(|r| &t[r]), Some("folded"));
+    }
+
+    #[test]
     fn plain_and_quoted_spans_with_crlf_and_utf8() {
         let t = "a: b\r\nc: 'd:1'\r\nimg: \"é/x:1\"\r\nz: ü/plain:2 # note\r\n";
         let d = one(t);
@@ -529,6 +662,19 @@ mod tests {
         );
         assert!(d.get("f").unwrap().is_null());
         assert!(!d.get("a").unwrap().is_null());
+    }
+
+    #[test]
+    fn one_line_block_scalars_have_a_value_span() {
+        let t = "a: |\r\n  nginx:1\r\nb: >-\r\n  ghcr.io/x/y:2 # not a comment\r\nc: |\n  two\n  lines\nd: >\n  folded\n  twice\ne: 'q'\nf: \"\\t\"\n";
+        let d = one(t);
+        let at = |k: &str| d.get(k).unwrap().value_span(t).map(|r| &t[r]);
+        assert_eq!(at("a"), Some("nginx:1"));
+        assert_eq!(at("b"), Some("ghcr.io/x/y:2 # not a comment"));
+        assert_eq!(at("c"), None);
+        assert_eq!(at("d"), None);
+        assert_eq!(at("e"), Some("q"));
+        assert_eq!(at("f"), None);
     }
 
     #[test]

@@ -41,7 +41,13 @@ pub enum Part {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Pattern {
     pub parts: Vec<Part>,
+    /// Total length of the literal parts.
+    len: usize,
 }
+
+/// Longest expansion kept; longer text becomes a hole (`ARG B=$A$A`,
+/// `ARG C=$B$B`, … would otherwise grow exponentially).
+const MAX_LEN: usize = 4096;
 
 /// Expansions nest (`${A:-${B:-c}}`); deeper nesting is a hole.
 const MAX_DEPTH: usize = 8;
@@ -99,6 +105,11 @@ impl Pattern {
         if s.is_empty() {
             return;
         }
+        if self.len + s.len() > MAX_LEN {
+            self.push_hole("…");
+            return;
+        }
+        self.len += s.len();
         if let Some(Part::Literal(l)) = self.parts.last_mut() {
             l.push_str(s);
         } else {
@@ -358,6 +369,15 @@ mod tests {
         assert!(p.matches("aXXbYYc"));
         assert!(!p.matches("aXXbYY"));
         assert!(expand("$TARGETOS", &env).matches("windows"));
+    }
+
+    #[test]
+    fn expansions_are_bounded() {
+        let big = "x".repeat(3000);
+        let env = |_: &str| Value::Known(big.clone());
+        let p = expand("$A$A$A", &env);
+        assert_eq!(p.literal(), None);
+        assert!(p.prefix().len() <= MAX_LEN);
     }
 
     #[test]

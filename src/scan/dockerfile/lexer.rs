@@ -4,6 +4,9 @@
 //! - Parser directives (`# syntax=…`, `# escape=…`, `# check=…`) are read
 //!   only from the top of the file; the first line that is not a known
 //!   directive (an instruction, a blank line, any other comment) ends them.
+//!   Names are case-insensitive and blanks around `=` are allowed. As in
+//!   BuildKit's frontend detection, `# syntax=` may follow a `#!` line, and
+//!   its image is the value's first word.
 //! - An instruction continues onto the next line when its line ends with the
 //!   escape character (`\` or, after `# escape=``, a backtick) followed only
 //!   by spaces or tabs. Comment lines and blank lines inside a continuation
@@ -61,12 +64,18 @@ pub struct Instruction {
 /// A lexed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Lexed {
+    /// The directives the Dockerfile parser reads (`escape`, `check`, …).
     pub directives: Vec<Directive>,
+    /// The frontend image of `# syntax=`, as BuildKit detects it.
+    pub syntax: Option<Range<usize>>,
     pub instructions: Vec<Instruction>,
 }
 
 /// The instructions whose lines may open heredocs (BuildKit).
 const HEREDOC_INSTRUCTIONS: [&str; 3] = ["run", "copy", "add"];
+
+/// The instructions whose words are split out; others keep only the keyword.
+const WORDED_INSTRUCTIONS: [&str; 6] = ["from", "run", "copy", "add", "arg", "onbuild"];
 
 /// Lexes a whole file (BOM already stripped).
 pub fn lex(text: &str) -> Lexed {
@@ -78,13 +87,25 @@ pub fn lex(text: &str) -> Lexed {
         escape: b'\\',
         heredocs: true,
     };
-    let directives = lexer.directives();
+    let syntax = lexer
+        .directives(true)
+        .into_iter()
+        .find(|d| d.name == "syntax")
+        .map(|d| {
+            // The frontend image is the first word; the rest are its options.
+            let value = &text[d.value.clone()];
+            let len = value.find([' ', '\t']).unwrap_or(value.len());
+            d.value.start..d.value.start + len
+        });
+    // Directive lines are comments to the instruction reader below.
+    let directives = lexer.directives(false);
     let mut instructions = Vec::new();
     while let Some(ins) = lexer.instruction() {
         instructions.push(ins);
     }
     Lexed {
         directives,
+        syntax,
         instructions,
     }
 }
@@ -141,16 +162,24 @@ impl<'t> Lexer<'t> {
         i
     }
 
-    /// Reads the parser directives at the top of the file.
-    fn directives(&mut self) -> Vec<Directive> {
+    /// Reads the parser directives at the top of the file and rewinds.
+    ///
+    /// BuildKit reads them twice, slightly differently: the Dockerfile
+    /// parser (`frontend == false`: `escape`, `check`) allows indentation;
+    /// frontend detection (`frontend == true`: `syntax`) skips a `#!` first
+    /// line but wants the `#` in the first column.
+    fn directives(&mut self, frontend: bool) -> Vec<Directive> {
         let mut found: Vec<Directive> = Vec::new();
-        loop {
-            let (pos, line) = (self.pos, self.line);
-            let Some(l) = self.next_line() else { break };
-            let start = self.content_start(l);
+        while let Some(l) = self.next_line() {
+            if frontend && self.line == 1 && self.bytes[l.start..l.end].starts_with(b"#!") {
+                continue;
+            }
+            let start = if frontend {
+                l.start
+            } else {
+                self.content_start(l)
+            };
             let Some(d) = parse_directive(self.text, start, l.end) else {
-                self.pos = pos;
-                self.line = line;
                 break;
             };
             let known = matches!(d.name.as_str(), "syntax" | "escape" | "check");
@@ -159,7 +188,7 @@ impl<'t> Lexer<'t> {
                 // and ends the directives.
                 break;
             }
-            if d.name == "escape" {
+            if d.name == "escape" && !frontend {
                 match &self.text[d.value.clone()] {
                     "`" => self.escape = b'`',
                     "\\" => self.escape = b'\\',
@@ -168,6 +197,8 @@ impl<'t> Lexer<'t> {
             }
             found.push(d);
         }
+        self.pos = 0;
+        self.line = 0;
         found
     }
 
@@ -203,11 +234,22 @@ impl<'t> Lexer<'t> {
                 cont = self.continuation(l.start, l.end);
                 segments.push(self.text, l.start..cont.unwrap_or(l.end));
             }
-            let words = segments.words(self.escape);
-            let Some(first) = words.first() else {
+            let keyword = segments
+                .logical
+                .split(|c: char| c.is_ascii() && is_space(c as u8))
+                .find(|w| !w.is_empty())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if keyword.is_empty() {
                 continue; // A lone continuation character.
+            }
+            // Only these instructions' arguments can hold image references
+            // or open heredocs; the others keep just their keyword.
+            let words = if WORDED_INSTRUCTIONS.contains(&keyword.as_str()) {
+                segments.words(self.escape)
+            } else {
+                segments.words_until(self.escape, 1)
             };
-            let keyword = first.text.to_ascii_lowercase();
             if self.heredocs && HEREDOC_INSTRUCTIONS.contains(&keyword.as_str()) {
                 self.skip_heredoc_bodies(&words[1..]);
             }
@@ -221,7 +263,21 @@ impl<'t> Lexer<'t> {
 
     /// Skips the bodies of the heredocs that `words` open, in order.
     fn skip_heredoc_bodies(&mut self, words: &[Word]) {
-        for (name, chomp) in words.iter().filter_map(|w| heredoc(&w.text)) {
+        let mut heredocs = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if let Some(h) = heredoc(&w.text) {
+                heredocs.push(h);
+            } else if w.text.trim_start_matches(|c: char| c.is_ascii_digit()) == "<<" {
+                // `<< EOF`: BuildKit joins the word after the blanks.
+                if let Some(h) = words
+                    .get(i + 1)
+                    .and_then(|n| heredoc(&format!("<<{}", n.text)))
+                {
+                    heredocs.push(h);
+                }
+            }
+        }
+        for (name, chomp) in heredocs {
             let (pos, line) = (self.pos, self.line);
             let mut terminated = false;
             while let Some(l) = self.next_line() {
@@ -330,10 +386,15 @@ impl Segments {
     /// Splits the logical line into words at unquoted whitespace. Quotes
     /// group (`'…'`, `"…"`); the escape character protects the next byte.
     fn words(&self, escape: u8) -> Vec<Word> {
+        self.words_until(escape, usize::MAX)
+    }
+
+    /// The first `limit` words.
+    fn words_until(&self, escape: u8, limit: usize) -> Vec<Word> {
         let b = self.logical.as_bytes();
         let mut words = Vec::new();
         let mut i = 0;
-        while i < b.len() {
+        while i < b.len() && words.len() < limit {
             while i < b.len() && is_space(b[i]) {
                 i += 1;
             }
@@ -446,6 +507,23 @@ mod tests {
             .map(|i| (i.keyword.as_str(), i.line))
             .collect();
         assert_eq!(kws, [("run", 1), ("copy", 6), ("from", 9)]);
+    }
+
+    #[test]
+    fn heredoc_with_blanks_after_the_marker() {
+        let lexed = lex("RUN cat << EOF >/x\nFROM body\nEOF\nFROM a\n");
+        let lines: Vec<_> = lexed.instructions.iter().map(|i| i.line).collect();
+        assert_eq!(lines, [1, 4]);
+    }
+
+    #[test]
+    fn syntax_after_a_shebang_but_not_indented() {
+        let t = "#!/usr/bin/env -S docker build -f\n# syntax=docker/dockerfile:1 opt\nFROM a\n";
+        assert_eq!(lex(t).syntax.map(|r| &t[r]), Some("docker/dockerfile:1"));
+        assert_eq!(lex("  # syntax=x\nFROM a\n").syntax, None);
+        // The parser does allow an indented escape directive.
+        let lexed = lex("  # escape=`\nFROM a `\n  b\n");
+        assert_eq!(lexed.instructions[0].words.len(), 3);
     }
 
     #[test]

@@ -63,8 +63,8 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
         arg_occurrences: HashSet::new(),
         found: Vec::new(),
     };
-    if let Some(d) = lexed.directives.iter().find(|d| d.name == "syntax") {
-        scanner.push(d.value.clone(), Hint::Image, "# syntax");
+    if let Some(span) = lexed.syntax.clone() {
+        scanner.push(span, Hint::Image, "# syntax");
     }
     for ins in &lexed.instructions {
         scanner.instruction(ins);
@@ -111,8 +111,10 @@ struct Scanner<'t> {
 
 impl Scanner<'_> {
     fn push(&mut self, span: Range<usize>, hint: Hint, context: impl Into<String>) {
-        if span.is_empty() || self.text.get(span.clone()).is_none() {
-            return;
+        // A reference never contains whitespace (a quoted word can).
+        match self.text.get(span.clone()) {
+            Some(s) if !s.is_empty() && !s.contains(|c: char| c.is_whitespace()) => {}
+            _ => return,
         }
         self.found.push(Occurrence::new(span, hint, context));
     }

@@ -51,6 +51,12 @@ fn syntax_directive_is_an_image() {
     // Case-insensitive, whitespace-tolerant, after other directives.
     let t = "#ESCAPE = `\n#  Syntax =  docker/dockerfile:1 \t\nFROM a\n";
     assert_eq!(brief(t)[0], row(2, "docker/dockerfile:1", Image));
+    // Words after the frontend image are its options, not part of it.
+    let t = "# syntax=registry.example.com/frontend:2 opt=1\r\nFROM a\r\n";
+    assert_eq!(
+        brief(t)[0],
+        row(1, "registry.example.com/frontend:2", Image)
+    );
 }
 
 #[test]
@@ -172,6 +178,18 @@ fn arg_default_is_the_occurrence_at_the_arg_line() {
     )
     .expect("scans");
     assert!(findings.iter().all(|f| f.status == Status::Unpinned));
+}
+
+#[test]
+fn several_args_on_one_line_and_redeclared_defaults() {
+    let t = "ARG A=python:3 B='node:20'\nARG A=python:3.13\nFROM $B\nFROM ${A}\n";
+    assert_eq!(
+        found(t),
+        [
+            (1, 19, "node:20".into(), Image, "ARG B".into()),
+            (2, 7, "python:3.13".into(), Image, "ARG A".into()),
+        ]
+    );
 }
 
 #[test]
@@ -483,6 +501,16 @@ fn fixture_args() {
 }
 
 #[test]
+fn arg_chains_cannot_blow_up() {
+    let mut t = String::from("ARG A0=ab\n");
+    for i in 1..64 {
+        t.push_str(&format!("ARG A{i}=$A{p}$A{p}\n", p = i - 1));
+    }
+    t.push_str("FROM x-$A63\n");
+    assert_eq!(brief(&t), [row(65, "x-$A63", Image)]);
+}
+
+#[test]
 fn linear_on_large_input() {
     // Not a timing test: a large file with many stages and heredocs
     // scans to the expected number of occurrences.
@@ -493,4 +521,89 @@ fn linear_on_large_input() {
         ));
     }
     assert_eq!(scan(&t).expect("scans").len(), 1 + 2000 * 2);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Dockerfile-shaped text: instruction words, flags, variables, quotes,
+    /// continuations, heredoc markers, comments, CR/LF and non-ASCII text.
+    fn dockerfile_text() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "FROM ",
+            "from ",
+            "COPY ",
+            "ADD ",
+            "RUN ",
+            "ARG ",
+            "ONBUILD ",
+            "AS ",
+            " as ",
+            "--from=",
+            "--mount=type=bind,from=",
+            ",from=",
+            "--platform=$BUILDPLATFORM ",
+            "alpine:3",
+            "golang",
+            "scratch",
+            "builder",
+            "0",
+            "$X",
+            "${X}",
+            "${X:-a}",
+            "${",
+            "}",
+            "X=python:3",
+            "=",
+            "\"",
+            "'",
+            "\\",
+            "`",
+            "<<EOF",
+            "<<-'E'",
+            "EOF",
+            "\tE",
+            "# syntax=docker/dockerfile:1",
+            "# escape=`",
+            "#",
+            " ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\r",
+            "é",
+            "☕",
+            "@sha256:",
+            "/",
+            ":",
+        ]);
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn never_panics_and_spans_are_exact(text in dockerfile_text()) {
+            let found = scan(&text).expect("the Dockerfile scanner never fails");
+            for o in found {
+                let s = text.get(o.span.clone());
+                prop_assert!(s.is_some(), "span off a char boundary: {:?}", o);
+                let s = s.unwrap_or_default();
+                prop_assert!(!s.is_empty());
+                prop_assert!(!s.contains(['\r', '\n']), "{:?}", s);
+                prop_assert!(!(s.starts_with('"') && s.ends_with('"') && s.len() > 1));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn arbitrary_strings_never_panic(text in any::<String>()) {
+            let _ = scan(&text);
+        }
+    }
 }
