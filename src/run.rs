@@ -34,6 +34,8 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs one invocation and returns the process exit code.
 pub fn main(cli: crate::cli::Cli) -> u8 {
-    let _ = cli;
+    if let Some(crate::cli::Command::Resolve(args)) = &cli.command {
+        return crate::resolve::command::main(args);
+    }
     EXIT_OK
 }

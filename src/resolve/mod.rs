@@ -77,3 +77,14 @@ pub struct ResolveOptions {
     /// Show a progress indicator on stderr while resolving.
     pub progress: bool,
 }
+
+pub mod auth;
+pub mod cache;
+pub mod client;
+pub mod command;
+pub mod credentials;
+pub mod endpoint;
+pub mod registry;
+mod resolver;
+
+pub use resolver::Resolver;

@@ -1,0 +1,222 @@
+//! The on-disk tag → digest cache: one small JSON file under
+//! `$XDG_CACHE_HOME/imagepin` (or `~/.cache/imagepin`), entries valid for the
+//! configured TTL. A corrupt or unreadable file is discarded, never fatal;
+//! writes merge with what is on disk and replace the file atomically.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::credentials::Env;
+use crate::reference::validate_digest;
+
+const FILE_NAME: &str = "digests-v1.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    /// The digest.
+    d: String,
+    /// When it was learnt, in seconds since the Unix epoch.
+    t: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    entries: HashMap<String, Entry>,
+}
+
+/// The cache directory: `$XDG_CACHE_HOME/imagepin`, else `~/.cache/imagepin`.
+pub fn cache_dir(env: &Env) -> Option<PathBuf> {
+    env.xdg_cache_home
+        .as_ref()
+        .filter(|p| p.is_absolute())
+        .cloned()
+        .or_else(|| env.home.as_ref().map(|h| h.join(".cache")))
+        .map(|d| d.join("imagepin"))
+}
+
+/// The loaded cache plus the answers learnt in this run.
+#[derive(Debug)]
+pub struct DigestCache {
+    path: PathBuf,
+    ttl: Duration,
+    entries: HashMap<String, Entry>,
+    new: HashMap<String, Entry>,
+}
+
+fn now_secs(now: SystemTime) -> u64 {
+    now.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn read(path: &Path) -> HashMap<String, Entry> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return HashMap::new();
+    };
+    match serde_json::from_slice::<CacheFile>(&bytes) {
+        Ok(f) if f.version == VERSION => f.entries,
+        _ => HashMap::new(),
+    }
+}
+
+impl DigestCache {
+    /// Loads the cache in `dir` (missing or corrupt files give an empty cache).
+    pub fn load(dir: &Path, ttl: Duration) -> DigestCache {
+        let path = dir.join(FILE_NAME);
+        DigestCache {
+            entries: read(&path),
+            path,
+            ttl,
+            new: HashMap::new(),
+        }
+    }
+
+    /// A fresh, valid digest for `key`.
+    pub fn get(&self, key: &str, now: SystemTime) -> Option<&str> {
+        let e = self.new.get(key).or_else(|| self.entries.get(key))?;
+        let age = now_secs(now).saturating_sub(e.t);
+        let fresh = e.t <= now_secs(now) + 60 && age < self.ttl.as_secs().max(1);
+        (fresh && validate_digest(&e.d).is_ok()).then_some(e.d.as_str())
+    }
+
+    pub fn put(&mut self, key: &str, digest: &str, now: SystemTime) {
+        if validate_digest(digest).is_ok() {
+            self.new.insert(
+                key.to_string(),
+                Entry {
+                    d: digest.to_string(),
+                    t: now_secs(now),
+                },
+            );
+        }
+    }
+
+    /// Writes the new answers, merged with the file's current content (other
+    /// runs may have written since we loaded it), dropping expired entries.
+    /// Does nothing when nothing was learnt.
+    pub fn save(&mut self, now: SystemTime) -> std::io::Result<()> {
+        if self.new.is_empty() {
+            return Ok(());
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let mut entries = read(&self.path);
+        entries.extend(self.new.drain());
+        let cutoff = now_secs(now).saturating_sub(self.ttl.as_secs().max(1));
+        entries.retain(|_, e| e.t >= cutoff && validate_digest(&e.d).is_ok());
+        let file = CacheFile {
+            version: VERSION,
+            entries,
+        };
+        let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, &bytes)?;
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        self.entries = file.entries;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn round_trip_and_ttl() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("docker.io/library/a:1", at(1000)), None);
+        c.put("docker.io/library/a:1", D1, at(1000));
+        c.save(at(1000)).unwrap();
+        let c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("docker.io/library/a:1", at(1000 + 3599)), Some(D1));
+        assert_eq!(c.get("docker.io/library/a:1", at(1000 + 3600)), None);
+        let short = DigestCache::load(d.path(), Duration::from_secs(10));
+        assert_eq!(short.get("docker.io/library/a:1", at(1011)), None);
+    }
+
+    #[test]
+    fn corrupt_file_is_discarded_and_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(FILE_NAME), b"{\"version\":1,\"entr").unwrap();
+        let mut c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("k", at(5)), None);
+        c.put("k", D1, at(5));
+        c.save(at(5)).unwrap();
+        assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), Some(D1));
+        // Wrong shapes and versions are discarded too.
+        std::fs::write(d.path().join(FILE_NAME), b"[1,2,3]").unwrap();
+        assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), None);
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            format!("{{\"version\":99,\"entries\":{{\"k\":{{\"d\":\"{D1}\",\"t\":5}}}}}}"),
+        )
+        .unwrap();
+        assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), None);
+    }
+
+    #[test]
+    fn malformed_digests_are_never_served_or_stored() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            "{\"version\":1,\"entries\":{\"k\":{\"d\":\"sha256:nothex\",\"t\":5}}}",
+        )
+        .unwrap();
+        let mut c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("k", at(6)), None);
+        c.put("j", "sha256:ABC", at(6));
+        assert_eq!(c.get("j", at(6)), None);
+    }
+
+    #[test]
+    fn save_merges_with_other_runs_and_prunes() {
+        let d = tempfile::tempdir().unwrap();
+        let mut a = DigestCache::load(d.path(), HOUR);
+        let mut b = DigestCache::load(d.path(), HOUR);
+        a.put("old", D1, at(0));
+        a.save(at(0)).unwrap();
+        a.put("a", D1, at(4000));
+        a.save(at(4000)).unwrap();
+        b.put("b", D2, at(4001));
+        b.save(at(4001)).unwrap();
+        let c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("a", at(4002)), Some(D1));
+        assert_eq!(c.get("b", at(4002)), Some(D2));
+        assert!(!c.entries.contains_key("old"));
+        let leftovers: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary files left behind");
+    }
+
+    #[test]
+    fn directory_from_environment() {
+        let env = Env {
+            xdg_cache_home: Some("/x/cache".into()),
+            home: Some("/home/u".into()),
+            ..Env::default()
+        };
+        assert_eq!(cache_dir(&env), Some(PathBuf::from("/x/cache/imagepin")));
+        let env = Env {
+            xdg_cache_home: Some("relative".into()),
+            home: Some("/home/u".into()),
+            ..Env::default()
+        };
+        assert_eq!(
+            cache_dir(&env),
+            Some(PathBuf::from("/home/u/.cache/imagepin"))
+        );
+        assert_eq!(cache_dir(&Env::default()), None);
+    }
+}

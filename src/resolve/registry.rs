@@ -1,0 +1,516 @@
+//! The async registry client: per-host endpoint discovery (`GET /v2/`, HTTPS
+//! then plain HTTP where allowed, which also learns the auth challenge),
+//! authenticated requests that answer a 401 once, and the resolution rule:
+//! `HEAD` the manifest with all four manifest media types, or `GET` it and
+//! hash the bytes when `Docker-Content-Digest` is missing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, Response, StatusCode};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::{OnceCell, Semaphore};
+
+use super::auth::{Challenge, Token, TokenCache, basic_header, fetch_token, login_command};
+use super::client::{Http, TransportKind, chain, header};
+use super::credentials::{self, Env, Found, Secret};
+use super::endpoint::{Endpoint, endpoint_for};
+use super::{DigestRef, TagRef};
+use crate::config::{Config, DEFAULT_CONCURRENCY};
+use crate::reference::validate_digest;
+
+/// OCI index, Docker manifest list, OCI manifest, Docker schema2 manifest.
+pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// Manifests larger than this are refused.
+pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
+
+pub struct Registry {
+    http: Http,
+    config: Config,
+    env: Env,
+    helper_timeout: Duration,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    tokens: TokenCache,
+}
+
+/// What is known about one registry host during a run.
+struct Host {
+    name: String,
+    endpoint: Result<Endpoint, String>,
+    permits: Semaphore,
+    /// The base URL that answered `GET /v2/`, or why none did.
+    base: OnceCell<Result<String, String>>,
+    /// The last challenge seen, so later requests authenticate up front.
+    challenge: Mutex<Option<Challenge>>,
+    creds: OnceCell<Result<Option<Found>, String>>,
+}
+
+/// How a request was authenticated.
+#[derive(Clone)]
+enum Auth {
+    Anonymous,
+    Basic {
+        header: String,
+        source: String,
+    },
+    Bearer {
+        token: Token,
+        source: Option<String>,
+    },
+}
+
+impl Auth {
+    fn header(&self) -> Option<String> {
+        match self {
+            Auth::Anonymous => None,
+            Auth::Basic { header, .. } => Some(header.clone()),
+            Auth::Bearer { token, .. } => Some(format!("Bearer {}", token.value)),
+        }
+    }
+
+    fn source(&self) -> Option<&str> {
+        match self {
+            Auth::Anonymous => None,
+            Auth::Basic { source, .. } => Some(source),
+            Auth::Bearer { source, .. } => source.as_deref(),
+        }
+    }
+}
+
+impl Registry {
+    pub fn new(http: Http, config: Config, env: Env) -> Registry {
+        Registry {
+            http,
+            helper_timeout: config.credential_helper_timeout,
+            config,
+            env,
+            hosts: Mutex::new(HashMap::new()),
+            tokens: TokenCache::default(),
+        }
+    }
+
+    fn host(&self, name: &str) -> Arc<Host> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                let permits = self
+                    .config
+                    .registry(name)
+                    .and_then(|r| r.concurrency)
+                    .unwrap_or(DEFAULT_CONCURRENCY)
+                    .max(1);
+                Arc::new(Host {
+                    name: name.to_string(),
+                    endpoint: endpoint_for(name, &self.config),
+                    permits: Semaphore::new(permits),
+                    base: OnceCell::new(),
+                    challenge: Mutex::new(None),
+                    creds: OnceCell::new(),
+                })
+            })
+            .clone()
+    }
+
+    /// The current digest of a tag. Errors are messages for the user.
+    pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, String> {
+        let host = self.host(&t.registry);
+        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
+        let base = self.base(&host).await?;
+        let url = format!("{base}/v2/{}/manifests/{}", t.repository, t.tag);
+        let (resp, auth) = self
+            .request(&host, &t.repository, Method::HEAD, &url)
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(self.status_error(&host, &t.repository, Some(&t.tag), &resp, &auth));
+        }
+        if let Some(d) = header(&resp, "docker-content-digest") {
+            return checked_digest(&host.name, d.trim());
+        }
+        // No digest header: fetch the manifest and hash its exact bytes.
+        let (resp, auth) = self
+            .request(&host, &t.repository, Method::GET, &url)
+            .await?;
+        if !resp.status().is_success() {
+            return Err(self.status_error(&host, &t.repository, Some(&t.tag), &resp, &auth));
+        }
+        let body = read_capped(resp, &host.name).await?;
+        Ok(sha256_digest(&body))
+    }
+
+    /// Whether a digest exists in its repository (`HEAD` by digest).
+    pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, String> {
+        let host = self.host(&d.registry);
+        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
+        let base = self.base(&host).await?;
+        let url = format!("{base}/v2/{}/manifests/{}", d.repository, d.digest);
+        let (resp, auth) = self
+            .request(&host, &d.repository, Method::HEAD, &url)
+            .await?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.status_error(&host, &d.repository, None, &resp, &auth)),
+        }
+    }
+
+    /// Finds the base URL that serves the host (once per run), learning the
+    /// auth challenge from the `/v2/` answer.
+    async fn base(&self, host: &Host) -> Result<String, String> {
+        host.base.get_or_init(|| self.discover(host)).await.clone()
+    }
+
+    async fn discover(&self, host: &Host) -> Result<String, String> {
+        let ep = host.endpoint.clone()?;
+        let mut first_error: Option<String> = None;
+        for (i, base) in ep.candidates.iter().enumerate() {
+            let url = format!("{base}/v2/");
+            let last = i + 1 == ep.candidates.len();
+            match self.http.send(ep.insecure, |c| c.get(&url)).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    if status == StatusCode::UNAUTHORIZED {
+                        self.learn_challenge(host, &resp);
+                    }
+                    // A plain-HTTP fallback must look like a registry; an
+                    // HTTPS server answering 400 to plain HTTP does not.
+                    let registry_like = status.is_success()
+                        || status == StatusCode::UNAUTHORIZED
+                        || status == StatusCode::FORBIDDEN
+                        || header(&resp, "docker-distribution-api-version").is_some();
+                    if i == 0 || registry_like {
+                        return Ok(base.clone());
+                    }
+                    return Err(first_error.unwrap_or_else(|| {
+                        format!("{base} does not answer like a registry (HTTP {status})")
+                    }));
+                }
+                Err(e) => {
+                    let fall_back = !last && !matches!(e.kind, TransportKind::Dns);
+                    if !fall_back {
+                        return Err(first_error.unwrap_or(e.message));
+                    }
+                    first_error.get_or_insert(e.message);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| format!("no endpoint for {}", host.name)))
+    }
+
+    fn learn_challenge(&self, host: &Host, resp: &Response) -> Option<Challenge> {
+        let all: Vec<Challenge> = resp
+            .headers()
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(super::auth::parse_challenges)
+            .collect();
+        let ch = super::auth::preferred(all)?;
+        let mut known = host.challenge.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep a stable realm/service; the error parameter is per answer.
+        *known = Some(match &ch {
+            Challenge::Bearer { realm, service, .. } => Challenge::Bearer {
+                realm: realm.clone(),
+                service: service.clone(),
+                scope: None,
+                error: None,
+            },
+            c => c.clone(),
+        });
+        Some(ch)
+    }
+
+    /// Sends one request, authenticated as the known challenge asks; on a
+    /// 401 learns the challenge and retries once with fresh credentials.
+    async fn request(
+        &self,
+        host: &Host,
+        repo: &str,
+        method: Method,
+        url: &str,
+    ) -> Result<(Response, Auth), String> {
+        let known = host
+            .challenge
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let auth = match &known {
+            Some(ch) => self.auth_for(host, repo, ch, None).await?,
+            None => Auth::Anonymous,
+        };
+        let resp = self.send(host, &method, url, &auth).await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return Ok((resp, auth));
+        }
+        let Some(ch) = self.learn_challenge(host, &resp) else {
+            return Ok((resp, auth));
+        };
+        let stale = match &auth {
+            Auth::Bearer { token, .. } => Some(token.value.clone()),
+            _ => None,
+        };
+        let retry = match (&ch, &auth) {
+            // A token for the wrong scope, or expired: fetch a new one once.
+            (Challenge::Bearer { .. }, _) => true,
+            // Basic credentials already sent were rejected: do not repeat.
+            (Challenge::Basic { .. }, Auth::Basic { .. }) => false,
+            (Challenge::Basic { .. }, _) => true,
+        };
+        if !retry {
+            return Ok((resp, auth));
+        }
+        let fresh = self.auth_for(host, repo, &ch, stale.as_deref()).await?;
+        if matches!(fresh, Auth::Anonymous) {
+            return Ok((resp, fresh));
+        }
+        let resp = self.send(host, &method, url, &fresh).await?;
+        Ok((resp, fresh))
+    }
+
+    async fn send(
+        &self,
+        host: &Host,
+        method: &Method,
+        url: &str,
+        auth: &Auth,
+    ) -> Result<Response, String> {
+        let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+        let value = auth.header();
+        self.http
+            .send(insecure, |c| {
+                let r = c
+                    .request(method.clone(), url)
+                    .header(reqwest::header::ACCEPT, ACCEPT);
+                match &value {
+                    Some(v) => r.header(reqwest::header::AUTHORIZATION, v),
+                    None => r,
+                }
+            })
+            .await
+            .map_err(|e| e.message)
+    }
+
+    /// Credentials for a challenge: a Bearer token (one fetch per repository,
+    /// shared by concurrent requests; `stale` is a token the registry just
+    /// refused) or a Basic header.
+    async fn auth_for(
+        &self,
+        host: &Host,
+        repo: &str,
+        ch: &Challenge,
+        stale: Option<&str>,
+    ) -> Result<Auth, String> {
+        match ch {
+            Challenge::Bearer { realm, service, .. } => {
+                let slot = self.tokens.slot(&host.name, repo);
+                let mut guard = slot.lock().await;
+                match &*guard {
+                    Some(Ok(t)) if t.is_fresh() && Some(t.value.as_str()) != stale => {
+                        let creds = self.creds(host).await.ok().flatten();
+                        return Ok(Auth::Bearer {
+                            token: t.clone(),
+                            source: creds.map(|c| c.source),
+                        });
+                    }
+                    Some(Err(e)) => return Err(e.clone()),
+                    _ => {}
+                }
+                let creds = match self.creds(host).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        *guard = Some(Err(e.clone()));
+                        return Err(e);
+                    }
+                };
+                let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+                let fetched = fetch_token(
+                    &self.http,
+                    insecure,
+                    &host.name,
+                    realm,
+                    service.as_deref(),
+                    repo,
+                    creds.as_ref(),
+                )
+                .await;
+                *guard = Some(fetched.clone());
+                let token = fetched?;
+                Ok(Auth::Bearer {
+                    token,
+                    source: creds.map(|c| c.source),
+                })
+            }
+            Challenge::Basic { .. } => match self.creds(host).await? {
+                Some(Found {
+                    secret: Secret::Basic { username, password },
+                    source,
+                }) => Ok(Auth::Basic {
+                    header: basic_header(&username, &password),
+                    source,
+                }),
+                _ => Ok(Auth::Anonymous),
+            },
+        }
+    }
+
+    /// Credentials for the host, looked up once per run.
+    async fn creds(&self, host: &Host) -> Result<Option<Found>, String> {
+        host.creds
+            .get_or_init(|| credentials::lookup(&self.env, &host.name, self.helper_timeout))
+            .await
+            .clone()
+    }
+
+    /// An actionable message for a non-success answer.
+    fn status_error(
+        &self,
+        host: &Host,
+        repo: &str,
+        tag: Option<&str>,
+        resp: &Response,
+        auth: &Auth,
+    ) -> String {
+        let status = resp.status();
+        let name = &host.name;
+        let login = login_command(name);
+        let creds = || match auth.source() {
+            Some(s) => format!("the credentials from {s} were not accepted"),
+            None => format!(
+                "no credentials for {name} were found (looked in {}); run `{login}`",
+                credentials::searched(&self.env)
+            ),
+        };
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                format!("authentication required by {name} (HTTP 401): {}", creds())
+            }
+            StatusCode::FORBIDDEN => format!(
+                "access to {repo} denied by {name} (HTTP 403): {}",
+                match auth.source() {
+                    Some(s) => format!("the credentials from {s} do not grant pull access"),
+                    None => creds(),
+                }
+            ),
+            StatusCode::NOT_FOUND => match tag {
+                Some(tag) => format!(
+                    "not found (HTTP 404): {name} has no tag `{tag}` in repository `{repo}`, or no such repository"
+                ),
+                None => format!("not found (HTTP 404) in {name}/{repo}"),
+            },
+            StatusCode::TOO_MANY_REQUESTS => {
+                let remaining = header(resp, "ratelimit-remaining")
+                    .map(|r| format!("; RateLimit-Remaining: {r}"))
+                    .unwrap_or_default();
+                let retry = header(resp, "retry-after")
+                    .map(|r| format!("; Retry-After: {r}"))
+                    .unwrap_or_default();
+                format!(
+                    "rate limited by {name} (HTTP 429{remaining}{retry}); wait and try again{}",
+                    if auth.source().is_none() {
+                        ", or log in for a higher limit"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            s if s.is_server_error() => format!(
+                "{name} answered HTTP {} after {} attempts; the registry is failing, try again later",
+                s.as_u16(),
+                super::client::MAX_ATTEMPTS
+            ),
+            s => format!("unexpected answer from {name}: HTTP {}", s.as_u16()),
+        }
+    }
+}
+
+/// Validates a digest the registry sent; a malformed one is an error.
+fn checked_digest(registry: &str, d: &str) -> Result<String, String> {
+    validate_digest(d).map_err(|e| {
+        format!("{registry} sent a malformed Docker-Content-Digest ({e}); refusing to use it")
+    })?;
+    Ok(d.to_string())
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut s = String::with_capacity(7 + 64);
+    s.push_str("sha256:");
+    for b in hash {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+async fn read_capped(mut resp: Response, registry: &str) -> Result<Vec<u8>, String> {
+    let too_big = || {
+        format!(
+            "the manifest from {registry} is larger than {} MiB; refusing it",
+            MAX_MANIFEST_BYTES >> 20
+        )
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_MANIFEST_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the manifest from {registry} failed: {}", chain(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_MANIFEST_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_header_digests_are_errors() {
+        let good = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(checked_digest("r", good).unwrap(), good);
+        for bad in [
+            "sha256:0123",
+            "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+            "md5:d41d8cd98f00b204e9800998ecf8427e",
+            "",
+            "sha256:../../etc/passwd",
+        ] {
+            let e = checked_digest("reg.example", bad).unwrap_err();
+            assert!(e.contains("reg.example") && e.contains("malformed"), "{e}");
+        }
+    }
+
+    #[test]
+    fn sha256_of_bytes() {
+        assert_eq!(
+            sha256_digest(b""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn accept_lists_all_four_types() {
+        for t in [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ] {
+            assert!(ACCEPT.contains(t), "{t}");
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! [`Resolver`]: the blocking [`DigestSource`] the rest of imagepin uses.
+//! Deduplicates tags, answers from the on-disk cache where allowed, and
+//! resolves the rest in parallel on a private tokio runtime with one shared
+//! HTTP client (built only when the network is actually needed, so warm runs
+//! stay fast).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use super::cache::{DigestCache, cache_dir};
+use super::client::{Http, REQUEST_TIMEOUT, TIMEOUT_ENV, load_extra_roots};
+use super::credentials::Env;
+use super::endpoint::endpoint_for;
+use super::registry::Registry;
+use super::{DigestRef, DigestSource, ResolveError, ResolveOptions, TagRef};
+use crate::config::Config;
+
+/// The registry client behind [`DigestSource`]. Create one per run; it keeps
+/// tokens, credentials and connections for its lifetime. Its methods block
+/// (do not call them from inside a tokio runtime).
+pub struct Resolver {
+    config: Config,
+    opts: ResolveOptions,
+    env: Env,
+    roots: Vec<reqwest::Certificate>,
+    timeout: Duration,
+    cache: Option<Mutex<DigestCache>>,
+    net: OnceLock<Result<Net, String>>,
+}
+
+struct Net {
+    runtime: tokio::runtime::Runtime,
+    registry: Arc<Registry>,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("opts", &self.opts)
+            .field("cache", &self.cache.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resolver {
+    /// Reads the process environment (DOCKER_CONFIG, HOME, REGISTRY_AUTH_FILE,
+    /// XDG_RUNTIME_DIR, XDG_CACHE_HOME, PATH; proxies are read by the HTTP
+    /// client) and checks the registry configuration.
+    pub fn new(config: &Config, opts: ResolveOptions) -> Result<Resolver, ResolveError> {
+        Resolver::with_env(config, opts, Env::from_process())
+    }
+
+    /// Like [`Resolver::new`] with an explicit environment.
+    pub fn with_env(
+        config: &Config,
+        opts: ResolveOptions,
+        env: Env,
+    ) -> Result<Resolver, ResolveError> {
+        let config_error = |message: String| ResolveError {
+            image: config
+                .source
+                .as_ref()
+                .map_or_else(|| "configuration".to_string(), |p| p.display().to_string()),
+            message,
+        };
+        for host in config.registries.keys() {
+            endpoint_for(host, config).map_err(config_error)?;
+        }
+        let roots = load_extra_roots(config).map_err(config_error)?;
+        let timeout = std::env::var(TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| crate::config::parse_duration(&v))
+            .filter(|d| !d.is_zero())
+            .unwrap_or(REQUEST_TIMEOUT);
+        let cache = if opts.no_cache {
+            None
+        } else {
+            cache_dir(&env).map(|d| Mutex::new(DigestCache::load(&d, config.cache_ttl)))
+        };
+        Ok(Resolver {
+            config: config.clone(),
+            opts,
+            env,
+            roots,
+            timeout,
+            cache,
+            net: OnceLock::new(),
+        })
+    }
+
+    fn net(&self) -> Result<&Net, String> {
+        self.net
+            .get_or_init(|| {
+                let any_insecure = self.config.registries.values().any(|r| r.insecure);
+                let http = Http::new(&self.roots, any_insecure, self.timeout)?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+                Ok(Net {
+                    runtime,
+                    registry: Arc::new(Registry::new(http, self.config.clone(), self.env.clone())),
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The cache key: the tag, plus the endpoint when one is configured (a
+    /// mirror's answers are kept apart from the registry's).
+    fn cache_key(&self, t: &TagRef) -> String {
+        match self
+            .config
+            .registry(&t.registry)
+            .and_then(|r| r.endpoint.as_deref())
+        {
+            Some(ep) => format!("{t} via {ep}"),
+            None => t.to_string(),
+        }
+    }
+
+    fn with_cache<R>(&self, f: impl FnOnce(&mut DigestCache) -> R) -> Option<R> {
+        let c = self.cache.as_ref()?;
+        let mut guard = c.lock().unwrap_or_else(|p| p.into_inner());
+        Some(f(&mut guard))
+    }
+
+    /// Runs `work` for every item on the runtime, `concurrently` bounded by
+    /// the per-host semaphores inside [`Registry`], with progress.
+    fn run_all<T, R, F, Fut>(&self, items: Vec<T>, work: F) -> Vec<Result<R, String>>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(Arc<Registry>, T) -> Fut,
+        Fut: std::future::Future<Output = Result<R, String>> + Send + 'static,
+    {
+        let n = items.len();
+        let net = match self.net() {
+            Ok(n) => n,
+            Err(e) => return (0..n).map(|_| Err(e.clone())).collect(),
+        };
+        let progress = self.opts.progress && n > 0;
+        net.runtime.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let fut = work(net.registry.clone(), item);
+                set.spawn(async move { (i, fut.await) });
+            }
+            let mut out: Vec<Option<Result<R, String>>> = (0..n).map(|_| None).collect();
+            let mut done = 0;
+            while let Some(joined) = set.join_next().await {
+                if let Ok((i, r)) = joined {
+                    out[i] = Some(r);
+                }
+                done += 1;
+                if progress {
+                    show_progress(done, n);
+                }
+            }
+            out.into_iter()
+                .map(|r| r.unwrap_or_else(|| Err("internal error: task failed".to_string())))
+                .collect()
+        })
+    }
+}
+
+/// The only place the library prints: a `resolving N/M` line on stderr.
+#[allow(clippy::print_stderr)]
+fn show_progress(done: usize, total: usize) {
+    eprint!("\rresolving {done}/{total}");
+    if done == total {
+        eprintln!();
+    }
+}
+
+/// Indexes of the first occurrence of each distinct item, and for every
+/// input the index of its distinct item.
+fn dedupe<T: std::hash::Hash + Eq + Clone>(items: &[T]) -> (Vec<T>, Vec<usize>) {
+    let mut unique = Vec::new();
+    let mut seen: HashMap<&T, usize> = HashMap::new();
+    let mut map = Vec::with_capacity(items.len());
+    for it in items {
+        let idx = *seen.entry(it).or_insert_with(|| {
+            unique.push(it.clone());
+            unique.len() - 1
+        });
+        map.push(idx);
+    }
+    (unique, map)
+}
+
+impl DigestSource for Resolver {
+    fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
+        let (unique, map) = dedupe(refs);
+        let now = SystemTime::now();
+        let mut answers: Vec<Option<Result<String, String>>> = vec![None; unique.len()];
+        if !self.opts.refresh {
+            self.with_cache(|c| {
+                for (i, t) in unique.iter().enumerate() {
+                    if let Some(d) = c.get(&self.cache_key(t), now) {
+                        answers[i] = Some(Ok(d.to_string()));
+                    }
+                }
+            });
+        }
+        let misses: Vec<usize> = (0..unique.len())
+            .filter(|&i| answers[i].is_none())
+            .collect();
+        if self.opts.offline {
+            let ttl = humanize(self.config.cache_ttl);
+            for &i in &misses {
+                answers[i] = Some(Err(format!(
+                    "not in the local digest cache (or older than cache-ttl {ttl}); run without --offline to ask the registry"
+                )));
+            }
+        } else if !misses.is_empty() {
+            let todo: Vec<TagRef> = misses.iter().map(|&i| unique[i].clone()).collect();
+            let results = self.run_all(todo, |reg, t| async move { reg.resolve_tag(&t).await });
+            let learnt = SystemTime::now();
+            self.with_cache(|c| {
+                for (&i, r) in misses.iter().zip(&results) {
+                    if let Ok(d) = r {
+                        c.put(&self.cache_key(&unique[i]), d, learnt);
+                    }
+                }
+                // The cache is an optimisation: failing to write it is not an error.
+                let _ = c.save(learnt);
+            });
+            for (&i, r) in misses.iter().zip(results) {
+                answers[i] = Some(r);
+            }
+        }
+        map.iter()
+            .map(|&u| match &answers[u] {
+                Some(Ok(d)) => Ok(d.clone()),
+                Some(Err(m)) => Err(ResolveError {
+                    image: unique[u].to_string(),
+                    message: m.clone(),
+                }),
+                None => Err(ResolveError {
+                    image: unique[u].to_string(),
+                    message: "internal error: not resolved".to_string(),
+                }),
+            })
+            .collect()
+    }
+
+    fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>> {
+        let (unique, map) = dedupe(refs);
+        let results: Vec<Result<bool, String>> = if self.opts.offline {
+            unique
+                .iter()
+                .map(|_| {
+                    Err(
+                        "cannot check whether a digest exists with --offline; run without it"
+                            .to_string(),
+                    )
+                })
+                .collect()
+        } else {
+            self.run_all(unique.clone(), |reg, d| async move {
+                reg.digest_exists(&d).await
+            })
+        };
+        map.iter()
+            .map(|&u| {
+                results[u].clone().map_err(|message| ResolveError {
+                    image: unique[u].to_string(),
+                    message,
+                })
+            })
+            .collect()
+    }
+}
+
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        s if s % 86400 == 0 => format!("{}d", s / 86400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn tag(repo: &str, t: &str) -> TagRef {
+        TagRef {
+            registry: "127.0.0.1:1".into(),
+            repository: repo.into(),
+            tag: t.into(),
+        }
+    }
+
+    fn env(cache: &std::path::Path) -> Env {
+        Env {
+            xdg_cache_home: Some(cache.to_path_buf()),
+            ..Env::default()
+        }
+    }
+
+    #[test]
+    fn dedupe_keeps_first_order() {
+        let (u, m) = dedupe(&["b", "a", "b", "c", "a"]);
+        assert_eq!(u, vec!["b", "a", "c"]);
+        assert_eq!(m, vec![0, 1, 0, 2, 1]);
+    }
+
+    #[test]
+    fn offline_answers_from_cache_and_names_misses() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        let opts = ResolveOptions {
+            offline: true,
+            ..ResolveOptions::default()
+        };
+        let r = Resolver::with_env(&Config::default(), opts, env(d.path())).unwrap();
+        let out = r.resolve_tags(&[tag("a", "1"), tag("b", "2"), tag("a", "1")]);
+        assert_eq!(out[0].as_deref(), Ok(D1));
+        assert_eq!(out[2].as_deref(), Ok(D1));
+        let e = out[1].as_ref().unwrap_err();
+        assert_eq!(e.image, "127.0.0.1:1/b:2");
+        assert!(e.message.contains("--offline"), "{e}");
+        // No network was set up for an all-cache run.
+        assert!(r.net.get().is_none());
+    }
+
+    #[test]
+    fn no_cache_ignores_the_cache() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        let opts = ResolveOptions {
+            no_cache: true,
+            offline: true,
+            ..ResolveOptions::default()
+        };
+        let r = Resolver::with_env(&Config::default(), opts, env(d.path())).unwrap();
+        assert!(r.resolve_tags(&[tag("a", "1")])[0].is_err());
+    }
+
+    #[test]
+    fn unreachable_registry_is_an_error_naming_the_image() {
+        let d = tempfile::tempdir().unwrap();
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let r = Resolver::with_env(&Config::default(), ResolveOptions::default(), env(d.path()))
+            .unwrap();
+        let t = TagRef {
+            registry: format!("127.0.0.1:{port}"),
+            repository: "app".into(),
+            tag: "1".into(),
+        };
+        let out = r.resolve_tags(&[t]);
+        let e = out[0].as_ref().unwrap_err();
+        assert_eq!(e.image, format!("127.0.0.1:{port}/app:1"));
+        assert!(e.message.contains("refused"), "{e}");
+    }
+
+    #[test]
+    fn bad_configuration_fails_early() {
+        let c = Config::parse(
+            "[registries.\"ghcr.io\"]\nendpoint = \"http://mirror.lan\"",
+            std::path::Path::new("/r/.imagepin.toml"),
+            std::path::Path::new("/r"),
+        )
+        .unwrap();
+        let e = Resolver::with_env(&c, ResolveOptions::default(), Env::default()).unwrap_err();
+        assert!(e.to_string().contains("insecure"), "{e}");
+        let c = Config::parse(
+            "[registries.\"r.lan\"]\nca-file = \"missing-ca.pem\"",
+            std::path::Path::new("/r/.imagepin.toml"),
+            std::path::Path::new("/r"),
+        )
+        .unwrap();
+        let e = Resolver::with_env(&c, ResolveOptions::default(), Env::default()).unwrap_err();
+        assert!(e.to_string().contains("missing-ca.pem"), "{e}");
+    }
+}
