@@ -51,13 +51,22 @@ fn auth_entry(user: &str, password: &str) -> serde_json::Value {
     json!({"auth": STANDARD.encode(format!("{user}:{password}"))})
 }
 
+/// With `IMAGEPIN_TEST_SHOW=1`, prints each run (for the fault table).
+fn show(run: &support::Run) {
+    if std::env::var_os("IMAGEPIN_TEST_SHOW").is_some() {
+        eprintln!("{run}");
+    }
+}
+
 #[track_caller]
 fn assert_ok(run: &support::Run) {
+    show(run);
     assert_eq!(run.code, Some(0), "expected success:\n{run}");
 }
 
 #[track_caller]
 fn assert_failed(run: &support::Run) {
+    show(run);
     assert!(
         !run.timed_out,
         "expected a bounded failure, not a hang:\n{run}"
@@ -307,6 +316,16 @@ fn tls_with_ca_file() {
     ws.write("certs/ca.pem", reg.ca_pem().unwrap());
     ws.config(&format!(
         "{}ca-file = \"certs/ca.pem\"\n",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+
+    // `insecure = true` accepts the unverified certificate instead
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "{}insecure = true\n",
         mapping(&["ghcr.io"], &reg.url())
     ));
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
@@ -590,4 +609,116 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn basic_auth_from_podman_auth_files() {
+    let reg = basic_registry("gina", "podman-secret");
+    let app = Image::single("podman", Format::Oci);
+    reg.pusher().push("team/app", "1", &app);
+    let entry = json!({"auths": {"ghcr.io": auth_entry("gina", "podman-secret")}});
+
+    // $XDG_RUNTIME_DIR/containers/auth.json
+    let ws = workspace_for(&reg.url());
+    let dir = ws.runtime_dir().join("containers");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("auth.json"), entry.to_string()).unwrap();
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/team/app:1"), Some(app.digest()));
+
+    // $REGISTRY_AUTH_FILE
+    let mut ws = workspace_for(&reg.url());
+    let file = ws.root().join("elsewhere-auth.json");
+    std::fs::write(&file, entry.to_string()).unwrap();
+    ws.set_env("REGISTRY_AUTH_FILE", file.to_str().unwrap());
+    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/team/app:1"), Some(app.digest()));
+}
+
+#[test]
+fn missing_digest_header_falls_back_to_get_and_hashes_the_body() {
+    let (_reg, proxy, ws, app) = faulty(Fault::NoDigestHeader);
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_gets(), 1, "{:?}", proxy.request_log());
+}
+
+/// A registry with `n` tags of `bench/many` seeded into storage.
+fn registry_with_tags(n: usize) -> (Registry, Vec<(String, String)>) {
+    let images: Vec<(String, Image)> = (0..n)
+        .map(|i| {
+            (
+                format!("t{i}"),
+                Image::single(&format!("many-{i}"), Format::Oci),
+            )
+        })
+        .collect();
+    let expected = images
+        .iter()
+        .map(|(t, img)| (format!("ghcr.io/bench/many:{t}"), img.digest()))
+        .collect();
+    let reg = Registry::start(RegistryOpts {
+        seed: Some(Box::new(move |root| {
+            for (tag, img) in &images {
+                support::seed::seed_image(root, "bench/many", tag, img);
+            }
+        })),
+        ..Default::default()
+    });
+    (reg, expected)
+}
+
+#[test]
+fn parallel_requests_are_bounded_per_host() {
+    let (reg, expected) = registry_with_tags(48);
+    let args: Vec<&str> = std::iter::once("resolve")
+        .chain(expected.iter().map(|(r, _)| r.as_str()))
+        .collect();
+    for (concurrency, low, high) in [(Some(3), 2, 3), (None, 4, 16)] {
+        let proxy = Proxy::start(ProxyOpts {
+            latency: Duration::from_millis(25),
+            ..ProxyOpts::to(reg.addr())
+        });
+        let ws = Workspace::new();
+        let mut config = mapping(&["ghcr.io"], &proxy.url());
+        if let Some(c) = concurrency {
+            config.push_str(&format!("concurrency = {c}\n"));
+        }
+        ws.config(&config);
+        let run = ws.imagepin(&args);
+        assert_ok(&run);
+        for (r, d) in &expected {
+            assert_eq!(run.digest_of(r).as_ref(), Some(d), "{r}");
+        }
+        let max = proxy.max_concurrent_manifest_requests();
+        assert!(
+            (low..=high).contains(&max),
+            "concurrency {concurrency:?}: {max} manifest requests at once"
+        );
+        assert_eq!(proxy.manifest_requests(), expected.len());
+    }
+}
+
+#[test]
+fn cache_entries_expire_after_cache_ttl() {
+    let reg = Registry::anonymous();
+    let app = Image::single("ttl", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let proxy = Proxy::counting(reg.addr());
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "cache-ttl = \"1s\"\n{}",
+        mapping(&["ghcr.io"], &proxy.url())
+    ));
+    assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
+    assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
+    assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
+    std::thread::sleep(Duration::from_millis(1100));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
 }
