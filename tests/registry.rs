@@ -514,14 +514,20 @@ fn hanging_credential_helper_is_cut_off() {
         "credential-helper-timeout = \"1s\"\n{}",
         mapping(&["ghcr.io"], &reg.url())
     ));
-    ws.script("docker-credential-hang", "#!/bin/sh\nexec sleep 60\n");
-    ws.docker_config(&json!({"credHelpers": {"ghcr.io": "hang"}}));
-    let run = ws.imagepin_within(&["resolve", "ghcr.io/team/app:1"], Duration::from_secs(30));
-    assert_failed(&run);
-    // well under the 10 s default: the configured 1 s applies
-    assert!(run.elapsed < Duration::from_secs(8), "{run}");
-    assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["hang", "helper"]), "{run}");
+    // `exec sleep`, and a shell whose child keeps the pipes open
+    for body in [
+        "#!/bin/sh\nexec sleep 60\n",
+        "#!/bin/sh\nsleep 60\necho late\n",
+    ] {
+        ws.script("docker-credential-hang", body);
+        ws.docker_config(&json!({"credHelpers": {"ghcr.io": "hang"}}));
+        let run = ws.imagepin_within(&["resolve", "ghcr.io/team/app:1"], Duration::from_secs(30));
+        assert_failed(&run);
+        // well under the 10 s default: the configured 1 s applies
+        assert!(run.elapsed < Duration::from_secs(8), "{run}");
+        assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
+        assert!(contains_any(&run.stderr, &["hang", "helper"]), "{run}");
+    }
 }
 
 #[test]
@@ -721,4 +727,40 @@ fn cache_entries_expire_after_cache_ttl() {
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
     assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn loopback_registries_need_no_configuration() {
+    // plain HTTP to a loopback address is allowed, as Docker allows it
+    let reg = Registry::anonymous();
+    let app = Image::multi_arch("loopback", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let ws = Workspace::new();
+    let port = reg.addr().port();
+    let refs = [
+        format!("127.0.0.1:{port}/org/app:1"),
+        format!("localhost:{port}/org/app:1"),
+    ];
+    let run = ws.imagepin(&["resolve", &refs[0], &refs[1]]);
+    assert_ok(&run);
+    for r in &refs {
+        assert_eq!(run.digest_of(r), Some(app.digest()), "{run}");
+    }
+
+    // over TLS, with the CA configured for that host
+    let tls = Registry::start(RegistryOpts {
+        tls: true,
+        ..Default::default()
+    });
+    tls.pusher().push("org/app", "1", &app);
+    let ws = Workspace::new();
+    ws.write("ca.pem", tls.ca_pem().unwrap());
+    ws.config(&format!(
+        "[registries.\"{}\"]\nca-file = \"ca.pem\"\n",
+        tls.host()
+    ));
+    let r = format!("{}/org/app:1", tls.host());
+    let run = ws.imagepin(&["resolve", &r]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of(&r), Some(app.digest()), "{run}");
 }
