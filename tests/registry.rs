@@ -304,6 +304,30 @@ fn token_auth_with_credentials() {
 }
 
 #[test]
+fn insufficient_scope_fetches_a_new_token() {
+    // The first token grants nothing: the registry answers 401 with
+    // error="insufficient_scope", and a new token must be fetched.
+    let ts = TokenServer::start(TokenOpts {
+        empty_first: 1,
+        ..Default::default()
+    });
+    let app = Image::single("scope", Format::Oci);
+    let seeded = app.clone();
+    let reg = Registry::start(RegistryOpts {
+        auth: ts.auth(),
+        seed: Some(Box::new(move |root| {
+            support::seed::seed_image(root, "org/app", "1", &seeded)
+        })),
+        ..Default::default()
+    });
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(ts.requests(), 2, "{:?}", ts.requests_by_scope());
+}
+
+#[test]
 fn tls_with_ca_file() {
     let reg = Registry::start(RegistryOpts {
         tls: true,

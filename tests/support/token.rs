@@ -45,6 +45,9 @@ pub struct TokenOpts {
     pub use_kid: bool,
     /// Added before answering each token request.
     pub latency: Duration,
+    /// The first N tokens grant nothing (the registry then answers 401
+    /// with `error="insufficient_scope"`).
+    pub empty_first: usize,
 }
 
 impl Default for TokenOpts {
@@ -56,6 +59,7 @@ impl Default for TokenOpts {
             ttl: Duration::from_secs(300),
             use_kid: false,
             latency: Duration::ZERO,
+            empty_first: 0,
         }
     }
 }
@@ -198,7 +202,7 @@ fn answer(head: &http1::Head, s: &Shared) -> (u16, Vec<(&'static str, String)>, 
     if !target.starts_with("/token") {
         return (404, vec![], b"not found".to_vec());
     }
-    s.requests.fetch_add(1, Ordering::SeqCst);
+    let nth = s.requests.fetch_add(1, Ordering::SeqCst) + 1;
     if !s.opts.latency.is_zero() {
         std::thread::sleep(s.opts.latency);
     }
@@ -248,6 +252,9 @@ fn answer(head: &http1::Head, s: &Shared) -> (u16, Vec<(&'static str, String)>, 
             };
             access.push(json!({"type": typ, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}));
         }
+    }
+    if nth <= s.opts.empty_first {
+        access.clear();
     }
     let token = sign(s, json!(access));
     let mut body = json!({"expires_in": s.opts.ttl.as_secs()});
