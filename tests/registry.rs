@@ -461,13 +461,15 @@ fn rate_limited_waits_for_retry_after_then_succeeds() {
 }
 
 #[test]
-fn rate_limited_for_good_is_a_rate_limit_error() {
+fn rate_limited_for_long_is_a_rate_limit_error_without_waiting() {
+    // Retry-After beyond the resolver's bound: report, don't sleep 2 minutes
     let (_reg, _proxy, ws, _) = faulty(Fault::TooManyRequests {
         first: usize::MAX,
-        retry_after: "1".into(),
+        retry_after: "120".into(),
     });
     let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(45));
     assert_failed(&run);
+    assert!(run.elapsed < Duration::from_secs(10), "{run}");
     assert!(run.stdout.is_empty(), "{run}");
     assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
     assert!(contains_any(&run.stderr, &["rate", "429"]), "{run}");
@@ -787,4 +789,15 @@ fn loopback_registries_need_no_configuration() {
     let run = ws.imagepin(&["resolve", &r]);
     assert_ok(&run);
     assert_eq!(run.digest_of(&r), Some(app.digest()), "{run}");
+}
+
+#[test]
+fn unreachable_registry_names_the_image() {
+    let port = support::free_port(); // nothing listens there
+    let ws = workspace_for(&format!("http://127.0.0.1:{port}"));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stdout.is_empty(), "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+    assert!(contains_any(&run.stderr, &["refused", "connect"]), "{run}");
 }
