@@ -264,7 +264,11 @@ pub async fn fetch_token(
             .await
         }
     };
-    let realm_host = url.host_str().unwrap_or(realm).to_string();
+    let realm_host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => realm.to_string(),
+    };
     let resp =
         result.map_err(|e| format!("token request to {realm_host} failed: {}", e.message))?;
     let status = resp.status();

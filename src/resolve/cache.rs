@@ -1,32 +1,28 @@
-//! The on-disk tag → digest cache: one small JSON file under
+//! The on-disk tag → digest cache: one small text file under
 //! `$XDG_CACHE_HOME/imagepin` (or `~/.cache/imagepin`), entries valid for the
 //! configured TTL. A corrupt or unreadable file is discarded, never fatal;
 //! writes merge with what is on disk and replace the file atomically.
+//!
+//! The format is a header line, then `SECONDS<TAB>DIGEST<TAB>KEY` per entry:
+//! trivial to parse, so a warm run with hundreds of entries loads in well
+//! under a millisecond.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
 use super::credentials::Env;
 use crate::reference::validate_digest;
 
-const FILE_NAME: &str = "digests-v1.json";
-const VERSION: u32 = 1;
+const FILE_NAME: &str = "digests-v1.tsv";
+const HEADER: &str = "imagepin digest cache v1";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     /// The digest.
     d: String,
     /// When it was learnt, in seconds since the Unix epoch.
     t: u64,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CacheFile {
-    version: u32,
-    entries: HashMap<String, Entry>,
 }
 
 /// The cache directory: `$XDG_CACHE_HOME/imagepin`, else `~/.cache/imagepin`.
@@ -57,10 +53,49 @@ fn read(path: &Path) -> HashMap<String, Entry> {
     let Ok(bytes) = std::fs::read(path) else {
         return HashMap::new();
     };
-    match serde_json::from_slice::<CacheFile>(&bytes) {
-        Ok(f) if f.version == VERSION => f.entries,
-        _ => HashMap::new(),
+    parse(&bytes).unwrap_or_default()
+}
+
+/// The entries of a cache file; `None` when it is not one (wrong header,
+/// not UTF-8). Lines that do not parse are dropped one by one.
+fn parse(bytes: &[u8]) -> Option<HashMap<String, Entry>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
     }
+    let mut entries = HashMap::new();
+    for line in lines {
+        let mut parts = line.splitn(3, '\t');
+        let (Some(t), Some(d), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(t) = t.parse::<u64>() else { continue };
+        if key.is_empty() || validate_digest(d).is_err() {
+            continue;
+        }
+        entries.insert(
+            key.to_string(),
+            Entry {
+                d: d.to_string(),
+                t,
+            },
+        );
+    }
+    Some(entries)
+}
+
+fn render(entries: &HashMap<String, Entry>) -> String {
+    let mut keys: Vec<&String> = entries.keys().collect();
+    keys.sort();
+    let mut out = String::with_capacity(32 + entries.len() * 140);
+    out.push_str(HEADER);
+    out.push('\n');
+    for k in keys {
+        let e = &entries[k];
+        out.push_str(&format!("{}\t{}\t{k}\n", e.t, e.d));
+    }
+    out
 }
 
 impl DigestCache {
@@ -84,7 +119,8 @@ impl DigestCache {
     }
 
     pub fn put(&mut self, key: &str, digest: &str, now: SystemTime) {
-        if validate_digest(digest).is_ok() {
+        let key_ok = !key.is_empty() && !key.contains(['\t', '\n', '\r']);
+        if key_ok && validate_digest(digest).is_ok() {
             self.new.insert(
                 key.to_string(),
                 Entry {
@@ -107,16 +143,11 @@ impl DigestCache {
         let mut entries = read(&self.path);
         entries.extend(self.new.drain());
         let cutoff = now_secs(now).saturating_sub(self.ttl.as_secs().max(1));
-        entries.retain(|_, e| e.t >= cutoff && validate_digest(&e.d).is_ok());
-        let file = CacheFile {
-            version: VERSION,
-            entries,
-        };
-        let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
+        entries.retain(|_, e| e.t >= cutoff);
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut tmp, &bytes)?;
+        std::io::Write::write_all(&mut tmp, render(&entries).as_bytes())?;
         tmp.persist(&self.path).map_err(|e| e.error)?;
-        self.entries = file.entries;
+        self.entries = entries;
         Ok(())
     }
 }
@@ -150,21 +181,27 @@ mod tests {
     #[test]
     fn corrupt_file_is_discarded_and_replaced() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join(FILE_NAME), b"{\"version\":1,\"entr").unwrap();
+        std::fs::write(d.path().join(FILE_NAME), b"\x00{not a cache").unwrap();
         let mut c = DigestCache::load(d.path(), HOUR);
         assert_eq!(c.get("k", at(5)), None);
         c.put("k", D1, at(5));
         c.save(at(5)).unwrap();
         assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), Some(D1));
-        // Wrong shapes and versions are discarded too.
-        std::fs::write(d.path().join(FILE_NAME), b"[1,2,3]").unwrap();
-        assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), None);
+        // Other versions are discarded; broken lines are dropped one by one.
         std::fs::write(
             d.path().join(FILE_NAME),
-            format!("{{\"version\":99,\"entries\":{{\"k\":{{\"d\":\"{D1}\",\"t\":5}}}}}}"),
+            format!("imagepin digest cache v9\n5\t{D1}\tk\n"),
         )
         .unwrap();
         assert_eq!(DigestCache::load(d.path(), HOUR).get("k", at(6)), None);
+        std::fs::write(
+            d.path().join(FILE_NAME),
+            format!("{HEADER}\nx\t{D1}\tj\n5\t{D1}\n\n5\t{D1}\tk\n"),
+        )
+        .unwrap();
+        let c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("k", at(6)), Some(D1));
+        assert_eq!(c.entries.len(), 1);
     }
 
     #[test]
@@ -172,13 +209,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join(FILE_NAME),
-            "{\"version\":1,\"entries\":{\"k\":{\"d\":\"sha256:nothex\",\"t\":5}}}",
+            format!("{HEADER}\n5\tsha256:nothex\tk\n"),
         )
         .unwrap();
         let mut c = DigestCache::load(d.path(), HOUR);
         assert_eq!(c.get("k", at(6)), None);
         c.put("j", "sha256:ABC", at(6));
         assert_eq!(c.get("j", at(6)), None);
+        c.put("tab\tkey", D1, at(6));
+        assert_eq!(c.get("tab\tkey", at(6)), None);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! on 429 `Retry-After`, and plain-language descriptions of transport failures.
 
 use std::error::Error as _;
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 
+use rustls::pki_types::CertificateDer;
+
+use super::tls::{client_config, read_pem_certs};
 use crate::config::Config;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,32 +51,27 @@ pub enum TransportKind {
 }
 
 /// Reads every `ca-file` of the configuration (errors name the file).
-pub fn load_extra_roots(config: &Config) -> Result<Vec<reqwest::Certificate>, String> {
+pub fn load_extra_roots(config: &Config) -> Result<Vec<CertificateDer<'static>>, String> {
     let mut roots = Vec::new();
     for (host, rc) in &config.registries {
         if let Some(path) = &rc.ca_file {
-            roots.extend(read_ca(path).map_err(|e| format!("ca-file for {host}: {e}"))?);
+            roots.extend(read_pem_certs(path).map_err(|e| format!("ca-file for {host}: {e}"))?);
         }
     }
     Ok(roots)
 }
 
-fn read_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("{}: not a PEM certificate: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate found", path.display()));
-    }
-    Ok(certs)
-}
-
 impl Http {
     pub fn new(
-        roots: &[reqwest::Certificate],
+        roots: &[CertificateDer<'static>],
         any_insecure: bool,
         timeout: Duration,
     ) -> Result<Http, String> {
+        let tls = if roots.is_empty() {
+            None
+        } else {
+            Some(client_config(roots)?)
+        };
         let build = |insecure: bool| {
             let mut b = Client::builder()
                 .use_rustls_tls()
@@ -82,8 +79,8 @@ impl Http {
                 .timeout(timeout)
                 .user_agent(concat!("imagepin/", env!("CARGO_PKG_VERSION")))
                 .danger_accept_invalid_certs(insecure);
-            for r in roots {
-                b = b.add_root_certificate(r.clone());
+            if let (Some(cfg), false) = (&tls, insecure) {
+                b = b.use_preconfigured_tls(cfg.clone());
             }
             b.build()
                 .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))
@@ -113,13 +110,24 @@ impl Http {
         insecure: bool,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, TransportError> {
+        self.send_with(insecure, MAX_ATTEMPTS, build).await
+    }
+
+    /// [`Http::send`] with at most `max_attempts` tries on connection
+    /// errors and 5xx (1 when another endpoint will be tried next).
+    pub async fn send_with(
+        &self,
+        insecure: bool,
+        max_attempts: u32,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, TransportError> {
         let client = self.client(insecure);
         let mut attempt = 0;
         let mut limited = 0;
         let mut waited = Duration::ZERO;
         loop {
             match build(client).send().await {
-                Ok(resp) if resp.status().is_server_error() && attempt + 1 < MAX_ATTEMPTS => {
+                Ok(resp) if resp.status().is_server_error() && attempt + 1 < max_attempts => {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -143,7 +151,7 @@ impl Http {
                     let t = describe(&e);
                     let retry = matches!(t.kind, TransportKind::Refused | TransportKind::Reset)
                         || (t.kind == TransportKind::Other && e.is_connect());
-                    if retry && attempt + 1 < MAX_ATTEMPTS {
+                    if retry && attempt + 1 < max_attempts {
                         tokio::time::sleep(backoff(attempt)).await;
                         attempt += 1;
                     } else {
@@ -304,12 +312,6 @@ mod tests {
             let base = BACKOFF_BASE * 2u32.pow(attempt);
             assert!(b >= base && b <= base + base / 2, "{attempt}: {b:?}");
         }
-    }
-
-    #[test]
-    fn missing_ca_file_is_named() {
-        let e = read_ca(Path::new("/nonexistent/ca.pem")).unwrap_err();
-        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     }
 
     #[tokio::test]

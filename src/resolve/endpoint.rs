@@ -18,6 +18,10 @@ pub struct Endpoint {
     pub candidates: Vec<String>,
     /// Accept certificates that do not verify (`insecure = true`).
     pub insecure: bool,
+    /// Whose credentials to send: the registry's, also when its requests go
+    /// to a configured endpoint (as Docker does for mirrors; this is how a
+    /// mirror of `docker.io` gets the `https://index.docker.io/v1/` entry).
+    pub auth_host: String,
 }
 
 /// The endpoint for `host` as it appears in a normalized reference
@@ -39,12 +43,14 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
             insecure,
+            auth_host: host.to_string(),
         });
     }
     if host == DOCKER_HUB {
         return Ok(Endpoint {
             candidates: vec![DOCKER_HUB_ENDPOINT.to_string()],
             insecure,
+            auth_host: DOCKER_HUB.to_string(),
         });
     }
     let mut candidates = vec![format!("https://{host}")];
@@ -54,6 +60,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     Ok(Endpoint {
         candidates,
         insecure,
+        auth_host: host.to_string(),
     })
 }
 
@@ -125,6 +132,14 @@ mod tests {
         let c = config("[registries.\"docker.io\"]\nendpoint = \"http://127.0.0.1:5000/\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["http://127.0.0.1:5000"]);
+        // The endpoint gets the credentials of the registry it stands in for.
+        assert_eq!(e.auth_host, "docker.io");
+        assert_eq!(
+            endpoint_for("docker.io", &Config::default())
+                .unwrap()
+                .auth_host,
+            "docker.io"
+        );
         let c = config("[registries.\"index.docker.io\"]\nendpoint = \"https://mirror.lan\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["https://mirror.lan"]);

@@ -84,7 +84,10 @@ pub mod client;
 pub mod command;
 pub mod credentials;
 pub mod endpoint;
+#[cfg(test)]
+mod mock;
 pub mod registry;
 mod resolver;
+pub mod tls;
 
 pub use resolver::Resolver;

@@ -41,8 +41,14 @@ pub struct Registry {
 /// What is known about one registry host during a run.
 struct Host {
     name: String,
+    /// Whose credentials to use (see [`Endpoint::auth_host`]).
+    auth_host: String,
     endpoint: Result<Endpoint, String>,
+    /// Bounds the requests in flight to the registry (`concurrency`).
     permits: Semaphore,
+    /// Bounds the token fetches in flight for this registry, separately, so
+    /// tokens for the next repositories are fetched while manifests are asked.
+    token_permits: Semaphore,
     /// The base URL that answered `GET /v2/`, or why none did.
     base: OnceCell<Result<String, String>>,
     /// The last challenge seen, so later requests authenticate up front.
@@ -105,10 +111,15 @@ impl Registry {
                     .and_then(|r| r.concurrency)
                     .unwrap_or(DEFAULT_CONCURRENCY)
                     .max(1);
+                let endpoint = endpoint_for(name, &self.config);
                 Arc::new(Host {
                     name: name.to_string(),
-                    endpoint: endpoint_for(name, &self.config),
+                    auth_host: endpoint
+                        .as_ref()
+                        .map_or_else(|_| name.to_string(), |e| e.auth_host.clone()),
+                    endpoint,
                     permits: Semaphore::new(permits),
+                    token_permits: Semaphore::new(permits),
                     base: OnceCell::new(),
                     challenge: Mutex::new(None),
                     creds: OnceCell::new(),
@@ -120,7 +131,6 @@ impl Registry {
     /// The current digest of a tag. Errors are messages for the user.
     pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, String> {
         let host = self.host(&t.registry);
-        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", t.repository, t.tag);
         let (resp, auth) = self
@@ -147,7 +157,6 @@ impl Registry {
     /// Whether a digest exists in its repository (`HEAD` by digest).
     pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, String> {
         let host = self.host(&d.registry);
-        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", d.repository, d.digest);
         let (resp, auth) = self
@@ -172,7 +181,12 @@ impl Registry {
         for (i, base) in ep.candidates.iter().enumerate() {
             let url = format!("{base}/v2/");
             let last = i + 1 == ep.candidates.len();
-            match self.http.send(ep.insecure, |c| c.get(&url)).await {
+            let attempts = if last { super::client::MAX_ATTEMPTS } else { 1 };
+            match self
+                .http
+                .send_with(ep.insecure, attempts, |c| c.get(&url))
+                .await
+            {
                 Ok(resp) => {
                     let status = resp.status();
                     if status == StatusCode::UNAUTHORIZED {
@@ -282,6 +296,7 @@ impl Registry {
     ) -> Result<Response, String> {
         let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
         let value = auth.header();
+        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         self.http
             .send(insecure, |c| {
                 let r = c
@@ -329,6 +344,11 @@ impl Registry {
                     }
                 };
                 let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+                let _permit = host
+                    .token_permits
+                    .acquire()
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let fetched = fetch_token(
                     &self.http,
                     insecure,
@@ -339,6 +359,14 @@ impl Registry {
                     creds.as_ref(),
                 )
                 .await;
+                let fetched = fetched.map_err(|e| match &creds {
+                    Some(_) => e,
+                    None => format!(
+                        "{e}; no credentials for {} were found (looked in {})",
+                        host.auth_host,
+                        credentials::searched(&self.env)
+                    ),
+                });
                 *guard = Some(fetched.clone());
                 let token = fetched?;
                 Ok(Auth::Bearer {
@@ -362,7 +390,7 @@ impl Registry {
     /// Credentials for the host, looked up once per run.
     async fn creds(&self, host: &Host) -> Result<Option<Found>, String> {
         host.creds
-            .get_or_init(|| credentials::lookup(&self.env, &host.name, self.helper_timeout))
+            .get_or_init(|| credentials::lookup(&self.env, &host.auth_host, self.helper_timeout))
             .await
             .clone()
     }
@@ -378,11 +406,12 @@ impl Registry {
     ) -> String {
         let status = resp.status();
         let name = &host.name;
-        let login = login_command(name);
+        let login = login_command(&host.auth_host);
+        let auth_host = &host.auth_host;
         let creds = || match auth.source() {
             Some(s) => format!("the credentials from {s} were not accepted"),
             None => format!(
-                "no credentials for {name} were found (looked in {}); run `{login}`",
+                "no credentials for {auth_host} were found (looked in {}); run `{login}`",
                 credentials::searched(&self.env)
             ),
         };
@@ -514,3 +543,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod flow_tests;

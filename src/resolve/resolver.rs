@@ -24,7 +24,7 @@ pub struct Resolver {
     config: Config,
     opts: ResolveOptions,
     env: Env,
-    roots: Vec<reqwest::Certificate>,
+    roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     timeout: Duration,
     cache: Option<Mutex<DigestCache>>,
     net: OnceLock<Result<Net, String>>,
@@ -305,6 +305,67 @@ mod tests {
             xdg_cache_home: Some(cache.to_path_buf()),
             ..Env::default()
         }
+    }
+
+    #[test]
+    fn resolver_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Resolver>();
+    }
+
+    #[test]
+    fn one_request_per_unique_tag_then_served_from_cache() {
+        use super::super::mock::{self, Action, Req};
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let heads = Arc::new(AtomicUsize::new(0));
+        let h = heads.clone();
+        let port = mock::serve_in_thread(Arc::new(move |q: &Req| {
+            if q.method == "HEAD" {
+                h.fetch_add(1, SeqCst);
+                mock::ok(vec![("Docker-Content-Digest", D1.to_string())], b"")
+            } else if q.path == "/v2/" {
+                mock::ok(vec![], b"")
+            } else {
+                Action::Respond(404, vec![], vec![])
+            }
+        }));
+        let config = Config::parse(
+            &format!("[registries.\"mock.test\"]\nendpoint = \"http://127.0.0.1:{port}\""),
+            std::path::Path::new("/t/.imagepin.toml"),
+            std::path::Path::new("/t"),
+        )
+        .unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let t = |repo: &str, tag: &str| TagRef {
+            registry: "mock.test".into(),
+            repository: repo.into(),
+            tag: tag.into(),
+        };
+        let refs = [t("a", "1"), t("a", "1"), t("b", "1"), t("a", "2")];
+        let run = |opts: ResolveOptions| {
+            let r = Resolver::with_env(&config, opts, env(d.path())).unwrap();
+            let out = r.resolve_tags(&refs);
+            assert!(out.iter().all(|o| o.as_deref() == Ok(D1)), "{out:?}");
+        };
+        run(ResolveOptions::default());
+        assert_eq!(heads.load(SeqCst), 3);
+        run(ResolveOptions::default());
+        assert_eq!(heads.load(SeqCst), 3, "a warm cache makes no requests");
+        run(ResolveOptions {
+            refresh: true,
+            ..ResolveOptions::default()
+        });
+        assert_eq!(heads.load(SeqCst), 6);
+        run(ResolveOptions {
+            no_cache: true,
+            ..ResolveOptions::default()
+        });
+        assert_eq!(heads.load(SeqCst), 9);
+        run(ResolveOptions {
+            offline: true,
+            ..ResolveOptions::default()
+        });
+        assert_eq!(heads.load(SeqCst), 9);
     }
 
     #[test]

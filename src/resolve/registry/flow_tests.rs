@@ -1,0 +1,437 @@
+//! The request flow against a scripted HTTP server: retries, 429, tokens,
+//! Basic, identity tokens, timeouts, the GET fallback, the HTTP fallback.
+
+use super::*;
+
+use super::super::mock::{self, Action, Req, ok};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Instant;
+
+const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn registry(port: u16, env: Env, timeout: Duration) -> Arc<Registry> {
+    let cfg = Config::parse(
+        &format!("[registries.\"mock.test\"]\nendpoint = \"http://127.0.0.1:{port}\""),
+        Path::new("/t/.imagepin.toml"),
+        Path::new("/t"),
+    )
+    .unwrap();
+    Arc::new(Registry::new(
+        Http::new(&[], false, timeout).unwrap(),
+        cfg,
+        env,
+    ))
+}
+
+fn tag(repo: &str, t: &str) -> TagRef {
+    TagRef {
+        registry: "mock.test".into(),
+        repository: repo.into(),
+        tag: t.into(),
+    }
+}
+
+const T: Duration = Duration::from_secs(10);
+
+fn digest(d: &str) -> Vec<(&'static str, String)> {
+    vec![("Docker-Content-Digest", d.to_string())]
+}
+
+async fn resolve_one(
+    handler: impl Fn(&Req) -> Action + Send + Sync + 'static,
+    env: Env,
+    timeout: Duration,
+) -> Result<String, String> {
+    let port = mock::serve(Arc::new(handler)).await;
+    registry(port, env, timeout)
+        .resolve_tag(&tag("app", "1"))
+        .await
+}
+
+#[tokio::test]
+async fn head_sends_all_manifest_types_and_uses_the_header_digest() {
+    let r = resolve_one(
+        |q| match (q.method.as_str(), q.path.as_str()) {
+            ("GET", "/v2/") => ok(vec![], b""),
+            ("HEAD", "/v2/app/manifests/1") if q.header("accept") == Some(ACCEPT) => {
+                ok(digest(D), b"")
+            }
+            _ => Action::Respond(400, vec![], vec![]),
+        },
+        Env::default(),
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), D);
+}
+
+#[tokio::test]
+async fn missing_digest_header_gets_and_hashes_the_manifest() {
+    let gets = Arc::new(AtomicUsize::new(0));
+    let g = gets.clone();
+    let r = resolve_one(
+        move |q| match q.method.as_str() {
+            "GET" if q.path == "/v2/" => ok(vec![], b""),
+            "HEAD" => ok(vec![], b"{}"),
+            "GET" => {
+                g.fetch_add(1, SeqCst);
+                ok(vec![], b"")
+            }
+            _ => Action::Close,
+        },
+        Env::default(),
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), sha256_digest(b""));
+    assert_eq!(gets.load(SeqCst), 1);
+}
+
+#[tokio::test]
+async fn malformed_header_digest_names_the_problem() {
+    let e = resolve_one(
+        |q| match q.method.as_str() {
+            "HEAD" => ok(digest("sha256:nothex"), b""),
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("malformed Docker-Content-Digest"), "{e}");
+}
+
+#[tokio::test]
+async fn not_found_names_tag_and_repository() {
+    let e = resolve_one(
+        |q| match q.method.as_str() {
+            "HEAD" => Action::Respond(404, vec![], vec![]),
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("no tag `1` in repository `app`"), "{e}");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let heads = Arc::new(AtomicUsize::new(0));
+    let h = heads.clone();
+    let r = resolve_one(
+        move |q| match q.method.as_str() {
+            "HEAD" if h.fetch_add(1, SeqCst) == 0 => Action::Respond(500, vec![], vec![]),
+            "HEAD" => ok(digest(D), b""),
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), D);
+    assert_eq!(heads.load(SeqCst), 2);
+
+    let heads = Arc::new(AtomicUsize::new(0));
+    let h = heads.clone();
+    let e = resolve_one(
+        move |q| match q.method.as_str() {
+            "HEAD" => {
+                h.fetch_add(1, SeqCst);
+                Action::Respond(503, vec![], vec![])
+            }
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("HTTP 503 after 3 attempts"), "{e}");
+    assert_eq!(heads.load(SeqCst), 3);
+}
+
+#[tokio::test]
+async fn rate_limits_wait_for_retry_after_within_a_bound() {
+    let heads = Arc::new(AtomicUsize::new(0));
+    let h = heads.clone();
+    let start = Instant::now();
+    let r = resolve_one(
+        move |q| match q.method.as_str() {
+            "HEAD" if h.fetch_add(1, SeqCst) == 0 => {
+                Action::Respond(429, vec![("Retry-After", "1".into())], vec![])
+            }
+            "HEAD" => ok(digest(D), b""),
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), D);
+    assert!(start.elapsed() >= Duration::from_secs(1));
+
+    let start = Instant::now();
+    let e = resolve_one(
+        |q| match q.method.as_str() {
+            "HEAD" => Action::Respond(
+                429,
+                vec![
+                    ("Retry-After", "3600".into()),
+                    ("RateLimit-Remaining", "0;w=21600".into()),
+                ],
+                vec![],
+            ),
+            _ => ok(vec![], b""),
+        },
+        Env::default(),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        e.contains("rate limited") && e.contains("RateLimit-Remaining: 0;w=21600"),
+        "{e}"
+    );
+}
+
+/// A token server on the same port: `/token?...scope=repository:R:pull`
+/// answers `tok-R`; manifests need `Bearer tok-R`.
+fn bearer_handler(tokens: Arc<AtomicUsize>, heads: Arc<AtomicUsize>) -> impl Fn(&Req) -> Action {
+    move |q| {
+        let host = q.header("host").unwrap_or("").to_string();
+        let challenge = format!(r#"Bearer realm="http://{host}/token",service="svc""#);
+        if q.path == "/v2/" {
+            return Action::Respond(401, vec![("WWW-Authenticate", challenge)], vec![]);
+        }
+        if let Some(query) = q.path.strip_prefix("/token?") {
+            tokens.fetch_add(1, SeqCst);
+            let repo = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("scope=repository%3A"))
+                .and_then(|s| s.strip_suffix("%3Apull"))
+                .unwrap_or("?")
+                .replace("%2F", "/");
+            let body = format!(r#"{{"token":"tok-{repo}","expires_in":300}}"#);
+            return ok(vec![], body.as_bytes());
+        }
+        let repo = q
+            .path
+            .strip_prefix("/v2/")
+            .and_then(|p| p.split("/manifests/").next())
+            .unwrap_or("");
+        if q.header("authorization") == Some(&format!("Bearer tok-{repo}")) {
+            heads.fetch_add(1, SeqCst);
+            ok(digest(D), b"")
+        } else {
+            Action::Respond(401, vec![("WWW-Authenticate", challenge)], vec![])
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_token_request_per_repository_shared_by_concurrent_requests() {
+    let (tokens, heads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let port = mock::serve(Arc::new(bearer_handler(tokens.clone(), heads.clone()))).await;
+    let reg = registry(port, Env::default(), T);
+    let mut set = tokio::task::JoinSet::new();
+    for repo in ["a", "b/c"] {
+        for t in 0..6 {
+            let reg = reg.clone();
+            let tr = tag(repo, &t.to_string());
+            set.spawn(async move { reg.resolve_tag(&tr).await });
+        }
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.unwrap().unwrap(), D);
+    }
+    assert_eq!(tokens.load(SeqCst), 2);
+    assert_eq!(heads.load(SeqCst), 12);
+}
+
+#[tokio::test]
+async fn insufficient_scope_fetches_a_new_token_once() {
+    let tokens = Arc::new(AtomicUsize::new(0));
+    let t = tokens.clone();
+    let r = resolve_one(
+        move |q| {
+            let host = q.header("host").unwrap_or("").to_string();
+            let ch = format!(r#"Bearer realm="http://{host}/token",service="svc""#);
+            if q.path == "/v2/" {
+                Action::Respond(401, vec![("WWW-Authenticate", ch)], vec![])
+            } else if q.path.starts_with("/token") {
+                let n = t.fetch_add(1, SeqCst);
+                let tok = if n == 0 { "stale" } else { "fresh" };
+                ok(vec![], format!(r#"{{"access_token":"{tok}"}}"#).as_bytes())
+            } else if q.header("authorization") == Some("Bearer fresh") {
+                ok(digest(D), b"")
+            } else {
+                let ch = format!(r#"{ch},scope="repository:app:pull",error="insufficient_scope""#);
+                Action::Respond(401, vec![("WWW-Authenticate", ch)], vec![])
+            }
+        },
+        Env::default(),
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), D);
+    assert_eq!(tokens.load(SeqCst), 2);
+}
+
+fn docker_config(dir: &Path, json: &str) -> Env {
+    std::fs::write(dir.join("config.json"), json).unwrap();
+    Env {
+        docker_config: Some(dir.to_path_buf()),
+        ..Env::default()
+    }
+}
+
+fn basic_handler(q: &Req) -> Action {
+    let ch = vec![("WWW-Authenticate", r#"Basic realm="test""#.to_string())];
+    if q.header("authorization") == Some("Basic dXNlcjpwYXNz") {
+        ok(digest(D), b"")
+    } else {
+        Action::Respond(401, ch, vec![])
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
+    let d = tempfile::tempdir().unwrap();
+    let env = docker_config(
+        d.path(),
+        r#"{"auths":{"mock.test":{"auth":"dXNlcjpwYXNz"}}}"#,
+    );
+    assert_eq!(resolve_one(basic_handler, env, T).await.unwrap(), D);
+
+    // user:wrongpass
+    let env = docker_config(
+        d.path(),
+        r#"{"auths":{"mock.test":{"auth":"dXNlcjp3cm9uZ3Bhc3M="}}}"#,
+    );
+    let e = resolve_one(basic_handler, env, T).await.unwrap_err();
+    assert!(e.contains("401") && e.contains("config.json"), "{e}");
+    assert!(!e.contains("wrongpass") && !e.contains("dXNlcjp3"), "{e}");
+
+    let e = resolve_one(basic_handler, Env::default(), T)
+        .await
+        .unwrap_err();
+    assert!(
+        e.contains("no credentials") && e.contains("docker login mock.test"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn identity_token_is_exchanged_as_a_refresh_token() {
+    let d = tempfile::tempdir().unwrap();
+    let env = docker_config(
+        d.path(),
+        r#"{"auths":{"mock.test":{"auth":"","identitytoken":"idt-123"}}}"#,
+    );
+    let r = resolve_one(
+        |q| {
+            let host = q.header("host").unwrap_or("").to_string();
+            let ch = format!(r#"Bearer realm="http://{host}/token",service="svc""#);
+            if q.method == "POST" && q.path == "/token" {
+                let body = String::from_utf8_lossy(&q.body).to_string();
+                if body.contains("grant_type=refresh_token")
+                    && body.contains("refresh_token=idt-123")
+                    && body.contains("service=svc")
+                {
+                    return ok(vec![], br#"{"access_token":"acc"}"#);
+                }
+                return Action::Respond(401, vec![], vec![]);
+            }
+            if q.header("authorization") == Some("Bearer acc") {
+                ok(digest(D), b"")
+            } else {
+                Action::Respond(401, vec![("WWW-Authenticate", ch)], vec![])
+            }
+        },
+        env,
+        T,
+    )
+    .await;
+    assert_eq!(r.unwrap(), D);
+}
+
+#[tokio::test]
+async fn hung_server_times_out() {
+    let start = Instant::now();
+    let e = resolve_one(|_| Action::Hang, Env::default(), Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(e.contains("timed out"), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn closed_connections_are_retried_then_reported() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let c = n.clone();
+    let e = resolve_one(
+        move |_| {
+            c.fetch_add(1, SeqCst);
+            Action::Close
+        },
+        Env::default(),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("reset or closed"), "{e}");
+    assert_eq!(n.load(SeqCst), 3);
+}
+
+#[tokio::test]
+async fn loopback_registries_fall_back_to_plain_http() {
+    let port = mock::serve(Arc::new(|q: &Req| match q.method.as_str() {
+        "HEAD" => ok(digest(D), b""),
+        _ => ok(vec![], b""),
+    }))
+    .await;
+    let reg = Arc::new(Registry::new(
+        Http::new(&[], false, T).unwrap(),
+        Config::default(),
+        Env::default(),
+    ));
+    let t = TagRef {
+        registry: format!("127.0.0.1:{port}"),
+        repository: "app".into(),
+        tag: "1".into(),
+    };
+    let start = Instant::now();
+    assert_eq!(reg.resolve_tag(&t).await.unwrap(), D);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // A remote host is never tried over plain HTTP.
+    let remote = endpoint_for("registry.example.com", &Config::default()).unwrap();
+    assert!(remote.candidates.iter().all(|c| c.starts_with("https://")));
+}
+
+#[tokio::test]
+async fn digest_existence_is_a_head_by_digest() {
+    let port = mock::serve(Arc::new(|q: &Req| {
+        if q.path == format!("/v2/app/manifests/{D}") {
+            ok(digest(D), b"")
+        } else if q.path == "/v2/" {
+            ok(vec![], b"")
+        } else {
+            Action::Respond(404, vec![], vec![])
+        }
+    }))
+    .await;
+    let reg = registry(port, Env::default(), T);
+    let dr = |d: &str| DigestRef {
+        registry: "mock.test".into(),
+        repository: "app".into(),
+        digest: d.into(),
+    };
+    assert!(reg.digest_exists(&dr(D)).await.unwrap());
+    let other = D.replace("0123", "3210");
+    assert!(!reg.digest_exists(&dr(&other)).await.unwrap());
+}
