@@ -406,6 +406,26 @@ fn tls_with_ca_file() {
 }
 
 #[test]
+fn tls_with_self_signed_certificate_in_ca_file() {
+    let reg = Registry::start(RegistryOpts {
+        tls: true,
+        self_signed: true,
+        ..Default::default()
+    });
+    let app = Image::single("self-signed", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let ws = Workspace::new();
+    ws.write("server.pem", reg.ca_pem().unwrap());
+    ws.config(&format!(
+        "{}ca-file = \"server.pem\"\n",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+}
+
+#[test]
 fn not_found_names_the_image() {
     let reg = Registry::anonymous();
     let app = Image::single("nf", Format::Oci);
