@@ -518,6 +518,21 @@ fn rate_limited_waits_for_retry_after_then_succeeds() {
 }
 
 #[test]
+fn rate_limited_with_retry_after_date_then_succeeds() {
+    let when = std::time::SystemTime::now() + Duration::from_secs(2);
+    let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
+        first: 1,
+        retry_after: httpdate::fmt_http_date(when),
+    });
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
+    // the date is 1-2 s away (HTTP dates have whole seconds)
+    assert!(run.elapsed >= Duration::from_millis(900), "{run}");
+}
+
+#[test]
 fn rate_limited_for_long_is_a_rate_limit_error_without_waiting() {
     // Retry-After beyond the resolver's bound: report, don't sleep 2 minutes
     let (_reg, _proxy, ws, _) = faulty(Fault::TooManyRequests {
@@ -882,4 +897,63 @@ fn ca_file_applies_only_to_its_own_registry() {
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_failed(&run);
     assert!(run.stderr.contains("[registries.\"ghcr.io\"]"), "{run}");
+}
+
+#[test]
+fn untagged_reference_means_latest() {
+    let reg = Registry::anonymous();
+    let latest = Image::multi_arch("latest", Format::Oci);
+    reg.pusher().push("org/app", "latest", &latest);
+    let ws = workspace_for(&reg.url());
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app"]);
+    assert_ok(&run);
+    assert_eq!(
+        run.digest_of("ghcr.io/org/app"),
+        Some(latest.digest()),
+        "{run}"
+    );
+}
+
+#[test]
+fn invalid_reference_is_an_error_without_requests() {
+    let reg = Registry::anonymous();
+    let app = Image::single("valid", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let proxy = Proxy::counting(reg.addr());
+    let ws = workspace_for(&proxy.url());
+    let run = ws.imagepin(&["resolve", "ghcr.io/Org/App:1", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stderr.contains("ghcr.io/Org/App:1"), "{run}");
+    assert_eq!(
+        run.digest_of("ghcr.io/org/app:1"),
+        Some(app.digest()),
+        "{run}"
+    );
+    assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn http_proxy_environment_is_honoured() {
+    let reg = Registry::anonymous();
+    let app = Image::single("via-proxy", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    // a forward proxy: requests arrive in absolute form and go to the registry
+    let proxy = Proxy::counting(reg.addr());
+    let mut ws = workspace_for(&reg.url());
+    ws.set_env("HTTP_PROXY", &proxy.url());
+    let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
+    assert!(
+        proxy.request_log().iter().any(|l| l.contains("http://")),
+        "{:?}",
+        proxy.request_log()
+    );
+
+    proxy.reset_counts();
+    ws.set_env("NO_PROXY", "127.0.0.1");
+    let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
 }
