@@ -40,6 +40,8 @@ pub struct RegistryOpts {
     pub auth: Auth,
     /// Serve HTTPS with a certificate from a fresh [`TestCa`].
     pub tls: bool,
+    /// With `tls`: a self-signed server certificate instead of a CA-signed one.
+    pub self_signed: bool,
     /// Fixed port (default: one picked at random).
     pub port: Option<u16>,
     /// Called with the storage root before the registry starts (see [`super::seed`]).
@@ -87,7 +89,11 @@ impl Registry {
         if let Some(seed) = opts.seed.take() {
             seed(storage.path());
         }
-        let ca = opts.tls.then(TestCa::new);
+        let ca = match (opts.tls, opts.self_signed) {
+            (false, _) => None,
+            (true, false) => Some(TestCa::new()),
+            (true, true) => Some(TestCa::self_signed()),
+        };
         let auth_yaml = auth_config(&opts.auth, dir.path());
         let tls_yaml = match &ca {
             Some(ca) => {
