@@ -691,3 +691,41 @@ fn a_file_named_twice_is_fixed_once() {
         format!("FROM python:3.12@{D1}\n")
     );
 }
+
+/// What `--fix` relies on for every line-ending variant the property test
+/// makes: a fixture with CRLF, with a BOM or without its final newline is
+/// recognised as the same kind and has the same references, with the same
+/// statuses, on the same lines.
+#[test]
+fn line_ending_variants_scan_like_the_original() {
+    let root = fixtures_root();
+    let d = tempfile::tempdir().unwrap();
+    let summary = |f: &ScannedFile| -> Vec<(String, Status, usize)> {
+        f.findings
+            .iter()
+            .map(|x| (x.reference.clone(), x.status, x.line))
+            .collect()
+    };
+    let mut compared = 0;
+    for rel in walk(&root) {
+        let Some(original) = scan(&root.join(&rel), &rel) else {
+            continue;
+        };
+        for v in 1..4 {
+            let dest = d.path().join(v.to_string()).join(&rel);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::write(&dest, variant(&original.text, v)).unwrap();
+            let other = scan(&dest, &rel)
+                .unwrap_or_else(|| panic!("{} variant {v} does not scan", rel.display()));
+            assert_eq!(other.kind, original.kind, "{} variant {v}", rel.display());
+            assert_eq!(
+                summary(&other),
+                summary(&original),
+                "{} variant {v}",
+                rel.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 3 * 30, "only {compared} variants");
+}
