@@ -363,8 +363,13 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         let f = &files[*fi].findings[*i];
         let mut status = Status::Pinned;
         let mut note = None;
-        if let (Some(t), Some(Err(e))) = (tag, tag.as_ref().map(|t| &tag_answers[t])) {
-            errors.push(lookup_error(f, t, e));
+        if let Some(t) = tag {
+            if let Err(e) = &tag_answers[t] {
+                errors.push(error_at(
+                    f,
+                    format!("could not verify {} ({t}): {}", f.reference, e.message),
+                ));
+            }
         }
         if let Some(d) = now.filter(|d| **d != dref.digest) {
             status = Status::Stale;
@@ -384,7 +389,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             }
             Some(Err(e)) => errors.push(error_at(
                 f,
-                format!("could not check {} ({dref}): {}", f.reference, e.message),
+                format!("could not verify {} ({dref}): {}", f.reference, e.message),
             )),
             Some(Ok(true)) | None => {}
         }
