@@ -108,7 +108,7 @@ pub fn fix(
         })
         .collect();
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
-    let answers = lookup(&tags, source.resolve_tags(&tags));
+    let answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
 
     // 3. Per file: plan, apply, check, show, write. The same file named
     // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
@@ -203,6 +203,12 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
         Some(_) => None,
     })
+}
+
+/// Asks the source about `keys`, unless there are none (no client work, no
+/// progress line for nothing).
+fn ask<K, V>(keys: &[K], f: impl FnOnce(&[K]) -> Vec<V>) -> Vec<V> {
+    if keys.is_empty() { Vec::new() } else { f(keys) }
 }
 
 /// Pairs each asked key with its answer; a source that answers fewer than
@@ -341,7 +347,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let tag_answers = lookup(&tags, source.resolve_tags(&tags));
+    let tag_answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
 
     // A tag that still points to the pinned digest proves the digest exists;
     // only the others are asked about.
@@ -355,7 +361,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let exist_answers = lookup(&digests, source.digests_exist(&digests));
+    let exist_answers = lookup(&digests, ask(&digests, |d| source.digests_exist(d)));
 
     for p in &pins {
         let (fi, i, tag, dref) = p;

@@ -283,7 +283,9 @@ proptest! {
             prop_assert_eq!(count(&f.findings, Status::Unpinned), 0, "{} still unpinned", f.path.display());
         }
         let snapshot: Vec<String> = again.iter().map(|f| f.text.clone()).collect();
-        let (second, diff2) = run_fix(&again, &Fake::new(seed), &write_opts());
+        let second_source = Fake::new(seed);
+        let (second, diff2) = run_fix(&again, &second_source, &write_opts());
+        prop_assert!(second_source.tag_calls.borrow().is_empty(), "nothing left to look up");
         prop_assert!(second.changed.is_empty() && second.errors.is_empty());
         prop_assert_eq!(second.exit_code(), 0);
         prop_assert!(diff2.is_empty());
