@@ -31,6 +31,18 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     let insecure = rc.is_some_and(|r| r.insecure);
     if let Some(ep) = rc.and_then(|r| r.endpoint.as_deref()) {
         let ep = ep.trim_end_matches('/');
+        let authority = ep
+            .split_once("://")
+            .map_or(ep, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if authority.contains('@') {
+            return Err(format!(
+                "endpoint for {host} contains credentials; put them in the Docker config \
+                 (`docker login`), never in .imagepin.toml"
+            ));
+        }
         if let Some(rest) = ep.strip_prefix("http://") {
             let ep_host = rest.split('/').next().unwrap_or(rest);
             if !insecure && !is_loopback(ep_host) {
@@ -143,6 +155,13 @@ mod tests {
         let c = config("[registries.\"index.docker.io\"]\nendpoint = \"https://mirror.lan\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["https://mirror.lan"]);
+    }
+
+    #[test]
+    fn credentials_in_endpoints_are_refused_without_echoing_them() {
+        let c = config("[registries.\"ghcr.io\"]\nendpoint = \"https://u:hunter2@mirror.lan\"");
+        let e = endpoint_for("ghcr.io", &c).unwrap_err();
+        assert!(e.contains("credentials") && !e.contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -4,6 +4,16 @@
 //!
 //! The rest of the program sees only [`DigestSource`], so pure-logic tests can
 //! use an in-memory source while integration tests use a real registry.
+//!
+//! [`Resolver`] (in `resolver`) is the blocking facade: dedupe, cache, a
+//! private runtime. Below it: [`registry`] (the resolution rule and the auth
+//! round trip), [`auth`] (challenges, tokens), [`credentials`] (Docker and
+//! podman auth files, credential helpers), [`client`] (transport, retries,
+//! error wording), [`tls`] (`ca-file` trust), [`endpoint`] (host → URL),
+//! [`cache`] (tag → digest on disk) and [`command`] (`imagepin resolve`).
+//!
+//! `IMAGEPIN_REQUEST_TIMEOUT` (e.g. `5s`) overrides the 30 s per-request
+//! timeout, for tests of hung servers.
 
 use std::fmt;
 
