@@ -519,10 +519,9 @@ fn rate_limited_waits_for_retry_after_then_succeeds() {
 
 #[test]
 fn rate_limited_with_retry_after_date_then_succeeds() {
-    let when = std::time::SystemTime::now() + Duration::from_secs(2);
     let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
         first: 1,
-        retry_after: httpdate::fmt_http_date(when),
+        retry_after: "date+2".into(), // an HTTP date 2 s after the 429
     });
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_ok(&run);
@@ -814,13 +813,13 @@ fn cache_entries_expire_after_cache_ttl() {
     let proxy = Proxy::counting(reg.addr());
     let ws = Workspace::new();
     ws.config(&format!(
-        "cache-ttl = \"1s\"\n{}",
+        "cache-ttl = \"2s\"\n{}",
         mapping(&["ghcr.io"], &proxy.url())
     ));
     assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
     assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
     assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(2100));
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
