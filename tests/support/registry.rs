@@ -129,7 +129,7 @@ impl Registry {
             let config_path = dir.path().join("config.yml");
             std::fs::write(&config_path, config).expect("write registry config");
             let log_file = std::fs::File::create(&log).expect("registry log");
-            let child = Command::new(&bin)
+            let mut child = Command::new(&bin)
                 .arg("serve")
                 .arg(&config_path)
                 .env_clear()
@@ -139,7 +139,6 @@ impl Registry {
                 .stderr(log_file)
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-            let mut child = child;
             let tls_probe = ca
                 .as_ref()
                 .map(|c| Pusher::new(&format!("https://{addr}"), Some(&c.ca_pem), None));
