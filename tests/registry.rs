@@ -956,3 +956,56 @@ fn http_proxy_environment_is_honoured() {
     assert_ok(&run);
     assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
 }
+
+#[test]
+fn credential_store_without_an_entry_falls_back_to_anonymous() {
+    // Public images on a token registry (like Docker Hub) with a global
+    // credsStore that has no entry for it, or that is not installed.
+    let ts = TokenServer::start(TokenOpts::default());
+    let app = Image::multi_arch("public", Format::Oci);
+    let seeded = app.clone();
+    let reg = Registry::start(RegistryOpts {
+        auth: ts.auth(),
+        seed: Some(Box::new(move |root| {
+            support::seed::seed_image(root, "org/app", "1", &seeded)
+        })),
+        ..Default::default()
+    });
+    let ws = workspace_for(&reg.url());
+    let log = credential_helper(&ws, "nobody", "unused");
+    ws.docker_config(&json!({"credsStore": "test"}));
+    let run = ws.imagepin(&["resolve", "--no-cache", "quay.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("quay.io/org/app:1"), Some(app.digest()));
+    let asked = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(asked.lines().any(|l| l == "quay.io"), "{asked}");
+
+    // a credsStore that is not installed (a config copied from Docker Desktop)
+    ws.docker_config(&json!({"credsStore": "desktop"}));
+    let run = ws.imagepin(&["resolve", "--no-cache", "quay.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("quay.io/org/app:1"), Some(app.digest()));
+}
+
+#[test]
+fn a_hung_registry_does_not_hold_up_the_others() {
+    let (reg, hung, mut ws, app) = faulty(Fault::Hang { first: usize::MAX });
+    ws.config(&format!(
+        "{}{}",
+        mapping(&["ghcr.io"], &hung.url()),
+        mapping(&["quay.io"], &reg.url())
+    ));
+    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "2s");
+    let run = ws.imagepin_within(
+        &["resolve", "ghcr.io/org/app:1", "quay.io/org/app:1"],
+        Duration::from_secs(40),
+    );
+    assert_failed(&run);
+    assert_eq!(
+        run.digest_of("quay.io/org/app:1"),
+        Some(app.digest()),
+        "{run}"
+    );
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), None, "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+}
