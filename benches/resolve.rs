@@ -5,7 +5,8 @@
 //! and token requests the proxy saw.
 //!
 //! `cargo bench --bench resolve` (needs /usr/bin/docker-registry).
-//! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20).
+//! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20),
+//! `BENCH_CONCURRENCY` (the registry's `concurrency`; default: imagepin's).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
@@ -89,7 +90,11 @@ fn main() {
         .collect();
     let mut args = vec!["resolve"];
     args.extend(refs.iter().map(String::as_str));
-    let config = format!("[registries.\"ghcr.io\"]\nendpoint = \"{}\"\n", proxy.url());
+    let mut config = format!("[registries.\"ghcr.io\"]\nendpoint = \"{}\"\n", proxy.url());
+    let concurrency = env_num("BENCH_CONCURRENCY", 0);
+    if concurrency > 0 {
+        config.push_str(&format!("concurrency = {concurrency}\n"));
+    }
 
     let mut cold = Vec::new();
     let mut warm = Vec::new();
@@ -137,9 +142,14 @@ fn main() {
         "harness: an empty registry answers /v2/ {registry_start:?} after start (median of 5)"
     );
     println!(
-        "resolve: {} unique tags / {REPOS} repositories, token auth, +{}ms per round trip",
+        "resolve: {} unique tags / {REPOS} repositories, token auth, +{}ms per round trip, concurrency {}",
         refs.len(),
-        latency.as_millis()
+        latency.as_millis(),
+        if concurrency > 0 {
+            concurrency.to_string()
+        } else {
+            "default".into()
+        }
     );
     println!(
         "  cold: median {:?} over {} runs (min {:?}, max {:?})",

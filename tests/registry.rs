@@ -519,10 +519,9 @@ fn rate_limited_waits_for_retry_after_then_succeeds() {
 
 #[test]
 fn rate_limited_with_retry_after_date_then_succeeds() {
-    let when = std::time::SystemTime::now() + Duration::from_secs(2);
     let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
         first: 1,
-        retry_after: httpdate::fmt_http_date(when),
+        retry_after: "date+2".into(), // an HTTP date 2 s after the 429
     });
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_ok(&run);
@@ -814,13 +813,13 @@ fn cache_entries_expire_after_cache_ttl() {
     let proxy = Proxy::counting(reg.addr());
     let ws = Workspace::new();
     ws.config(&format!(
-        "cache-ttl = \"1s\"\n{}",
+        "cache-ttl = \"2s\"\n{}",
         mapping(&["ghcr.io"], &proxy.url())
     ));
     assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
     assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1"]));
     assert_eq!(proxy.manifest_requests(), 1, "{:?}", proxy.request_log());
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(2100));
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
@@ -956,4 +955,57 @@ fn http_proxy_environment_is_honoured() {
     let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
     assert_ok(&run);
     assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
+}
+
+#[test]
+fn credential_store_without_an_entry_falls_back_to_anonymous() {
+    // Public images on a token registry (like Docker Hub) with a global
+    // credsStore that has no entry for it, or that is not installed.
+    let ts = TokenServer::start(TokenOpts::default());
+    let app = Image::multi_arch("public", Format::Oci);
+    let seeded = app.clone();
+    let reg = Registry::start(RegistryOpts {
+        auth: ts.auth(),
+        seed: Some(Box::new(move |root| {
+            support::seed::seed_image(root, "org/app", "1", &seeded)
+        })),
+        ..Default::default()
+    });
+    let ws = workspace_for(&reg.url());
+    let log = credential_helper(&ws, "nobody", "unused");
+    ws.docker_config(&json!({"credsStore": "test"}));
+    let run = ws.imagepin(&["resolve", "--no-cache", "quay.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("quay.io/org/app:1"), Some(app.digest()));
+    let asked = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(asked.lines().any(|l| l == "quay.io"), "{asked}");
+
+    // a credsStore that is not installed (a config copied from Docker Desktop)
+    ws.docker_config(&json!({"credsStore": "desktop"}));
+    let run = ws.imagepin(&["resolve", "--no-cache", "quay.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("quay.io/org/app:1"), Some(app.digest()));
+}
+
+#[test]
+fn a_hung_registry_does_not_hold_up_the_others() {
+    let (reg, hung, mut ws, app) = faulty(Fault::Hang { first: usize::MAX });
+    ws.config(&format!(
+        "{}{}",
+        mapping(&["ghcr.io"], &hung.url()),
+        mapping(&["quay.io"], &reg.url())
+    ));
+    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "2s");
+    let run = ws.imagepin_within(
+        &["resolve", "ghcr.io/org/app:1", "quay.io/org/app:1"],
+        Duration::from_secs(40),
+    );
+    assert_failed(&run);
+    assert_eq!(
+        run.digest_of("quay.io/org/app:1"),
+        Some(app.digest()),
+        "{run}"
+    );
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), None, "{run}");
+    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
 }

@@ -19,7 +19,8 @@ use super::http1::{self, Head};
 pub enum Fault {
     #[default]
     None,
-    /// The first `first` manifest requests get 429 with `Retry-After: retry_after`.
+    /// The first `first` manifest requests get 429 with `Retry-After: retry_after`
+    /// (`"date+N"` sends the HTTP date N seconds after the answer).
     TooManyRequests { first: usize, retry_after: String },
     /// The first `first` manifest requests get 500.
     ServerError { first: usize },
@@ -172,6 +173,15 @@ impl Drop for Proxy {
     }
 }
 
+fn retry_after_value(spec: &str) -> String {
+    match spec.strip_prefix("date+").and_then(|n| n.parse().ok()) {
+        Some(secs) => {
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs))
+        }
+        None => spec.to_string(),
+    }
+}
+
 /// Counts a manifest request as in flight until dropped.
 struct InFlight<'a>(&'a Stats);
 
@@ -247,6 +257,7 @@ fn serve(conn: TcpStream, s: &Shared) {
             }
             match &s.opts.fault {
                 Fault::TooManyRequests { first, retry_after } if nth <= *first => {
+                    let retry_after = retry_after_value(retry_after);
                     let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit (imagepin test)"}]}"#;
                     let headers = [
                         ("Content-Type", "application/json"),
