@@ -731,3 +731,60 @@ fn line_ending_variants_scan_like_the_original() {
     }
     assert!(compared >= 3 * 30, "only {compared} variants");
 }
+
+/// Every fixture's scanned files, with their unpinned findings' indexes.
+fn scanned_fixtures() -> &'static [(ScannedFile, Vec<usize>)] {
+    static ALL: std::sync::OnceLock<Vec<(ScannedFile, Vec<usize>)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let root = fixtures_root();
+        walk(&root)
+            .into_iter()
+            .filter_map(|rel| scan(&root.join(&rel), &rel))
+            .map(|f| {
+                let idx = (0..f.findings.len())
+                    .filter(|&i| f.findings[i].status == Status::Unpinned)
+                    .collect();
+                (f, idx)
+            })
+            .filter(|(_, idx): &(ScannedFile, Vec<usize>)| !idx.is_empty())
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The safety check, with each kind's real scanner, refuses a digest
+    /// inserted anywhere but right after the reference it pins: a crafted
+    /// bad plan for a random unpinned reference of a random fixture, at a
+    /// random offset inside that reference (where only the re-scan can
+    /// tell) or anywhere else in the file.
+    #[test]
+    fn the_safety_check_refuses_misplaced_digests(pick in any::<usize>(), which in any::<usize>(), at in any::<usize>(), inside in any::<bool>()) {
+        use imagepin::rewrite::{apply, check, pin_edit};
+        let all = scanned_fixtures();
+        let (file, unpinned) = &all[pick % all.len()];
+        let i = unpinned[which % unpinned.len()];
+        let span = file.findings[i].span.clone();
+        let good = pin_edit(&file.text, &file.findings, i, D1).unwrap();
+        let new = apply(&file.text, std::slice::from_ref(&good)).unwrap();
+        prop_assert!(check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&good)).is_ok());
+        let mut offset = if inside && span.len() > 1 {
+            span.start + 1 + at % (span.len() - 1)
+        } else {
+            at % (file.text.len() + 1)
+        };
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        prop_assume!(offset != good.range.start);
+        let bad = imagepin::rewrite::Edit { range: offset..offset, ..good };
+        let new = apply(&file.text, std::slice::from_ref(&bad)).unwrap();
+        let verdict = check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&bad));
+        prop_assert!(verdict.is_err(), "{} accepted a digest at byte {offset}: {new:?}", file.path.display());
+    }
+}
