@@ -5,7 +5,7 @@
 //! (`missing`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
@@ -54,12 +54,6 @@ impl FixOutcome {
             EXIT_OK
         }
     }
-}
-
-/// Whether to show a progress indicator while resolving `n_refs` references:
-/// only on a terminal, never under pre-commit, and only for more than a few.
-pub fn want_progress(n_refs: usize) -> bool {
-    n_refs > 5 && std::env::var_os("PRE_COMMIT").is_none() && std::io::stderr().is_terminal()
 }
 
 /// What one finding needs from the registry.
