@@ -5,7 +5,8 @@
 //! and token requests the proxy saw.
 //!
 //! `cargo bench --bench resolve` (needs /usr/bin/docker-registry).
-//! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20).
+//! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20),
+//! `BENCH_CONCURRENCY` (the registry's `concurrency`; default: imagepin's).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
@@ -47,6 +48,18 @@ fn main() {
     }
     let seeded = images.clone();
 
+    // The harness itself: how long an empty registry takes to answer /v2/.
+    let starts: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let r = Registry::anonymous();
+            let d = t.elapsed();
+            drop(r);
+            d
+        })
+        .collect();
+    let registry_start = median(starts);
+
     let tokens = TokenServer::start(TokenOpts::default());
     let port = support::free_port();
     let proxy = Proxy::start(ProxyOpts {
@@ -77,7 +90,11 @@ fn main() {
         .collect();
     let mut args = vec!["resolve"];
     args.extend(refs.iter().map(String::as_str));
-    let config = format!("[registries.\"ghcr.io\"]\nendpoint = \"{}\"\n", proxy.url());
+    let mut config = format!("[registries.\"ghcr.io\"]\nendpoint = \"{}\"\n", proxy.url());
+    let concurrency = env_num("BENCH_CONCURRENCY", 0);
+    if concurrency > 0 {
+        config.push_str(&format!("concurrency = {concurrency}\n"));
+    }
 
     let mut cold = Vec::new();
     let mut warm = Vec::new();
@@ -99,15 +116,18 @@ fn main() {
             proxy.token_requests(),
             proxy.requests(),
             proxy.connections(),
+            proxy.max_concurrent_manifest_requests(),
         ));
         eprintln!(
-            "cold run {}: {:?}, {} manifest requests, {} token requests, {} requests, {} connections",
+            "cold run {}: {:?}, {} manifest requests, {} token requests, {} requests, {} connections, \
+             at most {} manifest requests in flight",
             i + 1,
             run.elapsed,
             counts[i].0,
             counts[i].1,
             counts[i].2,
-            counts[i].3
+            counts[i].3,
+            counts[i].4
         );
         for _ in 0..5 {
             proxy.reset_counts();
@@ -117,11 +137,19 @@ fn main() {
             warm_requests += proxy.requests();
         }
     }
-    let (m, tk, all, conns) = counts[0];
+    let (m, tk, all, conns, inflight) = counts[0];
     println!(
-        "resolve: {} unique tags / {REPOS} repositories, token auth, +{}ms per round trip",
+        "harness: an empty registry answers /v2/ {registry_start:?} after start (median of 5)"
+    );
+    println!(
+        "resolve: {} unique tags / {REPOS} repositories, token auth, +{}ms per round trip, concurrency {}",
         refs.len(),
-        latency.as_millis()
+        latency.as_millis(),
+        if concurrency > 0 {
+            concurrency.to_string()
+        } else {
+            "default".into()
+        }
     );
     println!(
         "  cold: median {:?} over {} runs (min {:?}, max {:?})",
@@ -131,7 +159,8 @@ fn main() {
         cold.iter().max().unwrap()
     );
     println!(
-        "        {m} manifest requests, {tk} token requests, {all} requests in all, {conns} connections"
+        "        {m} manifest requests, {tk} token requests, {all} requests in all, {conns} connections, \
+         at most {inflight} manifest requests in flight"
     );
     println!(
         "  warm: median {:?} over {} runs, {} requests in all",

@@ -280,6 +280,7 @@ pub fn kind_for(config: &Config, path: &Path) -> Option<FileKind> {
 pub fn looks_like_kubernetes(text: &str) -> bool {
     let mut api = false;
     let mut kind = false;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for line in text.lines() {
         if line.starts_with("---") {
             if api && kind {
@@ -340,6 +341,7 @@ mod tests {
             "a: 1\n---\napiVersion: v1\nkind: Pod\n"
         ));
         assert!(!looks_like_kubernetes("services:\n  kind: x\n"));
+        assert!(looks_like_kubernetes("\u{feff}apiVersion: v1\nkind: Pod\n"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! (`missing`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
@@ -56,12 +56,6 @@ impl FixOutcome {
     }
 }
 
-/// Whether to show a progress indicator while resolving `n_refs` references:
-/// only on a terminal, never under pre-commit, and only for more than a few.
-pub fn want_progress(n_refs: usize) -> bool {
-    n_refs > 5 && std::env::var_os("PRE_COMMIT").is_none() && std::io::stderr().is_terminal()
-}
-
 /// What one finding needs from the registry.
 enum Need {
     /// Unpinned: the tag's digest is inserted.
@@ -108,7 +102,7 @@ pub fn fix(
         })
         .collect();
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
-    let answers = lookup(&tags, source.resolve_tags(&tags));
+    let answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
 
     // 3. Per file: plan, apply, check, show, write. The same file named
     // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
@@ -167,9 +161,7 @@ pub fn fix(
                 continue;
             }
         };
-        if !opts.quiet {
-            write_diff(out, &file.path, &file.text, &new, opts.color)?;
-        }
+        // Written first, so the diff shows only what happened.
         if opts.write {
             if let Err(e) = atomic::replace_file(&file.path, &file.text, &new) {
                 outcome.errors.push(FileError {
@@ -179,6 +171,9 @@ pub fn fix(
                 });
                 continue;
             }
+        }
+        if !opts.quiet {
+            write_diff(out, &file.path, &file.text, &new, opts.color)?;
         }
         outcome.changed.push(file.path.clone());
         outcome.pinned += pinned;
@@ -202,6 +197,12 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
         Some(_) => None,
     })
+}
+
+/// Asks the source about `keys`, unless there are none (no client work, no
+/// progress line for nothing).
+fn ask<K, V>(keys: &[K], f: impl FnOnce(&[K]) -> Vec<V>) -> Vec<V> {
+    if keys.is_empty() { Vec::new() } else { f(keys) }
 }
 
 /// Pairs each asked key with its answer; a source that answers fewer than
@@ -340,7 +341,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let tag_answers = lookup(&tags, source.resolve_tags(&tags));
+    let tag_answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
 
     // A tag that still points to the pinned digest proves the digest exists;
     // only the others are asked about.
@@ -354,7 +355,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let exist_answers = lookup(&digests, source.digests_exist(&digests));
+    let exist_answers = lookup(&digests, ask(&digests, |d| source.digests_exist(d)));
 
     for p in &pins {
         let (fi, i, tag, dref) = p;
@@ -362,8 +363,13 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         let f = &files[*fi].findings[*i];
         let mut status = Status::Pinned;
         let mut note = None;
-        if let (Some(t), Some(Err(e))) = (tag, tag.as_ref().map(|t| &tag_answers[t])) {
-            errors.push(lookup_error(f, t, e));
+        if let Some(t) = tag {
+            if let Err(e) = &tag_answers[t] {
+                errors.push(error_at(
+                    f,
+                    format!("could not verify {} ({t}): {}", f.reference, e.message),
+                ));
+            }
         }
         if let Some(d) = now.filter(|d| **d != dref.digest) {
             status = Status::Stale;
@@ -383,7 +389,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             }
             Some(Err(e)) => errors.push(error_at(
                 f,
-                format!("could not check {} ({dref}): {}", f.reference, e.message),
+                format!("could not verify {} ({dref}): {}", f.reference, e.message),
             )),
             Some(Ok(true)) | None => {}
         }

@@ -61,14 +61,16 @@ pub fn pin_edit(
     check_digest(&f.reference, digest)?;
     let r = Reference::parse(&f.reference)
         .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
-    if r.digest.is_some() {
+    if r.digest.is_some() || r.name_tag_len() != f.span.len() {
         return Err(RewriteError::Mismatch(format!(
             "{} already has a digest",
             f.reference
         )));
     }
+    // `name[:tag]` is the whole reference: the digest goes at its end.
+    let at = f.span.start + r.name_tag_len();
     Ok(Edit {
-        range: f.span.end..f.span.end,
+        range: at..at,
         text: format!("@{digest}"),
         finding: index,
         digest: digest.to_string(),

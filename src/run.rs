@@ -129,8 +129,7 @@ fn resolve_command(args: &ResolveArgs, env: &Env, out: &mut dyn Write, err: &mut
     let Some(config) = load_config(&args.common, env, err) else {
         return EXIT_ERROR;
     };
-    let mut opts = resolve_options(&args.common, env, false, false);
-    opts.progress &= args.refs.len() > 1;
+    let opts = resolve_options(&args.common, env, false, false);
     crate::resolve::command::run(&args.refs, &config, opts, out, err)
 }
 

@@ -283,7 +283,9 @@ proptest! {
             prop_assert_eq!(count(&f.findings, Status::Unpinned), 0, "{} still unpinned", f.path.display());
         }
         let snapshot: Vec<String> = again.iter().map(|f| f.text.clone()).collect();
-        let (second, diff2) = run_fix(&again, &Fake::new(seed), &write_opts());
+        let second_source = Fake::new(seed);
+        let (second, diff2) = run_fix(&again, &second_source, &write_opts());
+        prop_assert!(second_source.tag_calls.borrow().is_empty(), "nothing left to look up");
         prop_assert!(second.changed.is_empty() && second.errors.is_empty());
         prop_assert_eq!(second.exit_code(), 0);
         prop_assert!(diff2.is_empty());
@@ -537,9 +539,15 @@ fn a_file_changed_since_the_scan_is_not_overwritten() {
     let p = write(d.path(), "Dockerfile", "FROM python:3.12\n");
     let files = [scan_one(&p)];
     fs::write(&p, "FROM python:3.13\n").unwrap();
-    let (outcome, _) = run_fix(&files, &Fake::new(0), &write_opts());
+    let (outcome, diff) = run_fix(&files, &Fake::new(0), &write_opts());
     assert_eq!(fs::read_to_string(&p).unwrap(), "FROM python:3.13\n");
     assert_eq!(outcome.errors.len(), 1, "{:?}", outcome.errors);
+    assert!(
+        outcome.errors[0].message.contains("changed"),
+        "{:?}",
+        outcome.errors
+    );
+    assert!(diff.is_empty(), "no diff for a file not written: {diff}");
     assert!(outcome.changed.is_empty());
     assert_eq!(outcome.exit_code(), 2);
     assert_eq!(entries(d.path()), ["Dockerfile"]);
@@ -684,4 +692,99 @@ fn a_file_named_twice_is_fixed_once() {
         fs::read_to_string(&p).unwrap(),
         format!("FROM python:3.12@{D1}\n")
     );
+}
+
+/// What `--fix` relies on for every line-ending variant the property test
+/// makes: a fixture with CRLF, with a BOM or without its final newline is
+/// recognised as the same kind and has the same references, with the same
+/// statuses, on the same lines.
+#[test]
+fn line_ending_variants_scan_like_the_original() {
+    let root = fixtures_root();
+    let d = tempfile::tempdir().unwrap();
+    let summary = |f: &ScannedFile| -> Vec<(String, Status, usize)> {
+        f.findings
+            .iter()
+            .map(|x| (x.reference.clone(), x.status, x.line))
+            .collect()
+    };
+    let mut compared = 0;
+    for rel in walk(&root) {
+        let Some(original) = scan(&root.join(&rel), &rel) else {
+            continue;
+        };
+        for v in 1..4 {
+            let dest = d.path().join(v.to_string()).join(&rel);
+            fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            fs::write(&dest, variant(&original.text, v)).unwrap();
+            let other = scan(&dest, &rel)
+                .unwrap_or_else(|| panic!("{} variant {v} does not scan", rel.display()));
+            assert_eq!(other.kind, original.kind, "{} variant {v}", rel.display());
+            assert_eq!(
+                summary(&other),
+                summary(&original),
+                "{} variant {v}",
+                rel.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 3 * 30, "only {compared} variants");
+}
+
+/// Every fixture's scanned files, with their unpinned findings' indexes.
+fn scanned_fixtures() -> &'static [(ScannedFile, Vec<usize>)] {
+    static ALL: std::sync::OnceLock<Vec<(ScannedFile, Vec<usize>)>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let root = fixtures_root();
+        walk(&root)
+            .into_iter()
+            .filter_map(|rel| scan(&root.join(&rel), &rel))
+            .map(|f| {
+                let idx = (0..f.findings.len())
+                    .filter(|&i| f.findings[i].status == Status::Unpinned)
+                    .collect();
+                (f, idx)
+            })
+            .filter(|(_, idx): &(ScannedFile, Vec<usize>)| !idx.is_empty())
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The safety check, with each kind's real scanner, refuses a digest
+    /// inserted anywhere but right after the reference it pins: a crafted
+    /// bad plan for a random unpinned reference of a random fixture, at a
+    /// random offset inside that reference (where only the re-scan can
+    /// tell) or anywhere else in the file.
+    #[test]
+    fn the_safety_check_refuses_misplaced_digests(pick in any::<usize>(), which in any::<usize>(), at in any::<usize>(), inside in any::<bool>()) {
+        use imagepin::rewrite::{apply, check, pin_edit};
+        let all = scanned_fixtures();
+        let (file, unpinned) = &all[pick % all.len()];
+        let i = unpinned[which % unpinned.len()];
+        let span = file.findings[i].span.clone();
+        let good = pin_edit(&file.text, &file.findings, i, D1).unwrap();
+        let new = apply(&file.text, std::slice::from_ref(&good)).unwrap();
+        prop_assert!(check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&good)).is_ok());
+        let mut offset = if inside && span.len() > 1 {
+            span.start + 1 + at % (span.len() - 1)
+        } else {
+            at % (file.text.len() + 1)
+        };
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        prop_assume!(offset != good.range.start);
+        let bad = imagepin::rewrite::Edit { range: offset..offset, ..good };
+        let new = apply(&file.text, std::slice::from_ref(&bad)).unwrap();
+        let verdict = check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&bad));
+        prop_assert!(verdict.is_err(), "{} accepted a digest at byte {offset}: {new:?}", file.path.display());
+    }
 }

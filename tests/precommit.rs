@@ -214,6 +214,10 @@ fn precommit_hooks_pin_then_pass() {
     write("compose.yaml", compose);
     write(".github/workflows/ci.yml", workflow);
     write("README.md", "FROM not:an-image\n");
+    // Matched by the hooks' `files` pattern, but of no kind imagepin knows:
+    // passed to it and skipped silently.
+    write("config/settings.yaml", "image: not-scanned:1\n");
+    write("docs/Dockerfile.md", "FROM not-scanned:2\n");
     git(repo, &["init", "-q"]);
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-q", "-m", "unpinned"]);
@@ -243,6 +247,14 @@ fn precommit_hooks_pin_then_pass() {
         workflow.replace("node:20", &format!("node:20@{node}"))
     );
     assert_eq!(read(&repo.join("README.md")), "FROM not:an-image\n");
+    assert_eq!(
+        read(&repo.join("config/settings.yaml")),
+        "image: not-scanned:1\n"
+    );
+    assert_eq!(
+        read(&repo.join("docs/Dockerfile.md")),
+        "FROM not-scanned:2\n"
+    );
 
     // Second run passes and changes nothing; so does the check.
     let (code, out) = pc.try_repo("imagepin");

@@ -141,7 +141,8 @@ impl Resolver {
             Ok(n) => n,
             Err(e) => return (0..n).map(|_| Err(e.clone())).collect(),
         };
-        let progress = self.opts.progress && n > 0;
+        // More than a handful: a progress line for fewer is only flicker.
+        let progress = self.opts.progress && n > 5;
         net.runtime.block_on(async {
             let mut set = tokio::task::JoinSet::new();
             for (i, item) in items.into_iter().enumerate() {

@@ -6,6 +6,11 @@
 //!
 //! Include it from a test file with `mod support;` (or, from `benches/`,
 //! `#[path = "../tests/support/mod.rs"] mod support;`).
+//!
+//! Environment: `IMAGEPIN_DOCKER_REGISTRY` (registry binary, default
+//! `/usr/bin/docker-registry`; missing → the test fails saying
+//! `apt-get install docker-registry`), `IMAGEPIN_TEST_SHOW=1` (tests/registry.rs
+//! prints every imagepin run; use with `--nocapture`).
 
 #![allow(dead_code, unused_imports)]
 

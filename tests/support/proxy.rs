@@ -19,7 +19,8 @@ use super::http1::{self, Head};
 pub enum Fault {
     #[default]
     None,
-    /// The first `first` manifest requests get 429 with `Retry-After: retry_after`.
+    /// The first `first` manifest requests get 429 with `Retry-After: retry_after`
+    /// (`"date+N"` sends the HTTP date N seconds after the answer).
     TooManyRequests { first: usize, retry_after: String },
     /// The first `first` manifest requests get 500.
     ServerError { first: usize },
@@ -29,6 +30,8 @@ pub enum Fault {
     Hang { first: usize },
     /// Every manifest answer carries this `Docker-Content-Digest` instead.
     DigestHeader(String),
+    /// Manifest answers lose their `Docker-Content-Digest` header.
+    NoDigestHeader,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +62,9 @@ struct Stats {
     manifest_gets: AtomicUsize,
     token_requests: AtomicUsize,
     connections: AtomicUsize,
+    /// Manifest requests being handled now, and the most at once.
+    inflight: AtomicUsize,
+    max_inflight: AtomicUsize,
     log: Mutex<Vec<String>>,
 }
 
@@ -130,6 +136,11 @@ impl Proxy {
         self.shared.stats.requests.load(Ordering::SeqCst)
     }
 
+    /// The most manifest requests that were in flight at the same time.
+    pub fn max_concurrent_manifest_requests(&self) -> usize {
+        self.shared.stats.max_inflight.load(Ordering::SeqCst)
+    }
+
     pub fn connections(&self) -> usize {
         self.shared.stats.connections.load(Ordering::SeqCst)
     }
@@ -147,6 +158,7 @@ impl Proxy {
             &s.manifest_gets,
             &s.token_requests,
             &s.connections,
+            &s.max_inflight,
         ] {
             c.store(0, Ordering::SeqCst);
         }
@@ -158,6 +170,32 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(100));
+    }
+}
+
+fn retry_after_value(spec: &str) -> String {
+    match spec.strip_prefix("date+").and_then(|n| n.parse().ok()) {
+        Some(secs) => {
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs))
+        }
+        None => spec.to_string(),
+    }
+}
+
+/// Counts a manifest request as in flight until dropped.
+struct InFlight<'a>(&'a Stats);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a Stats) -> InFlight<'a> {
+        let now = stats.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+        stats.max_inflight.fetch_max(now, Ordering::SeqCst);
+        InFlight(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -203,22 +241,23 @@ fn serve(conn: TcpStream, s: &Shared) {
             .lock()
             .expect("lock")
             .push(format!("{method} {target}"));
-        if !s.opts.latency.is_zero() {
-            std::thread::sleep(s.opts.latency);
-        }
         let is_token = target.starts_with("/token");
         let is_manifest = (method == "HEAD" || method == "GET") && target.contains("/manifests/");
         if is_token {
             s.stats.token_requests.fetch_add(1, Ordering::SeqCst);
         }
-        let mut nth = 0;
+        let _inflight = is_manifest.then(|| InFlight::enter(&s.stats));
+        if !s.opts.latency.is_zero() {
+            std::thread::sleep(s.opts.latency);
+        }
         if is_manifest {
-            nth = s.stats.manifest_requests.fetch_add(1, Ordering::SeqCst) + 1;
+            let nth = s.stats.manifest_requests.fetch_add(1, Ordering::SeqCst) + 1;
             if method == "GET" {
                 s.stats.manifest_gets.fetch_add(1, Ordering::SeqCst);
             }
             match &s.opts.fault {
                 Fault::TooManyRequests { first, retry_after } if nth <= *first => {
+                    let retry_after = retry_after_value(retry_after);
                     let body = br#"{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit (imagepin test)"}]}"#;
                     let headers = [
                         ("Content-Type", "application/json"),
@@ -256,7 +295,6 @@ fn serve(conn: TcpStream, s: &Shared) {
                 _ => {}
             }
         }
-        let _ = nth;
         let (slot, addr) = match (is_token, s.opts.token_upstream) {
             (true, Some(t)) => (&mut token, t),
             _ => (&mut registry, s.opts.upstream),
@@ -267,10 +305,12 @@ fn serve(conn: TcpStream, s: &Shared) {
         };
         let (mut rhead, rbody) = answer;
         if is_manifest {
-            if let Fault::DigestHeader(d) = &s.opts.fault {
-                if rhead.header("docker-content-digest").is_some() {
+            match &s.opts.fault {
+                Fault::DigestHeader(d) if rhead.header("docker-content-digest").is_some() => {
                     rhead.set_header("Docker-Content-Digest", d);
                 }
+                Fault::NoDigestHeader => rhead.remove_header("docker-content-digest"),
+                _ => {}
             }
         }
         if writer.write_all(&rhead.to_bytes()).is_err()

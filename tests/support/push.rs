@@ -157,6 +157,24 @@ impl Pusher {
         (f.status == 200).then_some(f.digest_header).flatten()
     }
 
+    /// `GET /v2/` without auth; the value of response header `name`, or
+    /// `None` when there is no answer (used to wait for a registry).
+    pub fn probe_header(&self, name: &str) -> Option<String> {
+        self.rt.block_on(async {
+            let r = self
+                .client
+                .get(format!("{}/v2/", self.base))
+                .timeout(std::time::Duration::from_secs(2))
+                .send()
+                .await
+                .ok()?;
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+    }
+
     pub fn delete_manifest(&self, repo: &str, digest: &str) {
         let r = self.send(
             Method::DELETE,

@@ -40,6 +40,8 @@ pub struct RegistryOpts {
     pub auth: Auth,
     /// Serve HTTPS with a certificate from a fresh [`TestCa`].
     pub tls: bool,
+    /// With `tls`: a self-signed server certificate instead of a CA-signed one.
+    pub self_signed: bool,
     /// Fixed port (default: one picked at random).
     pub port: Option<u16>,
     /// Called with the storage root before the registry starts (see [`super::seed`]).
@@ -87,7 +89,11 @@ impl Registry {
         if let Some(seed) = opts.seed.take() {
             seed(storage.path());
         }
-        let ca = opts.tls.then(TestCa::new);
+        let ca = match (opts.tls, opts.self_signed) {
+            (false, _) => None,
+            (true, false) => Some(TestCa::new()),
+            (true, true) => Some(TestCa::self_signed()),
+        };
         let auth_yaml = auth_config(&opts.auth, dir.path());
         let tls_yaml = match &ca {
             Some(ca) => {
@@ -108,19 +114,22 @@ impl Registry {
         for _attempt in 0..5 {
             let port = opts.port.unwrap_or_else(free_port);
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            // Tells our registry apart from anything else that got the port.
+            let instance = format!("{}-{port}-{:?}", std::process::id(), Instant::now());
             let config = format!(
                 "version: 0.1\n\
                  log:\n  level: error\n  accesslog:\n    disabled: true\n\
                  storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
                  \x20 maintenance:\n    uploadpurging:\n      enabled: false\n\
-                 http:\n  addr: {addr}\n  secret: imagepin-test-secret\n{tls_yaml}\
+                 http:\n  addr: {addr}\n  secret: imagepin-test-secret\n\
+                 \x20 headers:\n    X-Imagepin-Instance: [\"{instance}\"]\n{tls_yaml}\
                  {auth_yaml}",
                 storage.path().display()
             );
             let config_path = dir.path().join("config.yml");
             std::fs::write(&config_path, config).expect("write registry config");
             let log_file = std::fs::File::create(&log).expect("registry log");
-            let child = Command::new(&bin)
+            let mut child = Command::new(&bin)
                 .arg("serve")
                 .arg(&config_path)
                 .env_clear()
@@ -130,8 +139,10 @@ impl Registry {
                 .stderr(log_file)
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-            let mut child = child;
-            match wait_ready(&mut child, addr, ca.is_some(), &log) {
+            let tls_probe = ca
+                .as_ref()
+                .map(|c| Pusher::new(&format!("https://{addr}"), Some(&c.ca_pem), None));
+            match wait_ready(&mut child, addr, tls_probe.as_ref(), &instance, &log) {
                 Ok(()) => {
                     return Registry {
                         child,
@@ -214,7 +225,13 @@ impl Drop for Registry {
     }
 }
 
-fn wait_ready(child: &mut Child, addr: SocketAddr, tls: bool, log: &Path) -> Result<(), String> {
+fn wait_ready(
+    child: &mut Child,
+    addr: SocketAddr,
+    tls_probe: Option<&Pusher>,
+    instance: &str,
+    log: &Path,
+) -> Result<(), String> {
     let log_text = || std::fs::read_to_string(log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -222,7 +239,11 @@ fn wait_ready(child: &mut Child, addr: SocketAddr, tls: bool, log: &Path) -> Res
             return Err(format!("exited with {status}; log:\n{}", log_text()));
         }
         if let Ok(conn) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            if tls || probe_v2(conn) {
+            let ours = match tls_probe {
+                Some(p) => p.probe_header("x-imagepin-instance").as_deref() == Some(instance),
+                None => probe_v2(conn, instance),
+            };
+            if ours {
                 return Ok(());
             }
         }
@@ -233,7 +254,7 @@ fn wait_ready(child: &mut Child, addr: SocketAddr, tls: bool, log: &Path) -> Res
     }
 }
 
-fn probe_v2(mut conn: TcpStream) -> bool {
+fn probe_v2(mut conn: TcpStream, instance: &str) -> bool {
     use std::io::{BufReader, Write};
     let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
     if conn
@@ -242,7 +263,10 @@ fn probe_v2(mut conn: TcpStream) -> bool {
     {
         return false;
     }
-    matches!(http1::read_head(&mut BufReader::new(conn)), Ok(Some(h)) if h.status() == 200 || h.status() == 401)
+    matches!(
+        http1::read_head(&mut BufReader::new(conn)),
+        Ok(Some(h)) if h.header("x-imagepin-instance") == Some(instance)
+    )
 }
 
 fn auth_config(auth: &Auth, dir: &Path) -> String {

@@ -45,6 +45,28 @@ impl TestCa {
     }
 }
 
+impl TestCa {
+    /// A self-signed server certificate (no separate CA): clients must
+    /// trust the server certificate itself, as Docker allows in certs.d.
+    pub fn self_signed() -> TestCa {
+        let key = KeyPair::generate().expect("server key");
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        let cert = params.self_signed(&key).expect("self-sign server cert");
+        TestCa {
+            ca_pem: cert.pem(),
+            server_cert_pem: cert.pem(),
+            server_key_pem: key.serialize_pem(),
+        }
+    }
+}
+
 impl Default for TestCa {
     fn default() -> Self {
         TestCa::new()

@@ -45,6 +45,12 @@ pub struct TokenOpts {
     pub use_kid: bool,
     /// Added before answering each token request.
     pub latency: Duration,
+    /// The first N tokens grant nothing (the registry then answers 401
+    /// with `error="insufficient_scope"`).
+    pub empty_first: usize,
+    /// Refresh tokens accepted by the OAuth2 flow (`POST /token` with
+    /// `grant_type=refresh_token`), as Docker uses for `identitytoken`.
+    pub refresh_tokens: Vec<String>,
 }
 
 impl Default for TokenOpts {
@@ -56,6 +62,8 @@ impl Default for TokenOpts {
             ttl: Duration::from_secs(300),
             use_kid: false,
             latency: Duration::ZERO,
+            empty_first: 0,
+            refresh_tokens: Vec::new(),
         }
     }
 }
@@ -182,10 +190,10 @@ fn serve(conn: TcpStream, s: &Shared) {
     let mut reader = BufReader::new(conn.try_clone().expect("clone stream"));
     let mut writer = BufWriter::new(conn);
     while let Ok(Some(head)) = http1::read_head(&mut reader) {
-        if http1::read_body(&mut reader, &head, false, false).is_err() {
+        let Ok(request_body) = http1::read_body(&mut reader, &head, false, false) else {
             return;
-        }
-        let (status, headers, body) = answer(&head, s);
+        };
+        let (status, headers, body) = answer(&head, &request_body, s);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         if http1::write_response(&mut writer, status, &headers, &body).is_err() {
             return;
@@ -193,16 +201,25 @@ fn serve(conn: TcpStream, s: &Shared) {
     }
 }
 
-fn answer(head: &http1::Head, s: &Shared) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+fn answer(
+    head: &http1::Head,
+    request_body: &[u8],
+    s: &Shared,
+) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
     let target = head.second();
     if !target.starts_with("/token") {
         return (404, vec![], b"not found".to_vec());
     }
-    s.requests.fetch_add(1, Ordering::SeqCst);
+    let nth = s.requests.fetch_add(1, Ordering::SeqCst) + 1;
     if !s.opts.latency.is_zero() {
         std::thread::sleep(s.opts.latency);
     }
-    let query = http1::query_pairs(target);
+    let post = head.first() == "POST";
+    let query = if post {
+        http1::query_pairs(&format!("?{}", String::from_utf8_lossy(request_body)))
+    } else {
+        http1::query_pairs(target)
+    };
     let scopes: Vec<&str> = query
         .iter()
         .filter(|(k, _)| k == "scope")
@@ -217,24 +234,37 @@ fn answer(head: &http1::Head, s: &Shared) -> (u16, Vec<(&'static str, String)>, 
         "Basic realm=\"imagepin-test-token\"".to_string(),
     )];
     let json_type = ("Content-Type", "application/json".to_string());
-    match head.header("authorization") {
-        Some(a) if a.len() > 6 && a[..6].eq_ignore_ascii_case("basic ") => {
-            let decoded = STANDARD
-                .decode(a[6..].trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            let (user, pass) = decoded.split_once(':').unwrap_or((&decoded, ""));
-            if !s.opts.users.iter().any(|(u, p)| u == user && p == pass) {
-                let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#;
+    if post {
+        // OAuth2: grant_type=refresh_token with a known refresh token
+        let field = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let ok = field("grant_type") == Some("refresh_token")
+            && field("refresh_token").is_some_and(|t| s.opts.refresh_tokens.iter().any(|r| r == t));
+        if !ok {
+            let body = br#"{"error":"invalid_grant"}"#;
+            return (401, vec![json_type], body.to_vec());
+        }
+    } else {
+        match head.header("authorization") {
+            Some(a) if a.len() > 6 && a[..6].eq_ignore_ascii_case("basic ") => {
+                let decoded = STANDARD
+                    .decode(a[6..].trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default();
+                let (user, pass) = decoded.split_once(':').unwrap_or((&decoded, ""));
+                if !s.opts.users.iter().any(|(u, p)| u == user && p == pass) {
+                    let body =
+                        br#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#;
+                    return (401, [challenge, vec![json_type]].concat(), body.to_vec());
+                }
+            }
+            _ if !s.opts.anonymous => {
+                let body =
+                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"credentials required"}]}"#;
                 return (401, [challenge, vec![json_type]].concat(), body.to_vec());
             }
+            _ => {}
         }
-        _ if !s.opts.anonymous => {
-            let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"credentials required"}]}"#;
-            return (401, [challenge, vec![json_type]].concat(), body.to_vec());
-        }
-        _ => {}
     }
     let mut access = Vec::new();
     for sc in &scopes {
@@ -248,6 +278,9 @@ fn answer(head: &http1::Head, s: &Shared) -> (u16, Vec<(&'static str, String)>, 
             };
             access.push(json!({"type": typ, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}));
         }
+    }
+    if nth <= s.opts.empty_first {
+        access.clear();
     }
     let token = sign(s, json!(access));
     let mut body = json!({"expires_in": s.opts.ttl.as_secs()});

@@ -146,7 +146,7 @@ impl Workspace {
             .env("HOME", &self.home)
             .env("XDG_CACHE_HOME", &self.cache)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("XDG_RUNTIME_DIR", self.root.path().join("runtime"))
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env("DOCKER_CONFIG", &self.docker_config)
             .env("NO_COLOR", "1");
         if let Some(v) = std::env::var_os("RUST_BACKTRACE") {
@@ -164,6 +164,11 @@ impl Workspace {
             &std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
         ));
         std::env::join_paths(paths).expect("PATH")
+    }
+
+    /// `$XDG_RUNTIME_DIR` of runs (podman keeps `containers/auth.json` there).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.root.path().join("runtime")
     }
 
     pub fn root(&self) -> &Path {
