@@ -873,12 +873,9 @@ fn unreachable_registry_names_the_image() {
     assert!(contains_any(&run.stderr, &["refused", "connect"]), "{run}");
 }
 
-/// RESOLVER BUG (reported): every `ca-file` is added to one client-wide
-/// root store, so a CA configured for one registry is trusted for all of
-/// them; and the TLS hint names the endpoint's host
-/// (`[registries."127.0.0.1:PORT"]`) instead of the section the user wrote.
+/// A `ca-file` is trusted for its own registry only, and the TLS hint names
+/// the section the user wrote, not the endpoint's host.
 #[test]
-#[ignore = "resolver bug: ca-file trusted for every registry; TLS hint names the endpoint host"]
 fn ca_file_applies_only_to_its_own_registry() {
     let reg = Registry::start(RegistryOpts {
         tls: true,

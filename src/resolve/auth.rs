@@ -12,7 +12,7 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::client::{Http, chain, header};
+use super::client::{Http, Trust, chain, header};
 use super::credentials::{Found, Secret};
 use super::endpoint::is_loopback;
 
@@ -201,7 +201,7 @@ pub fn basic_header(username: &str, password: &str) -> String {
 /// `registry` is only used in messages; `creds` authenticate to the realm.
 pub async fn fetch_token(
     http: &Http,
-    insecure: bool,
+    trust: &Trust,
     registry: &str,
     realm: &str,
     service: Option<&str>,
@@ -212,7 +212,7 @@ pub async fn fetch_token(
         .map_err(|e| format!("{registry} sent an invalid token realm {realm:?}: {e}"))?;
     match url.scheme() {
         "https" => {}
-        "http" if insecure || url.host_str().is_some_and(is_loopback) => {}
+        "http" if trust.insecure || url.host_str().is_some_and(is_loopback) => {}
         _ => {
             return Err(format!(
                 "{registry} asks for a token from {realm}, which is not HTTPS; refusing to use it \
@@ -237,8 +237,7 @@ pub async fn fetch_token(
                 form.push(("service", s));
             }
             let url = url.clone();
-            http.send(insecure, |c| c.post(url.clone()).form(&form))
-                .await
+            http.send(trust, |c| c.post(url.clone()).form(&form)).await
         }
         other => {
             {
@@ -254,7 +253,7 @@ pub async fn fetch_token(
                 }
                 _ => None,
             };
-            http.send(insecure, |c| {
+            http.send(trust, |c| {
                 let r = c.get(url.clone());
                 match &basic {
                     Some(h) => r.header(reqwest::header::AUTHORIZATION, h),

@@ -1,9 +1,12 @@
-//! HTTP transport: one shared reqwest client (rustls, extra CAs from
-//! `ca-file`, proxies from the environment), timeouts, retries with
+//! HTTP transport: shared reqwest clients (rustls; one per distinct trust:
+//! the usual roots, each registry's `ca-file`, `insecure`; proxies from the
+//! environment), timeouts, retries with
 //! exponential backoff and jitter on connection errors and 5xx, bounded waits
 //! on 429 `Retry-After`, and plain-language descriptions of transport failures.
 
+use std::collections::BTreeMap;
 use std::error::Error as _;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -25,13 +28,31 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Overrides [`REQUEST_TIMEOUT`] (e.g. `5s`), mainly for tests of hung servers.
 pub const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
 
-/// The shared clients: `secure` verifies certificates (system roots, webpki
-/// roots and every configured `ca-file`); `insecure` exists only when some
-/// registry is declared `insecure = true`.
+/// The shared clients: `secure` verifies certificates against the system
+/// and webpki roots; `with_ca` adds one `ca-file` each, so a CA configured for
+/// one registry is trusted for that registry only; `insecure` exists only when
+/// some registry is declared `insecure = true`.
 pub struct Http {
     secure: Client,
+    with_ca: BTreeMap<PathBuf, Client>,
     insecure: Option<Client>,
 }
+
+/// Which certificates the requests for one registry trust, and the
+/// configuration section that says so (named in TLS hints).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trust {
+    /// The `[registries."<section>"]` key: the registry as written in references.
+    pub section: String,
+    /// `insecure = true`: certificates are not verified.
+    pub insecure: bool,
+    /// The registry's `ca-file`, trusted in addition to the usual roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The certificates of every `ca-file`, by path (errors name the file and
+/// the registry it is configured for).
+pub type CaFiles = BTreeMap<PathBuf, Vec<CertificateDer<'static>>>;
 
 /// A transport failure (no HTTP answer), described for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,55 +72,59 @@ pub enum TransportKind {
 }
 
 /// Reads every `ca-file` of the configuration (errors name the file).
-pub fn load_extra_roots(config: &Config) -> Result<Vec<CertificateDer<'static>>, String> {
-    let mut roots = Vec::new();
+pub fn load_ca_files(config: &Config) -> Result<CaFiles, String> {
+    let mut cas = CaFiles::new();
     for (host, rc) in &config.registries {
         if let Some(path) = &rc.ca_file {
-            roots.extend(read_pem_certs(path).map_err(|e| format!("ca-file for {host}: {e}"))?);
+            let certs = read_pem_certs(path).map_err(|e| format!("ca-file for {host}: {e}"))?;
+            cas.insert(path.clone(), certs);
         }
     }
-    Ok(roots)
+    Ok(cas)
 }
 
 impl Http {
-    pub fn new(
-        roots: &[CertificateDer<'static>],
-        any_insecure: bool,
-        timeout: Duration,
-    ) -> Result<Http, String> {
-        let tls = if roots.is_empty() {
-            None
-        } else {
-            Some(client_config(roots)?)
-        };
-        let build = |insecure: bool| {
+    pub fn new(cas: &CaFiles, any_insecure: bool, timeout: Duration) -> Result<Http, String> {
+        let build = |insecure: bool, extra: Option<&[CertificateDer<'static>]>| {
             let mut b = Client::builder()
                 .use_rustls_tls()
                 .connect_timeout(CONNECT_TIMEOUT.min(timeout))
                 .timeout(timeout)
                 .user_agent(concat!("imagepin/", env!("CARGO_PKG_VERSION")))
                 .danger_accept_invalid_certs(insecure);
-            if let (Some(cfg), false) = (&tls, insecure) {
-                b = b.use_preconfigured_tls(cfg.clone());
+            if let Some(certs) = extra {
+                b = b.use_preconfigured_tls(client_config(certs)?);
             }
             b.build()
                 .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))
         };
+        let mut with_ca = BTreeMap::new();
+        for (path, certs) in cas {
+            with_ca.insert(path.clone(), build(false, Some(certs))?);
+        }
         Ok(Http {
-            secure: build(false)?,
+            secure: build(false, None)?,
+            with_ca,
             insecure: if any_insecure {
-                Some(build(true)?)
+                Some(build(true, None)?)
             } else {
                 None
             },
         })
     }
 
-    pub fn client(&self, insecure: bool) -> &Client {
-        match (&self.insecure, insecure) {
-            (Some(c), true) => c,
-            _ => &self.secure,
+    /// The client for a registry's trust settings.
+    pub fn client(&self, trust: &Trust) -> &Client {
+        if trust.insecure {
+            if let Some(c) = &self.insecure {
+                return c;
+            }
         }
+        trust
+            .ca_file
+            .as_ref()
+            .and_then(|p| self.with_ca.get(p))
+            .unwrap_or(&self.secure)
     }
 
     /// Sends the request built by `build`, retrying connection errors and 5xx
@@ -107,21 +132,21 @@ impl Http {
     /// answer is returned whatever its status; only transport failures are errors.
     pub async fn send(
         &self,
-        insecure: bool,
+        trust: &Trust,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, TransportError> {
-        self.send_with(insecure, MAX_ATTEMPTS, build).await
+        self.send_with(trust, MAX_ATTEMPTS, build).await
     }
 
     /// [`Http::send`] with at most `max_attempts` tries on connection
     /// errors and 5xx (1 when another endpoint will be tried next).
     pub async fn send_with(
         &self,
-        insecure: bool,
+        trust: &Trust,
         max_attempts: u32,
         build: impl Fn(&Client) -> RequestBuilder,
     ) -> Result<Response, TransportError> {
-        let client = self.client(insecure);
+        let client = self.client(trust);
         let mut attempt = 0;
         let mut limited = 0;
         let mut waited = Duration::ZERO;
@@ -148,7 +173,7 @@ impl Http {
                 }
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
-                    let t = describe(&e);
+                    let t = describe(&e, &trust.section);
                     let retry = matches!(t.kind, TransportKind::Refused | TransportKind::Reset)
                         || (t.kind == TransportKind::Other && e.is_connect());
                     if retry && attempt + 1 < max_attempts {
@@ -214,7 +239,9 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Classifies a reqwest error (DNS, TLS, refused, reset, timeout) and words it.
-pub fn describe(e: &reqwest::Error) -> TransportError {
+/// `section` is the configuration section to name in hints (the registry as
+/// written in references, not the endpoint's host).
+pub fn describe(e: &reqwest::Error, section: &str) -> TransportError {
     let host = e
         .url()
         .map(|u| {
@@ -260,7 +287,7 @@ pub fn describe(e: &reqwest::Error) -> TransportError {
         (
             TransportKind::Tls,
             format!(
-                "TLS failure talking to {host} ({detail}); for a private CA set `ca-file` under [registries.\"{host}\"] in .imagepin.toml"
+                "TLS failure talking to {host} ({detail}); for a private CA set `ca-file` under [registries.\"{section}\"] in .imagepin.toml"
             ),
         )
     } else if io_kind == Some(K::ConnectionRefused) || lower.contains("connection refused") {
@@ -319,9 +346,12 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         drop(l);
-        let http = Http::new(&[], false, Duration::from_secs(5)).unwrap();
+        let http = Http::new(&CaFiles::new(), false, Duration::from_secs(5)).unwrap();
         let url = format!("http://127.0.0.1:{port}/v2/");
-        let e = http.send(false, |c| c.get(&url)).await.unwrap_err();
+        let e = http
+            .send(&Trust::default(), |c| c.get(&url))
+            .await
+            .unwrap_err();
         assert_eq!(e.kind, TransportKind::Refused, "{e:?}");
         assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{e:?}");
     }

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::client::Trust;
 use crate::config::Config;
 use crate::reference::DOCKER_HUB;
 
@@ -16,8 +17,8 @@ pub struct Endpoint {
     /// Base URLs (no trailing slash) to try in order: one when the scheme is
     /// fixed, `https://` then `http://` for loopback and insecure hosts.
     pub candidates: Vec<String>,
-    /// Accept certificates that do not verify (`insecure = true`).
-    pub insecure: bool,
+    /// Which certificates its requests trust (`insecure`, `ca-file`).
+    pub trust: Trust,
     /// Whose credentials to send: the server actually contacted. For a
     /// configured endpoint that is the endpoint's own `host[:port]`
     /// (`docker login mirror.example.com`): `.imagepin.toml` travels with the
@@ -34,6 +35,11 @@ pub struct Endpoint {
 pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     let rc = config.registry(host);
     let insecure = rc.is_some_and(|r| r.insecure);
+    let trust = Trust {
+        section: host.to_string(),
+        insecure,
+        ca_file: rc.and_then(|r| r.ca_file.clone()),
+    };
     if let Some(ep) = rc.and_then(|r| r.endpoint.as_deref()) {
         let ep = ep.trim_end_matches('/');
         let authority = ep
@@ -61,7 +67,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
         let fallback_auth_host = is_loopback(&auth_host).then(|| host.to_string());
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
-            insecure,
+            trust,
             auth_host,
             fallback_auth_host,
         });
@@ -69,7 +75,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     if host == DOCKER_HUB {
         return Ok(Endpoint {
             candidates: vec![DOCKER_HUB_ENDPOINT.to_string()],
-            insecure,
+            trust,
             auth_host: DOCKER_HUB.to_string(),
             fallback_auth_host: None,
         });
@@ -80,7 +86,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
     }
     Ok(Endpoint {
         candidates,
-        insecure,
+        trust,
         auth_host: host.to_string(),
         fallback_auth_host: None,
     })
@@ -136,7 +142,7 @@ mod tests {
                 vec![format!("https://{h}"), format!("http://{h}")],
                 "{h}"
             );
-            assert!(!e.insecure);
+            assert!(!e.trust.insecure);
         }
         let c = config("[registries.\"reg.lan:5000\"]\ninsecure = true");
         let e = endpoint_for("reg.lan:5000", &c).unwrap();
@@ -144,7 +150,7 @@ mod tests {
             e.candidates,
             vec!["https://reg.lan:5000", "http://reg.lan:5000"]
         );
-        assert!(e.insecure);
+        assert!(e.trust.insecure);
         assert!(!is_loopback("128.0.0.1"));
         assert!(!is_loopback("localhost.example.com"));
     }

@@ -57,6 +57,13 @@ struct Host {
 }
 
 impl Host {
+    /// Which certificates requests for this registry trust.
+    fn trust(&self) -> super::client::Trust {
+        self.endpoint
+            .as_ref()
+            .map_or_else(|_| super::client::Trust::default(), |e| e.trust.clone())
+    }
+
     /// The registry whose credentials a local endpoint may fall back to.
     fn fallback_auth_host(&self) -> Option<&str> {
         self.endpoint
@@ -202,7 +209,7 @@ impl Registry {
             let attempts = if last { super::client::MAX_ATTEMPTS } else { 1 };
             match self
                 .http
-                .send_with(ep.insecure, attempts, |c| c.get(&url))
+                .send_with(&ep.trust, attempts, |c| c.get(&url))
                 .await
             {
                 Ok(resp) => {
@@ -312,11 +319,11 @@ impl Registry {
         url: &str,
         auth: &Auth,
     ) -> Result<Response, String> {
-        let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+        let trust = host.trust();
         let value = auth.header();
         let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
         self.http
-            .send(insecure, |c| {
+            .send(&trust, |c| {
                 let r = c
                     .request(method.clone(), url)
                     .header(reqwest::header::ACCEPT, ACCEPT);
@@ -361,7 +368,7 @@ impl Registry {
                         return Err(e);
                     }
                 };
-                let insecure = host.endpoint.as_ref().is_ok_and(|e| e.insecure);
+                let trust = host.trust();
                 let _permit = host
                     .token_permits
                     .acquire()
@@ -369,7 +376,7 @@ impl Registry {
                     .map_err(|e| e.to_string())?;
                 let fetched = fetch_token(
                     &self.http,
-                    insecure,
+                    &trust,
                     &host.name,
                     realm,
                     service.as_deref(),

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::cache::{DigestCache, cache_dir};
-use super::client::{Http, REQUEST_TIMEOUT, TIMEOUT_ENV, load_extra_roots};
+use super::client::{CaFiles, Http, REQUEST_TIMEOUT, TIMEOUT_ENV, load_ca_files};
 use super::credentials::Env;
 use super::endpoint::endpoint_for;
 use super::registry::Registry;
@@ -24,7 +24,7 @@ pub struct Resolver {
     config: Config,
     opts: ResolveOptions,
     env: Env,
-    roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    cas: CaFiles,
     timeout: Duration,
     cache: Option<Mutex<DigestCache>>,
     net: OnceLock<Result<Net, String>>,
@@ -68,7 +68,7 @@ impl Resolver {
         for host in config.registries.keys() {
             endpoint_for(host, config).map_err(config_error)?;
         }
-        let roots = load_extra_roots(config).map_err(config_error)?;
+        let cas = load_ca_files(config).map_err(config_error)?;
         let timeout = std::env::var(TIMEOUT_ENV)
             .ok()
             .and_then(|v| crate::config::parse_duration(&v))
@@ -83,7 +83,7 @@ impl Resolver {
             config: config.clone(),
             opts,
             env,
-            roots,
+            cas,
             timeout,
             cache,
             net: OnceLock::new(),
@@ -94,7 +94,7 @@ impl Resolver {
         self.net
             .get_or_init(|| {
                 let any_insecure = self.config.registries.values().any(|r| r.insecure);
-                let http = Http::new(&self.roots, any_insecure, self.timeout)?;
+                let http = Http::new(&self.cas, any_insecure, self.timeout)?;
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

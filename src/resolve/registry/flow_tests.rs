@@ -18,7 +18,7 @@ fn registry(port: u16, env: Env, timeout: Duration) -> Arc<Registry> {
     )
     .unwrap();
     Arc::new(Registry::new(
-        Http::new(&[], false, timeout).unwrap(),
+        Http::new(&Default::default(), false, timeout).unwrap(),
         cfg,
         env,
     ))
@@ -396,7 +396,7 @@ async fn loopback_registries_fall_back_to_plain_http() {
     }))
     .await;
     let reg = Arc::new(Registry::new(
-        Http::new(&[], false, T).unwrap(),
+        Http::new(&Default::default(), false, T).unwrap(),
         Config::default(),
         Env::default(),
     ));
