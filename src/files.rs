@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::Config;
 use crate::finding::FileKind;
@@ -103,19 +103,36 @@ fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             e.depth() == 0 || !is_dir || !prune.is_excluded(e.path())
         });
-    let mut found = Vec::new();
-    for entry in builder.build() {
-        match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                let path = display_path(e.path(), cwd);
-                found.extend(candidate(config, &path));
+    // Walked on all cores (directory reads and `.gitignore` matching are a
+    // good part of a large tree's time); the order is restored by sorting.
+    let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    let path = display_path(e.path(), cwd);
+                    if let Some(c) = candidate(config, &path) {
+                        lock(&found).push(c);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => lock(&errors).push(walk_error(root, cwd, e)),
             }
-            Ok(_) => {}
-            Err(e) => sel.errors.push(walk_error(root, cwd, e)),
-        }
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    sel.errors.append(&mut errors);
     found.sort_by(|a, b| a.path.cmp(&b.path));
     sel.files.extend(found);
+}
+
+/// A poisoned lock only means another walker thread panicked; its data is fine.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn walk_error(root: &Path, cwd: &Path, err: ignore::Error) -> FileError {
