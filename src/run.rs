@@ -333,7 +333,7 @@ fn fix_mode(
     let _ = writeln!(
         err,
         "{}",
-        report::human::fix_summary(&outcome, args.fix, scanned.files.len())
+        report::human::fix_summary(&outcome, args.fix, scanned.files.len(), all_errors.len())
     );
     if !all_errors.is_empty() {
         EXIT_ERROR

@@ -84,10 +84,14 @@ pub fn render_errors(
 }
 
 /// The line after `--fix`/`--diff`: what was (or would be) pinned.
-pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize) -> String {
+pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize, errors: usize) -> String {
+    let errors = match errors {
+        0 => String::new(),
+        n => format!("; {}", plural(n, "error")),
+    };
     let scanned = plural(files, "file");
     if outcome.changed.is_empty() {
-        return format!("nothing to pin in {scanned}");
+        return format!("nothing pinned in {scanned}{errors}");
     }
     let (pin, update) = if write {
         ("pinned", "updated")
@@ -105,7 +109,7 @@ pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize) -> String {
         ));
     }
     format!(
-        "{} in {} (of {scanned} scanned)",
+        "{} in {} (of {scanned} scanned){errors}",
         parts.join(" and "),
         plural(outcome.changed.len(), "file")
     )
@@ -160,17 +164,21 @@ mod tests {
     #[test]
     fn fix_summaries() {
         let mut o = FixOutcome::default();
-        assert_eq!(fix_summary(&o, true, 3), "nothing to pin in 3 files");
+        assert_eq!(fix_summary(&o, true, 3, 0), "nothing pinned in 3 files");
+        assert_eq!(
+            fix_summary(&o, true, 3, 2),
+            "nothing pinned in 3 files; 2 errors"
+        );
         o.changed = vec!["Dockerfile".into()];
         o.pinned = 2;
         assert_eq!(
-            fix_summary(&o, false, 3),
+            fix_summary(&o, false, 3, 0),
             "would pin 2 references in 1 file (of 3 files scanned)"
         );
         o.pinned = 0;
         o.updated = 1;
         assert_eq!(
-            fix_summary(&o, true, 1),
+            fix_summary(&o, true, 1, 0),
             "updated 1 stale digest in 1 file (of 1 file scanned)"
         );
     }
