@@ -2,10 +2,9 @@
 //! order (like `crane digest`); failures go to stderr with the reason, and
 //! the exit code is 2 if any reference failed.
 
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 
 use super::{DigestSource, ResolveOptions, Resolver, TagRef};
-use crate::cli::ResolveArgs;
 use crate::config::Config;
 use crate::reference::Reference;
 use crate::run::{EXIT_ERROR, EXIT_OK};
@@ -70,30 +69,6 @@ pub fn run(
     }
     let _ = out.flush();
     if failed { EXIT_ERROR } else { EXIT_OK }
-}
-
-/// The `resolve` subcommand from parsed arguments: discovers the
-/// configuration, then [`run`] on stdout/stderr.
-pub fn main(args: &ResolveArgs) -> u8 {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let config = match Config::discover(args.common.config.as_deref(), &cwd) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "imagepin: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let opts = ResolveOptions {
-        no_cache: args.common.no_cache,
-        offline: args.common.offline,
-        refresh: false,
-        progress: std::io::stderr().is_terminal() && args.refs.len() > 1,
-    };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    run(&args.refs, &config, opts, &mut out, &mut err)
 }
 
 #[cfg(test)]
