@@ -56,7 +56,7 @@ pub const EXIT_ERROR: u8 = 2;
 /// Runs one invocation on the process's stdout/stderr and returns the exit code.
 pub fn main(cli: Cli) -> u8 {
     let color = color_enabled(cli.scan.color, io::stdout().is_terminal());
-    let progress = io::stderr().is_terminal() && std::env::var_os("PRE_COMMIT").is_none();
+    let progress = progress_enabled(io::stderr().is_terminal(), std::env::var_os("PRE_COMMIT"));
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut out = stdout.lock();
@@ -84,6 +84,12 @@ pub struct Env {
     pub color: bool,
     /// A progress indicator on stderr is welcome.
     pub progress: bool,
+}
+
+/// A progress line on stderr: only on a terminal, and never under pre-commit
+/// (it sets `PRE_COMMIT`), whose output is a log, not a screen.
+pub fn progress_enabled(stderr_is_terminal: bool, pre_commit: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && pre_commit.is_none()
 }
 
 /// `--color`: `always`/`never` win; `auto` means a terminal and no `NO_COLOR`.
@@ -484,6 +490,13 @@ mod tests {
             EXIT_ERROR
         );
         assert_eq!(err.to_string(), "x.yaml:3: compose: invalid YAML");
+    }
+
+    #[test]
+    fn progress_only_on_a_terminal_outside_pre_commit() {
+        assert!(progress_enabled(true, None));
+        assert!(!progress_enabled(false, None));
+        assert!(!progress_enabled(true, Some("1".into())));
     }
 
     #[test]

@@ -802,6 +802,8 @@ fn parallel_requests_are_bounded_per_host() {
             "concurrency {concurrency:?}: {max} manifest requests at once"
         );
         assert_eq!(proxy.manifest_requests(), expected.len());
+        // stderr is a pipe here: no progress line, whatever the count
+        assert!(!run.stderr.contains("resolving"), "{run}");
     }
 }
 
