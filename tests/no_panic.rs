@@ -622,6 +622,89 @@ fn structured(kind: FileKind) -> BoxedStrategy<String> {
     }
 }
 
+/// Small pieces of YAML and JSON syntax and of the keys each scanner looks
+/// for (GitHub Actions, GitLab CI, Compose, Kubernetes, devcontainer), joined
+/// in any order: they reach the scanners' odd branches (anchors, merges,
+/// `!reference`, macOS runner tags, comments inside JSON, templating).
+const SCANNER_FRAGMENTS: &[&str] = &[
+    "\n",
+    "  ",
+    "- ",
+    ": ",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    "'a:1'",
+    "\"b\\t:2\"",
+    "|\n  x\n",
+    "!reference ",
+    "${{ x }}",
+    "$V",
+    "é",
+    "# c\n",
+    "---\n",
+    "\r\n",
+    "jobs:",
+    "runs:",
+    "container:",
+    "image:",
+    "services:",
+    "steps:",
+    "uses:",
+    "docker://",
+    "alpine:3",
+    "j:",
+    "name:",
+    "default:",
+    "tags:",
+    "extends:",
+    "saas-macos-m1",
+    "macos-14-xcode-15",
+    "job:",
+    ".t:",
+    "variables:",
+    ",",
+    ":",
+    "\"image\"",
+    "\"a:1\"",
+    "\"\\u00e9\"",
+    "// c\n",
+    "/* c */",
+    "/*",
+    " ",
+    "1",
+    "-2.5e3",
+    "true",
+    "null",
+    "\"",
+    "\\",
+    "services:\n",
+    "  web:\n",
+    "    image: ",
+    "image: ",
+    "apiVersion: v1\nkind: Pod\n",
+    "containers:\n",
+    "<<: ",
+    "[*a, *a]",
+    "'",
+    "|\n",
+    ">-\n",
+    "${X:-nginx:1}",
+    "$$",
+    "{{ .Values.x }}",
+    "nginx:1.25",
+    "build: .\n",
+    "x-y: ",
+    "\t",
+    "!reset ",
+    "\u{feff}",
+];
+
 // ----------------------------------------------------------------- tests
 
 fn kind() -> impl Strategy<Value = FileKind> {
@@ -672,6 +755,14 @@ proptest! {
     #[test]
     fn any_kind_yaml_fragments(kind in kind(), text in lines_doc(YAML_LINES, true)) {
         check(kind, &text)?;
+    }
+
+    #[test]
+    fn any_kind_scanner_fragments(
+        kind in kind(),
+        parts in prop::collection::vec(select(SCANNER_FRAGMENTS), 0..60),
+    ) {
+        check(kind, &parts.concat())?;
     }
 
     #[test]
