@@ -49,6 +49,21 @@ pub enum RewriteError {
     Unsafe(String),
 }
 
+/// The finding to edit, checked against the text, with its parsed reference;
+/// `digest` must be a valid sha256 digest.
+fn target<'f>(
+    text: &str,
+    findings: &'f [Finding],
+    index: usize,
+    digest: &str,
+) -> Result<(&'f Finding, Reference), RewriteError> {
+    let f = finding_in(text, findings, index)?;
+    check_digest(&f.reference, digest)?;
+    let r = Reference::parse(&f.reference)
+        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    Ok((f, r))
+}
+
 /// The insertion that pins an unpinned finding: `@<digest>` right after the
 /// reference text, which keeps its tag.
 pub fn pin_edit(
@@ -57,10 +72,7 @@ pub fn pin_edit(
     index: usize,
     digest: &str,
 ) -> Result<Edit, RewriteError> {
-    let f = finding_in(text, findings, index)?;
-    check_digest(&f.reference, digest)?;
-    let r = Reference::parse(&f.reference)
-        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    let (f, r) = target(text, findings, index, digest)?;
     if r.digest.is_some() || r.name_tag_len() != f.span.len() {
         return Err(RewriteError::Mismatch(format!(
             "{} already has a digest",
@@ -85,10 +97,7 @@ pub fn update_edit(
     index: usize,
     digest: &str,
 ) -> Result<Edit, RewriteError> {
-    let f = finding_in(text, findings, index)?;
-    check_digest(&f.reference, digest)?;
-    let r = Reference::parse(&f.reference)
-        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    let (f, r) = target(text, findings, index, digest)?;
     let Some(old) = r.digest.as_deref() else {
         return Err(RewriteError::Mismatch(format!(
             "{} has no digest to update",
