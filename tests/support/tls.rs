@@ -27,15 +27,7 @@ impl TestCa {
         let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign CA");
         let issuer = Issuer::new(ca_params, ca_key);
 
-        let key = KeyPair::generate().expect("server key");
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress([127, 0, 0, 1].into()));
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "127.0.0.1");
+        let (key, params) = server_params();
         let cert = params.signed_by(&key, &issuer).expect("sign server cert");
         TestCa {
             ca_pem: ca_cert.pem(),
@@ -49,15 +41,7 @@ impl TestCa {
     /// A self-signed server certificate (no separate CA): clients must
     /// trust the server certificate itself, as Docker allows in certs.d.
     pub fn self_signed() -> TestCa {
-        let key = KeyPair::generate().expect("server key");
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
-        params
-            .subject_alt_names
-            .push(SanType::IpAddress([127, 0, 0, 1].into()));
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "127.0.0.1");
+        let (key, params) = server_params();
         let cert = params.self_signed(&key).expect("self-sign server cert");
         TestCa {
             ca_pem: cert.pem(),
@@ -65,6 +49,20 @@ impl TestCa {
             server_key_pem: key.serialize_pem(),
         }
     }
+}
+
+/// A fresh key and the parameters of a server certificate for `localhost`
+/// and 127.0.0.1.
+fn server_params() -> (KeyPair, CertificateParams) {
+    let key = KeyPair::generate().expect("server key");
+    let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("server params");
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    (key, params)
 }
 
 impl Default for TestCa {
