@@ -292,6 +292,14 @@ pub fn kind_for(config: &Config, path: &Path) -> Option<FileKind> {
     config.declared_kind(path).or_else(|| kind_by_name(path))
 }
 
+/// The kind to scan a candidate's text as: its declared or named kind, else
+/// Kubernetes when the (YAML) text looks like it, else none (skipped).
+pub fn kind_of(candidate: &Candidate, text: &str) -> Option<FileKind> {
+    candidate
+        .kind
+        .or_else(|| looks_like_kubernetes(text).then_some(FileKind::Kubernetes))
+}
+
 /// Whether a YAML text has a document with top-level `apiVersion:` and `kind:`
 /// (a cheap line test; the Kubernetes scanner does the real parse).
 pub fn looks_like_kubernetes(text: &str) -> bool {

@@ -251,10 +251,9 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
     for c in &selection.files {
         let kind = match c.kind {
             Some(k) => Some(k),
-            None => match std::fs::read_to_string(&c.path) {
-                Ok(t) if files::looks_like_kubernetes(&t) => Some(FileKind::Kubernetes),
-                _ => None,
-            },
+            None => std::fs::read_to_string(&c.path)
+                .ok()
+                .and_then(|t| files::kind_of(c, &t)),
         };
         if let Some(kind) = kind {
             if writeln!(out, "{}\t{kind}", c.path.display()).is_err() {
@@ -428,10 +427,8 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
             );
         }
     };
-    let kind = match candidate.kind {
-        Some(k) => k,
-        None if files::looks_like_kubernetes(&text) => FileKind::Kubernetes,
-        None => return Outcome::Skipped,
+    let Some(kind) = files::kind_of(candidate, &text) else {
+        return Outcome::Skipped;
     };
     match crate::scan::scan_file(path, kind, &text, &|r| config.is_ignored_image(r)) {
         Ok(findings) => Outcome::Scanned(ScannedFile {
