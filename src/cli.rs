@@ -77,6 +77,10 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// The directory that sarif, github and gitlab paths are relative to
+    /// (default: the git repository around the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -89,11 +93,17 @@ pub struct ScanArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
+    /// One line per problem and a summary.
     #[default]
     Human,
+    /// Every reference with its status; with --fix/--diff, what changed.
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,
+    /// GitHub Actions workflow commands (annotations) and a step summary.
     Github,
+    /// GitLab Code Quality report.
+    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -8,10 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::borrow::Cow;
+
 use similar::{ChangeTag, TextDiff};
 
 use crate::finding::{Finding, Status};
 use crate::reference::Reference;
+use crate::report::escape::{git_path, visible_keep_tabs};
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
 use crate::run::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, FileError, ScannedFile};
@@ -40,6 +43,21 @@ pub struct FixOutcome {
     pub updated: usize,
     /// References that could not be resolved and files that could not be written.
     pub errors: Vec<FileError>,
+    /// Every reference that received a digest, in file order (for `--format json`).
+    pub changes: Vec<Change>,
+}
+
+/// One reference that received (or, without `write`, would receive) a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// As written before the change.
+    pub reference: String,
+    /// The digest it was pinned to before (`--update`).
+    pub old_digest: Option<String>,
+    pub new_digest: String,
 }
 
 impl FixOutcome {
@@ -114,6 +132,7 @@ pub fn fix(
             continue;
         }
         let mut edits: Vec<Edit> = Vec::new();
+        let mut changes: Vec<Change> = Vec::new();
         let (mut pinned, mut updated) = (0, 0);
         for (i, n) in needs {
             let f = &file.findings[i];
@@ -141,6 +160,14 @@ pub fn fix(
                         pinned += 1;
                     }
                     edits.push(e);
+                    changes.push(Change {
+                        path: file.path.clone(),
+                        line: f.line,
+                        column: f.column,
+                        reference: f.reference.clone(),
+                        old_digest: current.cloned(),
+                        new_digest: digest.clone(),
+                    });
                 }
                 Err(e) => outcome.errors.push(error_at(f, e.to_string())),
             }
@@ -176,6 +203,7 @@ pub fn fix(
             write_diff(out, &file.path, &file.text, &new, opts.color)?;
         }
         outcome.changed.push(file.path.clone());
+        outcome.changes.append(&mut changes);
         outcome.pinned += pinned;
         outcome.updated += updated;
     }
@@ -249,8 +277,10 @@ fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
 /// Uncoloured (a pipe, `--color never`), every line carries its exact bytes,
 /// CR and BOM included, so `imagepin --diff > p.patch` applies with `git
 /// apply` or `patch -p1` (a terminal shows a CRLF line like any other).
-/// Coloured (a terminal), the CR and the BOM are left out so nothing but the
-/// text reaches the screen.
+/// Coloured (a terminal), the CR and the BOM are left out and other control
+/// characters are shown as escapes, so nothing but the text reaches the
+/// screen. A path with a control character, `"` or `\` is quoted in the
+/// headers as git quotes it (`"a/x\ny"`), which `git apply` reads.
 pub fn write_diff(
     out: &mut dyn Write,
     path: &Path,
@@ -268,8 +298,9 @@ pub fn write_diff(
 
     let shown = display_path(path);
     let diff = TextDiff::from_lines(old, new);
-    writeln!(out, "{}--- a/{shown}{reset}", paint(BOLD))?;
-    writeln!(out, "{}+++ b/{shown}{reset}", paint(BOLD))?;
+    let (old_name, new_name) = (git_path("a/", &shown), git_path("b/", &shown));
+    writeln!(out, "{}--- {old_name}{reset}", paint(BOLD))?;
+    writeln!(out, "{}+++ {new_name}{reset}", paint(BOLD))?;
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         writeln!(out, "{}{}{reset}", paint(CYAN), hunk.header())?;
         for change in hunk.iter_changes() {
@@ -279,10 +310,11 @@ pub fn write_diff(
                 ChangeTag::Equal => (' ', ""),
             };
             let line = change.value();
-            let mut content = line.strip_suffix('\n').unwrap_or(line);
+            let mut content = Cow::Borrowed(line.strip_suffix('\n').unwrap_or(line));
             if color {
-                content = content.strip_suffix('\r').unwrap_or(content);
-                content = content.strip_prefix('\u{feff}').unwrap_or(content);
+                let text = content.strip_suffix('\r').unwrap_or(&content);
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                content = Cow::Owned(visible_keep_tabs(text).into_owned());
             }
             let r = if c.is_empty() { "" } else { reset };
             writeln!(out, "{c}{sign}{content}{r}")?;

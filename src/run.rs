@@ -36,13 +36,14 @@ pub struct FileError {
 }
 
 impl fmt::Display for FileError {
-    /// `path[:line]: message`.
+    /// `path[:line]: message`, control characters made visible (it is for people).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        use crate::report::escape::visible;
+        write!(f, "{}", visible(&self.path.display().to_string()))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", visible(&self.message))
     }
 }
 
@@ -206,11 +207,24 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     report_mode(args, env, &scanned, out, err)
 }
 
-fn render_options(args: &ScanArgs, env: &Env) -> RenderOptions {
-    RenderOptions {
+fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
+    let root = report::RepoRoot::discover(
+        &env.cwd,
+        args.root.as_deref(),
+        std::env::var_os("GIT_CEILING_DIRECTORIES").as_deref(),
+    )?;
+    let step_summary = match args.format {
+        Format::Github => std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        _ => None,
+    };
+    Ok(RenderOptions {
         color: env.color,
         quiet: args.quiet,
-    }
+        root,
+        step_summary,
+    })
 }
 
 /// `--check` (the default) and `--check --verify`: report and exit.
@@ -221,6 +235,13 @@ fn report_mode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let opts = match render_options(args, env) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "imagepin: error: {e}");
+            return EXIT_ERROR;
+        }
+    };
     let findings = scanned.findings();
     let report = Report {
         findings: &findings,
@@ -228,14 +249,12 @@ fn report_mode(
         files: scanned.files.len(),
     };
     // Machine formats keep stdout parseable; say the errors on stderr too.
-    if matches!(args.format, Format::Json | Format::Sarif) {
+    if matches!(args.format, Format::Json | Format::Sarif | Format::Gitlab) {
         for e in &scanned.errors {
             let _ = writeln!(err, "imagepin: error: {e}");
         }
     }
-    if let Err(e) = report::render(args.format, &report, &render_options(args, env), out)
-        .and_then(|()| out.flush())
-    {
+    if let Err(e) = report::render(args.format, &report, &opts, out).and_then(|()| out.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             let _ = writeln!(err, "imagepin: error: cannot write the report: {e}");
             return EXIT_ERROR;
@@ -256,7 +275,8 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
                 .and_then(|t| files::kind_of(c, &t)),
         };
         if let Some(kind) = kind {
-            if writeln!(out, "{}\t{kind}", c.path.display()).is_err() {
+            let path = c.path.display().to_string();
+            if writeln!(out, "{}\t{kind}", report::escape::visible(&path)).is_err() {
                 break;
             }
         }
@@ -302,11 +322,13 @@ fn fix_mode(
             return EXIT_ERROR;
         }
     };
+    // With --format json, stdout gets the list of changes instead of the diff.
+    let json = args.format == Format::Json;
     let fix_opts = FixOptions {
         write: args.fix,
         update: args.update,
         color: env.color,
-        quiet: args.quiet,
+        quiet: args.quiet || json,
     };
     let outcome = match fix::fix(&scanned.files, source.as_ref(), &fix_opts, out) {
         Ok(o) => o,
@@ -316,11 +338,7 @@ fn fix_mode(
             return EXIT_ERROR;
         }
     };
-    let _ = out.flush();
-    let render = RenderOptions {
-        color: false,
-        quiet: false,
-    };
+    let render = RenderOptions::default();
     // References fix cannot pin (invalid ones) still need the user.
     let left: Vec<Finding> = scanned
         .findings()
@@ -333,6 +351,17 @@ fn fix_mode(
         .chain(&outcome.errors)
         .cloned()
         .collect();
+    if json {
+        let files = scanned.files.len();
+        let written = report::json::render_fix(&outcome.changes, &all_errors, args.fix, files, out);
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                let _ = writeln!(err, "imagepin: error: cannot write the report: {e}");
+            }
+            return EXIT_ERROR;
+        }
+    }
+    let _ = out.flush();
     let _ = report::human::render_findings(&left, &render, err);
     let _ = report::human::render_errors(&all_errors, &render, err);
     let _ = writeln!(

@@ -1,18 +1,32 @@
 //! The GitHub Actions format: one `::error file=…,line=…,col=…::…` workflow
 //! command per failing finding and per file error, so they show as
-//! annotations on the pull request. Values are escaped as the runner expects.
+//! annotations on the pull request, then the one-line summary. Paths are
+//! relative to the repository root ([`super::root`]), which is what the
+//! runner matches annotations against. Values are escaped as the runner
+//! expects, after every control character from a file or a file name is made
+//! [visible]: a newline in a file name cannot start another command.
+//!
+//! GitHub shows at most 10 error annotations per step, so when
+//! `$GITHUB_STEP_SUMMARY` is set the whole list is also appended there as
+//! Markdown ([`append_step_summary`]), which the run's summary page shows.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::Path;
 
-use super::{Report, problem, slash_path};
+use super::escape::{markdown, visible};
+use super::{RepoRoot, Report, failing, plural, problem, summary};
 
-pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    for f in report.findings.iter().filter(|f| f.status.fails_check()) {
+/// Rows in the step summary's table at most; GitHub takes 1 MiB per step.
+pub const STEP_SUMMARY_ROWS: usize = 1000;
+
+pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
+    for f in failing(report) {
         let end = f.column + f.reference.chars().count().max(1);
         writeln!(
             out,
             "::error file={},line={},col={},endColumn={end},title={}::{}",
-            property(&slash_path(&f.path)),
+            property(root.locate(&f.path).as_str()),
             f.line,
             f.column,
             property(&format!("imagepin: {} image", f.status)),
@@ -24,17 +38,19 @@ pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "::error file={}{line},title={}::{}",
-            property(&slash_path(&e.path)),
+            property(root.locate(&e.path).as_str()),
             property("imagepin: error"),
             data(&e.message),
         )?;
     }
-    Ok(())
+    writeln!(out, "imagepin: {}", summary(report))
 }
 
-/// Escapes a command's message: `%`, CR and LF.
+/// Escapes a command's message: control characters made [visible], then
+/// `%`, CR and LF percent-encoded as the runner decodes them.
 pub fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    visible(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -44,13 +60,83 @@ pub fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Appends the Markdown summary to the file `path` names
+/// (`$GITHUB_STEP_SUMMARY`), creating it if needed. An error names the file.
+pub fn append_step_summary(report: &Report<'_>, root: &RepoRoot, path: &Path) -> io::Result<()> {
+    let text = step_summary(report, root);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("$GITHUB_STEP_SUMMARY ({}): {e}", path.display()),
+            )
+        })
+}
+
+/// The step summary: a heading, the summary line, a table of the failing
+/// references (at most [`STEP_SUMMARY_ROWS`]) and a table of the errors.
+/// Every cell is escaped for Markdown.
+pub fn step_summary(report: &Report<'_>, root: &RepoRoot) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "### imagepin\n\n{}\n", summary(report));
+    let failing = failing(report);
+    if !failing.is_empty() {
+        s.push_str("| File | Line | Image | Problem |\n|---|---:|---|---|\n");
+        for f in failing.iter().take(STEP_SUMMARY_ROWS) {
+            let text = problem(f);
+            let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                markdown(root.locate(&f.path).as_str()),
+                f.line,
+                markdown(&f.reference),
+                markdown(rest.trim_start()),
+            );
+        }
+        if failing.len() > STEP_SUMMARY_ROWS {
+            let _ = writeln!(
+                s,
+                "\n… and {} more; run `imagepin --check` to see them all.",
+                plural(failing.len() - STEP_SUMMARY_ROWS, "reference")
+            );
+        }
+        s.push('\n');
+    }
+    if !report.errors.is_empty() {
+        s.push_str("| File | Line | Error |\n|---|---:|---|\n");
+        for e in report.errors.iter().take(STEP_SUMMARY_ROWS) {
+            let line = e.line.map(|l| l.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {line} | {} |",
+                markdown(root.locate(&e.path).as_str()),
+                markdown(&e.message),
+            );
+        }
+        if report.errors.len() > STEP_SUMMARY_ROWS {
+            let _ = writeln!(
+                s,
+                "\n… and {} more.",
+                plural(report.errors.len() - STEP_SUMMARY_ROWS, "error")
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testdata::sample;
     use super::*;
 
     #[test]
-    fn commands() {
+    fn commands_then_the_summary() {
         let (findings, errors) = sample();
         let r = Report {
             findings: &findings,
@@ -58,21 +144,44 @@ mod tests {
             files: 2,
         };
         let mut out = Vec::new();
-        render(&r, &mut out).unwrap();
-        let t = String::from_utf8(out).unwrap();
-        let lines: Vec<_> = t.lines().collect();
+        render(&r, &RepoRoot::default(), &mut out).unwrap();
         assert_eq!(
-            lines[0],
+            String::from_utf8(out).unwrap(),
             "::error file=app/Dockerfile,line=3,col=6,endColumn=22,title=imagepin%3A unpinned image\
-             ::dockerfile: python:3.12-slim is not pinned to a digest"
+             ::dockerfile: python:3.12-slim is not pinned to a digest\n\
+             ::error file=bad/compose.yaml,line=4,title=imagepin%3A error\
+             ::compose: column 3: invalid YAML: mapping values are not allowed\n\
+             imagepin: 3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n"
         );
-        assert!(lines[1].starts_with("::error file=bad/compose.yaml,line=4,"));
-        assert_eq!(lines.len(), 2);
     }
 
     #[test]
     fn escaping() {
-        assert_eq!(data("50%\r\nx"), "50%25%0D%0Ax");
+        assert_eq!(data("50%\r\nx"), "50%25\\r\\nx");
         assert_eq!(property("a,b:c%"), "a%2Cb%3Ac%25");
+        assert_eq!(
+            property("x\n::error::y\x1b[2J"),
+            "x\\n%3A%3Aerror%3A%3Ay\\u{1b}[2J"
+        );
+    }
+
+    #[test]
+    fn markdown_summary() {
+        let (mut findings, errors) = sample();
+        findings[0].reference = "evil|<b>x</b>".into();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        assert_eq!(
+            step_summary(&r, &RepoRoot::default()),
+            "### imagepin\n\n\
+             3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n\n\
+             | File | Line | Image | Problem |\n|---|---:|---|---|\n\
+             | app/Dockerfile | 3 | evil\\|\\<b\\>x\\</b\\> | is not pinned to a digest |\n\n\
+             | File | Line | Error |\n|---|---:|---|\n\
+             | bad/compose.yaml | 4 | compose\\: column 3\\: invalid YAML\\: mapping values are not allowed |\n\n"
+        );
     }
 }

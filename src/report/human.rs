@@ -2,10 +2,13 @@
 //! (`path:line:column: <kind>: <reference> is not pinned to a digest`), one
 //! line per file error (`path[:line]: error: …`), then a one-line summary.
 //! ANSI colour only when asked for (the runner decides from `--color`,
-//! `NO_COLOR` and the terminal).
+//! `NO_COLOR` and the terminal). Paths, references and messages go through
+//! [`visible`], colour or not: no control character from a file or a file
+//! name reaches the terminal.
 
 use std::io::{self, Write};
 
+use super::escape::visible;
 use super::{RenderOptions, Report, plural, problem, summary};
 use crate::finding::Finding;
 use crate::fix::FixOutcome;
@@ -47,15 +50,21 @@ pub fn render_findings(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for f in findings.iter().filter(|f| f.status.fails_check()) {
-        let location = format!("{}:{}:{}:", f.path.display(), f.line, f.column);
+        let location = format!(
+            "{}:{}:{}:",
+            visible(&f.path.display().to_string()),
+            f.line,
+            f.column
+        );
         let text = problem(f);
         let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
         writeln!(
             out,
-            "{} {}: {}{rest}",
+            "{} {}: {}{}",
             paint(opts.color, BOLD, &location),
             f.kind,
-            paint(opts.color, YELLOW, &f.reference),
+            paint(opts.color, YELLOW, &visible(&f.reference)),
+            visible(rest),
         )?;
     }
     Ok(())
@@ -68,7 +77,7 @@ pub fn render_errors(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for e in errors {
-        let mut location = e.path.display().to_string();
+        let mut location = visible(&e.path.display().to_string()).into_owned();
         if let Some(line) = e.line {
             location.push_str(&format!(":{line}"));
         }
@@ -77,7 +86,7 @@ pub fn render_errors(
             "{}: {} {}",
             paint(opts.color, BOLD, &location),
             paint(opts.color, RED, "error:"),
-            e.message
+            visible(&e.message)
         )?;
     }
     Ok(())
@@ -153,8 +162,8 @@ mod tests {
         let t = text(
             &r,
             RenderOptions {
-                color: false,
                 quiet: true,
+                ..RenderOptions::default()
             },
         );
         assert!(!t.contains("python"), "{t}");
@@ -196,7 +205,7 @@ mod tests {
             &r,
             RenderOptions {
                 color: true,
-                quiet: false,
+                ..RenderOptions::default()
             },
         );
         assert!(coloured.contains("\x1b[1m"));

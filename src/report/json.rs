@@ -1,20 +1,30 @@
 //! The JSON format, a contract other tools rely on:
-//! `{"findings": [{"path", "line", "column", "reference", "status", "kind", …}], "errors": […]}`
-//! with one entry for every finding whatever its status. Serialized through
-//! the DTOs below, never through [`Finding`] itself, so internal changes
-//! cannot change the format.
+//! `{"version": 1, "findings": [{"path", "line", "column", "reference", "status", "kind", …}], "errors": […]}`
+//! with one entry for every finding whatever its status, and for `--fix` and
+//! `--diff` `{"version": 1, "changes": [{"path", "line", "reference",
+//! "old_digest", "new_digest", …}], …}`. Both are described by
+//! `schema/imagepin-report.v1.json`. Serialized through the DTOs below,
+//! never through [`Finding`] itself, so internal changes cannot change the
+//! format.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::Report;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
+use crate::fix::Change;
+use crate::reference::Reference;
 use crate::run::FileError;
+
+/// The format's version: raised when a name changes meaning or goes away
+/// (new names may be added within a version).
+pub const VERSION: u32 = 1;
 
 /// The document.
 #[derive(Debug, Serialize)]
 pub struct JsonReport<'a> {
+    pub version: u32,
     pub findings: Vec<JsonFinding<'a>>,
     pub errors: Vec<JsonError>,
     /// How many files were scanned.
@@ -39,6 +49,46 @@ pub struct JsonFinding<'a> {
     pub context: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'a str>,
+    /// The normalized parts (`docker.io`, `library/python`, `3.12`, digest),
+    /// each `null` when the finding is not an image reference that parses
+    /// (stage, scratch, dynamic, invalid).
+    #[serde(flatten)]
+    pub parts: Parts,
+}
+
+/// A reference's normalized parts.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Parts {
+    /// The registry host, Docker Hub's aliases as `docker.io`.
+    pub registry: Option<String>,
+    /// The repository, with `library/` for one-component Docker Hub names.
+    pub repository: Option<String>,
+    /// The tag as written, or `latest` when neither a tag nor a digest is.
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl Parts {
+    pub fn of(f: &Finding) -> Parts {
+        if matches!(
+            f.status,
+            Status::Stage | Status::Scratch | Status::Dynamic | Status::Invalid
+        ) {
+            return Parts::default();
+        }
+        match Reference::parse(&f.reference) {
+            Ok(r) => Parts {
+                registry: Some(r.registry().to_string()),
+                repository: Some(r.repository()),
+                tag: match (&r.tag, &r.digest) {
+                    (None, Some(_)) => None,
+                    _ => Some(r.tag_or_latest().to_string()),
+                },
+                digest: r.digest.clone(),
+            },
+            Err(_) => Parts::default(),
+        }
+    }
 }
 
 /// A file that could not be read or parsed, or a failed lookup.
@@ -61,6 +111,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             kind: f.kind.as_str(),
             context: &f.context,
             note: f.note.as_deref(),
+            parts: Parts::of(f),
         }
     }
 }
@@ -77,9 +128,67 @@ impl From<&FileError> for JsonError {
 
 pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = JsonReport {
+        version: VERSION,
         findings: report.findings.iter().map(JsonFinding::from).collect(),
         errors: report.errors.iter().map(JsonError::from).collect(),
         files: report.files,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// The `--fix`/`--diff` document: what changed (or would change).
+#[derive(Debug, Serialize)]
+pub struct JsonFixReport<'a> {
+    pub version: u32,
+    /// `true` for `--fix` (the files were written), `false` for `--diff`.
+    pub written: bool,
+    pub changes: Vec<JsonChange<'a>>,
+    pub errors: Vec<JsonError>,
+    /// How many files were scanned.
+    pub files: usize,
+}
+
+/// One reference that received (or would receive) a digest.
+#[derive(Debug, Serialize)]
+pub struct JsonChange<'a> {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// As written before the change.
+    pub reference: &'a str,
+    /// The digest it was pinned to before (`--update`), else `null`.
+    pub old_digest: Option<&'a str>,
+    pub new_digest: &'a str,
+}
+
+impl<'a> From<&'a Change> for JsonChange<'a> {
+    fn from(c: &'a Change) -> JsonChange<'a> {
+        JsonChange {
+            path: c.path.to_string_lossy().into_owned(),
+            line: c.line,
+            column: c.column,
+            reference: &c.reference,
+            old_digest: c.old_digest.as_deref(),
+            new_digest: &c.new_digest,
+        }
+    }
+}
+
+/// Writes the `--fix`/`--diff` document.
+pub fn render_fix(
+    changes: &[Change],
+    errors: &[FileError],
+    written: bool,
+    files: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let doc = JsonFixReport {
+        version: VERSION,
+        written,
+        changes: changes.iter().map(JsonChange::from).collect(),
+        errors: errors.iter().map(JsonError::from).collect(),
+        files,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -113,5 +222,41 @@ mod tests {
         assert_eq!(list[2]["status"], "stage");
         assert_eq!(v["errors"][0]["path"], "bad/compose.yaml");
         assert_eq!(v["errors"][0]["line"], 4);
+        assert_eq!(v["version"], 1);
+    }
+
+    #[test]
+    fn normalized_parts() {
+        use crate::report::testdata::finding;
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let parts = |r: &str, s: Status| {
+            let v = serde_json::to_value(Parts::of(&finding("Dockerfile", 1, 1, r, s))).unwrap();
+            (
+                v["registry"].clone(),
+                v["repository"].clone(),
+                v["tag"].clone(),
+                v["digest"].clone(),
+            )
+        };
+        use serde_json::Value::Null;
+        let j = |s: &str| serde_json::Value::from(s);
+        assert_eq!(
+            parts("python:3.12", Status::Unpinned),
+            (j("docker.io"), j("library/python"), j("3.12"), Null)
+        );
+        assert_eq!(
+            parts("python", Status::Unpinned),
+            (j("docker.io"), j("library/python"), j("latest"), Null)
+        );
+        assert_eq!(
+            parts(&format!("ghcr.io/org/app@{d}"), Status::Pinned),
+            (j("ghcr.io"), j("org/app"), Null, j(d))
+        );
+        assert_eq!(
+            parts(&format!("localhost:5000/a:1@{d}"), Status::Stale),
+            (j("localhost:5000"), j("a"), j("1"), j(d))
+        );
+        assert_eq!(parts("builder", Status::Stage), (Null, Null, Null, Null));
+        assert_eq!(parts("${IMG}", Status::Dynamic), (Null, Null, Null, Null));
     }
 }

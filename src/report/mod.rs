@@ -1,19 +1,27 @@
 //! Reports: one renderer per `--format` over the same findings and file
 //! errors, each writing to a `&mut dyn Write` (tests render into a `Vec<u8>`).
 //! The wording shared by several formats (what is wrong with a finding, the
-//! summary line) lives here.
+//! summary line, the stable fingerprint of a result) lives here; paths for CI
+//! formats come from [`root`], escaping for people from [`escape`].
 
+pub mod escape;
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod root;
 pub mod sarif;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::cli::Format;
 use crate::finding::{Finding, Status};
 use crate::run::FileError;
+pub use root::RepoRoot;
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
@@ -26,12 +34,17 @@ pub struct Report<'a> {
     pub files: usize,
 }
 
-/// Presentation switches for the human format.
-#[derive(Debug, Clone, Copy, Default)]
+/// Presentation switches.
+#[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
+    /// ANSI colour in the human format.
     pub color: bool,
     /// Leave out the per-finding lines.
     pub quiet: bool,
+    /// What SARIF, GitHub and GitLab paths are relative to.
+    pub root: RepoRoot,
+    /// `$GITHUB_STEP_SUMMARY`: `--format github` appends a Markdown summary here.
+    pub step_summary: Option<PathBuf>,
 }
 
 /// Renders `report` in `format`.
@@ -44,9 +57,75 @@ pub fn render(
     match format {
         Format::Human => human::render(report, opts, out),
         Format::Json => json::render(report, out),
-        Format::Sarif => sarif::render(report, out),
-        Format::Github => github::render(report, out),
+        Format::Sarif => sarif::render(report, &opts.root, out),
+        Format::Github => {
+            github::render(report, &opts.root, out)?;
+            match &opts.step_summary {
+                Some(path) => github::append_step_summary(report, &opts.root, path),
+                None => Ok(()),
+            }
+        }
+        Format::Gitlab => gitlab::render(report, &opts.root, out),
     }
+}
+
+/// The findings that fail the check, in report order.
+pub fn failing<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.status.fails_check())
+        .collect()
+}
+
+/// A stable identity for each of `findings` (the failing ones, in order),
+/// for SARIF `partialFingerprints` and GitLab `fingerprint`: a hash of the
+/// status, the path relative to the root, the context and the reference,
+/// plus which occurrence of that same combination it is in the file.
+/// It does not contain the line, so moving a reference keeps its identity;
+/// pinning it (the reference text changes) ends it.
+pub fn fingerprints(findings: &[&Finding], root: &RepoRoot) -> Vec<String> {
+    let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|f| {
+            let key = hash(&[
+                f.status.as_str(),
+                root.locate(&f.path).as_str(),
+                &f.context,
+                &f.reference,
+            ]);
+            let n = seen.entry(key).or_insert(0);
+            *n += 1;
+            hex(&hash(&[&hex(&key), &n.to_string()]))
+        })
+        .collect()
+}
+
+/// A stable identity for a file error: path, line and message.
+pub fn error_fingerprint(e: &FileError, root: &RepoRoot) -> String {
+    let line = e.line.map(|l| l.to_string()).unwrap_or_default();
+    hex(&hash(&[
+        "error",
+        root.locate(&e.path).as_str(),
+        &line,
+        &e.message,
+    ]))
+}
+
+/// SHA-256 of the parts, each length-prefixed so no two lists collide.
+fn hash(parts: &[&str]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The first 16 bytes as lowercase hex: 32 characters.
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What is wrong with a failing finding, as a sentence that starts with the

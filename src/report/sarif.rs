@@ -1,17 +1,30 @@
 //! The SARIF 2.1.0 format for GitHub code scanning: one rule per status that
-//! fails the check (`unpinned`, `invalid`, `stale`, `missing`), one result per
-//! failing finding with a physical location (relative URI, region in
-//! Unicode code points), and file errors as tool execution notifications.
+//! fails the check (`unpinned`, `invalid`, `stale`, `missing`) with its
+//! `security-severity`, Markdown help and a link to the README; one result
+//! per failing finding with a physical location (a URI relative to the
+//! repository root, `%SRCROOT%`, and a region in Unicode code points) and a
+//! `partialFingerprints` entry that survives line moves; file errors as tool
+//! execution notifications.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{Report, problem, slash_path};
+use super::root::RootPath;
+use super::{RepoRoot, Report, failing, fingerprints, problem};
 use crate::finding::{Finding, Status};
 use crate::run::FileError;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The `uriBaseId` of every relative location: the repository root.
+pub const SRCROOT: &str = "%SRCROOT%";
+/// The `partialFingerprints` key of imagepin's own identity (see
+/// [`super::fingerprints`]). GitHub computes its `primaryLocationLineHash`
+/// itself; that one is left to it.
+pub const FINGERPRINT_KEY: &str = "imagepin/v1";
+/// Where the statuses are explained.
+pub const HELP_URI: &str = "https://github.com/imagepin/imagepin#statuses";
+
 /// The project's home: Cargo.toml's `repository` when set.
 pub fn information_uri() -> &'static str {
     match env!("CARGO_PKG_REPOSITORY") {
@@ -20,91 +33,142 @@ pub fn information_uri() -> &'static str {
     }
 }
 
-/// The rules: every status that fails `--check`, with its description.
-pub const RULES: [(Status, &str, &str, &str); 4] = [
-    (
-        Status::Unpinned,
-        "UnpinnedImage",
-        "Container image is not pinned to a digest",
-        "A tag can be moved to other content at any time. Pin the image to its sha256 digest \
-         (`imagepin --fix` inserts `@sha256:…` after the tag).",
-    ),
-    (
-        Status::Invalid,
-        "InvalidImageReference",
-        "Container image reference is not valid",
-        "The reference does not follow the distribution reference grammar \
-         (for example a truncated digest); it cannot be pulled as written.",
-    ),
-    (
-        Status::Stale,
-        "StaleImageDigest",
-        "Pinned digest no longer matches its tag",
-        "The tag now points to another digest. Run `imagepin --fix --update` to move the pin.",
-    ),
-    (
-        Status::Missing,
-        "MissingImageDigest",
-        "Pinned digest no longer exists in the repository",
-        "The registry no longer has the pinned digest; pulls will fail. Pin a current digest.",
-    ),
+/// One rule: a status that fails `--check`.
+pub struct Rule {
+    pub status: Status,
+    pub name: &'static str,
+    pub short: &'static str,
+    /// Plain text, also the first paragraph of the Markdown help.
+    pub full: &'static str,
+    /// The rest of the Markdown help: how to fix it.
+    pub fix: &'static str,
+    /// GitHub's `security-severity` (0.1–3.9 low, 4.0–6.9 medium).
+    pub security_severity: &'static str,
+}
+
+/// The rules, in the order of the `ruleIndex`.
+pub const RULES: [Rule; 4] = [
+    Rule {
+        status: Status::Unpinned,
+        name: "UnpinnedImage",
+        short: "Container image is not pinned to a digest",
+        full: "A tag can be moved to other content at any time, so a build or a deployment \
+               may run an image nobody reviewed. Pin the image to its sha256 digest.",
+        fix: "Run `imagepin --fix`: it inserts `@sha256:…` after the tag and changes nothing \
+              else. For example `FROM python:3.12-slim` becomes \
+              `FROM python:3.12-slim@sha256:<digest>`. Renovate or Dependabot can keep the \
+              digest current.",
+        security_severity: "5.0",
+    },
+    Rule {
+        status: Status::Invalid,
+        name: "InvalidImageReference",
+        short: "Container image reference is not valid",
+        full: "The reference does not follow the distribution reference grammar \
+               (for example a truncated digest); it cannot be pulled as written, and a pin \
+               that was meant to protect it does not.",
+        fix: "Correct the reference by hand: imagepin does not guess. The result's message \
+              says what is wrong with it.",
+        security_severity: "4.0",
+    },
+    Rule {
+        status: Status::Stale,
+        name: "StaleImageDigest",
+        short: "Pinned digest no longer matches its tag",
+        full: "The tag now points to another digest, so the pinned image misses what was \
+               published since, security fixes included.",
+        fix: "Run `imagepin --fix --update` to move the pin to the tag's current digest.",
+        security_severity: "3.0",
+    },
+    Rule {
+        status: Status::Missing,
+        name: "MissingImageDigest",
+        short: "Pinned digest no longer exists in the repository",
+        full: "The registry no longer has the pinned digest; pulls will fail.",
+        fix: "Pin a digest that exists: `imagepin --fix --update` when the reference has a \
+              tag, otherwise choose one by hand.",
+        security_severity: "4.0",
+    },
 ];
 
-pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report))?;
+pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report, root))?;
     writeln!(out)
 }
 
 /// The SARIF log as a JSON value.
-pub fn document(report: &Report<'_>) -> Value {
+pub fn document(report: &Report<'_>, root: &RepoRoot) -> Value {
     let rules: Vec<Value> = RULES
         .iter()
-        .map(|(status, name, short, full)| {
+        .map(|r| {
             json!({
-                "id": status.as_str(),
-                "name": name,
-                "shortDescription": { "text": short },
-                "fullDescription": { "text": full },
-                "help": { "text": full },
-                "helpUri": information_uri(),
+                "id": r.status.as_str(),
+                "name": r.name,
+                "shortDescription": { "text": r.short },
+                "fullDescription": { "text": r.full },
+                "help": {
+                    "text": format!("{} {}", r.full, r.fix),
+                    "markdown": format!("**{}**\n\n{}\n\n{}\n\nSee [statuses]({HELP_URI}).", r.short, r.full, r.fix),
+                },
+                "helpUri": HELP_URI,
                 "defaultConfiguration": { "level": "error" },
-                "properties": { "tags": ["security", "supply-chain"] },
+                "properties": {
+                    "tags": ["security", "supply-chain"],
+                    "precision": "very-high",
+                    "security-severity": r.security_severity,
+                },
             })
         })
         .collect();
-    let results: Vec<Value> = report
-        .findings
+    let failing = failing(report);
+    let prints = fingerprints(&failing, root);
+    let results: Vec<Value> = failing
         .iter()
-        .filter(|f| f.status.fails_check())
-        .map(result)
+        .zip(&prints)
+        .map(|(f, print)| result(f, print, root))
         .collect();
-    let notifications: Vec<Value> = report.errors.iter().map(notification).collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| notification(e, root))
+        .collect();
+    let mut run = json!({
+        "tool": { "driver": {
+            "name": "imagepin",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": information_uri(),
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [{
+            "executionSuccessful": report.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": results,
+    });
+    if let Some(dir) = root.dir() {
+        let mut uri = file_uri(&super::slash_path(dir));
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        run["originalUriBaseIds"] = json!({ SRCROOT: {
+            "uri": uri,
+            "description": { "text": "The repository root." },
+        }});
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "imagepin",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": information_uri(),
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 
 fn rule_index(status: Status) -> usize {
-    RULES.iter().position(|r| r.0 == status).unwrap_or(0)
+    RULES.iter().position(|r| r.status == status).unwrap_or(0)
 }
 
-fn result(f: &Finding) -> Value {
+fn result(f: &Finding, fingerprint: &str, root: &RepoRoot) -> Value {
     let width = f.reference.chars().count().max(1);
     json!({
         "ruleId": f.status.as_str(),
@@ -113,7 +177,7 @@ fn result(f: &Finding) -> Value {
         "message": { "text": format!("{}: {}", f.kind, problem(f)) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": uri(&f.path) },
+                "artifactLocation": artifact(&root.locate(&f.path)),
                 "region": {
                     "startLine": f.line,
                     "startColumn": f.column,
@@ -123,11 +187,12 @@ fn result(f: &Finding) -> Value {
                 },
             },
         }],
+        "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
     })
 }
 
-fn notification(e: &FileError) -> Value {
-    let mut location = json!({ "artifactLocation": { "uri": uri(&e.path) } });
+fn notification(e: &FileError, root: &RepoRoot) -> Value {
+    let mut location = json!({ "artifactLocation": artifact(&root.locate(&e.path)) });
     if let Some(line) = e.line {
         location["region"] = json!({ "startLine": line });
     }
@@ -138,10 +203,38 @@ fn notification(e: &FileError) -> Value {
     })
 }
 
+/// An `artifactLocation`: relative to `%SRCROOT%` inside the root, a
+/// `file://` URI outside it.
+fn artifact(path: &RootPath) -> Value {
+    match path {
+        RootPath::Inside(p) => json!({ "uri": encode(p), "uriBaseId": SRCROOT }),
+        RootPath::Outside(p) => json!({ "uri": file_uri(p) }),
+    }
+}
+
 /// A URI reference for a path: forward slashes, percent-encoded; relative
 /// paths stay relative, absolute ones become `file://` URIs.
 pub fn uri(path: &std::path::Path) -> String {
-    let s = slash_path(path);
+    let s = super::slash_path(path);
+    if s.starts_with('/') {
+        file_uri(&s)
+    } else {
+        encode(&s)
+    }
+}
+
+fn file_uri(abs: &str) -> String {
+    let enc = encode(abs);
+    if enc.starts_with('/') {
+        format!("file://{enc}")
+    } else {
+        // A Windows path (`C:/x`).
+        format!("file:///{enc}")
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode(s: &str) -> String {
     let mut enc = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -151,11 +244,7 @@ pub fn uri(path: &std::path::Path) -> String {
             _ => enc.push_str(&format!("%{b:02X}")),
         }
     }
-    if enc.starts_with('/') {
-        format!("file://{enc}")
-    } else {
-        enc
-    }
+    enc
 }
 
 #[cfg(test)]
@@ -171,7 +260,7 @@ mod tests {
             errors: &errors,
             files: 2,
         };
-        let v = document(&r);
+        let v = document(&r, &RepoRoot::default());
         assert_eq!(v["version"], "2.1.0");
         let run = &v["runs"][0];
         assert_eq!(run["tool"]["driver"]["name"], "imagepin");
