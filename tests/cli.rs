@@ -442,7 +442,8 @@ fn output_order_is_stable() {
 
 #[test]
 fn sarif_for_code_scanning() {
-    let run = imagepin(&fixture("statuses"), &["--format", "sarif"]);
+    // The fixture is inside this repository: `--root .` keeps its paths short.
+    let run = imagepin(&fixture("statuses"), &["--format", "sarif", "--root", "."]);
     assert_eq!(run.code, 1);
     let doc = run.json();
     assert_eq!(doc["version"], "2.1.0");
@@ -506,14 +507,20 @@ fn sarif_for_code_scanning() {
 
 #[test]
 fn github_workflow_commands() {
-    let run = imagepin(&fixture("statuses"), &["--format", "github"]);
+    let run = imagepin(&fixture("statuses"), &["--format", "github", "--root", "."]);
     assert_eq!(run.code, 1);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(!lines.is_empty());
+    let (summary, commands) = lines.split_last().unwrap();
+    assert!(!commands.is_empty());
     assert!(
-        lines.iter().all(|l| l.starts_with("::error file=")),
+        commands.iter().all(|l| l.starts_with("::error file=")),
         "{}",
         run.stdout
+    );
+    assert_eq!(
+        *summary,
+        "imagepin: 15 image references (6 unpinned, 1 pinned, 2 dynamic, 2 stage, 1 scratch, \
+         1 local-build, 1 ignored, 1 invalid) in 4 files"
     );
     assert!(
         lines.contains(
@@ -523,7 +530,10 @@ fn github_workflow_commands() {
         "{}",
         run.stdout
     );
-    let run = imagepin(&fixture("malformed"), &["--format", "github"]);
+    let run = imagepin(
+        &fixture("malformed"),
+        &["--format", "github", "--root", "."],
+    );
     assert_eq!(run.code, 2);
     assert!(
         run.stdout
