@@ -193,6 +193,37 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_escaped_with_or_without_colour() {
+        let (mut findings, mut errors) = sample();
+        findings[0].path = "a\nb\x1b[31m/Dockerfile".into();
+        findings[0].reference = "py\u{202e}thon\x07:3".into();
+        errors[0].message = "bad\r\x1b]0;title\x07".into();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        assert_eq!(
+            text(&r, RenderOptions::default()),
+            "a\\nb\\u{1b}[31m/Dockerfile:3:6: dockerfile: py\\u{202e}thon\\u{7}:3 is not pinned to a digest\n\
+             bad/compose.yaml:4: error: bad\\r\\u{1b}]0;title\\u{7}\n\
+             3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n"
+        );
+        let coloured = text(
+            &r,
+            RenderOptions {
+                color: true,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(
+            coloured.contains("\x1b[33mpy\\u{202e}thon\\u{7}:3\x1b[0m"),
+            "{coloured:?}"
+        );
+        assert!(!coloured.contains('\x07') && !coloured.contains('\u{202e}'));
+    }
+
+    #[test]
     fn colour_only_when_asked() {
         let (findings, errors) = sample();
         let r = Report {

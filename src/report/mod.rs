@@ -273,6 +273,34 @@ mod tests {
     }
 
     #[test]
+    fn fingerprints_ignore_lines_and_tell_repeats_apart() {
+        use testdata::finding;
+        let root = RepoRoot::default();
+        let a1 = finding("Dockerfile", 1, 6, "a:1", Status::Unpinned);
+        let b = finding("Dockerfile", 2, 6, "b:1", Status::Unpinned);
+        let a2 = finding("Dockerfile", 3, 6, "a:1", Status::Unpinned);
+        let before = fingerprints(&[&a1, &b, &a2], &root);
+        assert_eq!(before.len(), 3);
+        assert!(before.iter().all(|p| p.len() == 32));
+        assert_ne!(before[0], before[2], "the second a:1 is another result");
+        let moved: Vec<Finding> = [&a1, &b, &a2]
+            .iter()
+            .map(|f| Finding {
+                line: f.line + 10,
+                column: f.column + 2,
+                ..(*f).clone()
+            })
+            .collect();
+        let refs: Vec<&Finding> = moved.iter().collect();
+        assert_eq!(fingerprints(&refs, &root), before);
+        // Another path, status or reference is another identity.
+        let other = finding("x/Dockerfile", 1, 6, "a:1", Status::Unpinned);
+        assert_ne!(fingerprints(&[&other], &root)[0], before[0]);
+        let stale = finding("Dockerfile", 1, 6, "a:1", Status::Stale);
+        assert_ne!(fingerprints(&[&stale], &root)[0], before[0]);
+    }
+
+    #[test]
     fn problem_wording() {
         let (findings, _) = testdata::sample();
         assert_eq!(
