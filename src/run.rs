@@ -116,6 +116,8 @@ fn load_config(common: &CommonArgs, env: &Env, err: &mut dyn Write) -> Option<Co
     match Config::discover(common.config.as_deref(), &env.cwd) {
         Ok(c) => Some(c),
         Err(e) => {
+            // The message may quote the (committed, so untrusted) file.
+            let e = crate::report::escape::visible(&e.to_string()).into_owned();
             let _ = writeln!(err, "imagepin: error: {e}");
             None
         }

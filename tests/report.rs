@@ -805,3 +805,19 @@ fn diff_headers_quote_hostile_paths_as_git_does_and_the_patch_applies() {
     );
     assert!(!run.stdout.contains('\x07'), "{:?}", run.stdout);
 }
+
+#[test]
+fn a_committed_configuration_cannot_smuggle_control_characters_into_error_lines() {
+    let dir = tree(&[
+        (".imagepin.toml", "\"a\u{202e}b\" = 1\n"),
+        ("Dockerfile", "FROM scratch\n"),
+    ]);
+    let run = imagepin(dir.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown field `a\\u{202e}b`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\u{202e}'), "{}", run.stderr);
+}
