@@ -821,3 +821,15 @@ fn a_committed_configuration_cannot_smuggle_control_characters_into_error_lines(
     );
     assert!(!run.stderr.contains('\u{202e}'), "{}", run.stderr);
 }
+
+#[test]
+fn resolve_error_lines_escape_control_characters() {
+    let dir = tree(&[]);
+    let run = imagepin(dir.path(), &["resolve", "alp\x1b[2Jine:3"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "imagepin: alp\\u{1b}[2Jine:3: invalid image reference: invalid reference format: \
+         repository name must be lowercase\n"
+    );
+}

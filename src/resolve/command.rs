@@ -7,6 +7,7 @@ use std::io::Write;
 use super::{DigestSource, ResolveOptions, Resolver, TagRef};
 use crate::config::Config;
 use crate::reference::Reference;
+use crate::report::escape::visible;
 use crate::run::{EXIT_ERROR, EXIT_OK};
 
 enum Item {
@@ -63,6 +64,8 @@ pub fn run(
             Ok(d) => writeln!(out, "{r}\t{d}"),
             Err(m) => {
                 failed = true;
+                // A registry's answer is quoted in `m`: nothing raw reaches the terminal.
+                let (r, m) = (visible(r), visible(m));
                 writeln!(err, "imagepin: {r}: {m}")
             }
         };
