@@ -4,11 +4,10 @@
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
 //! (`missing`).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use std::borrow::Cow;
 
 use similar::{ChangeTag, TextDiff};
 
