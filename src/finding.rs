@@ -9,48 +9,38 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-/// The kind of file an image reference was found in; one scanner per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FileKind {
-    Dockerfile,
-    Compose,
-    GithubActions,
-    Kubernetes,
-    GitlabCi,
-    Devcontainer,
-}
+/// The kind of file an image reference was found in: the name of one entry
+/// of the scanner registry ([`crate::scan::KINDS`]), such as `dockerfile` or
+/// `helm-values`. The names are part of the JSON/SARIF contract and of
+/// `[[files]] kind =` in configuration. A `FileKind` is only made by the
+/// registry (each scanner module declares its own), so a kind always has a
+/// scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKind(&'static str);
 
 impl FileKind {
-    pub const ALL: [FileKind; 6] = [
-        FileKind::Dockerfile,
-        FileKind::Compose,
-        FileKind::GithubActions,
-        FileKind::Kubernetes,
-        FileKind::GitlabCi,
-        FileKind::Devcontainer,
-    ];
+    /// The kind of this name. Only scanner modules call this, for their
+    /// registry entry; everyone else looks kinds up with
+    /// [`crate::scan::kind_named`].
+    pub(crate) const fn new(name: &'static str) -> FileKind {
+        FileKind(name)
+    }
 
     /// The stable kebab-case name used in output and in configuration.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Dockerfile => "dockerfile",
-            FileKind::Compose => "compose",
-            FileKind::GithubActions => "github-actions",
-            FileKind::Kubernetes => "kubernetes",
-            FileKind::GitlabCi => "gitlab-ci",
-            FileKind::Devcontainer => "devcontainer",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<FileKind> {
-        FileKind::ALL.into_iter().find(|k| k.as_str() == name)
+        self.0
     }
 }
 
 impl fmt::Display for FileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for FileKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -131,4 +121,24 @@ pub struct Finding {
     pub context: String,
     /// Why the status was chosen, when that is not obvious (e.g. grammar errors).
     pub note: Option<String>,
+}
+
+/// A file that could not be listed, read, parsed, resolved or written; the
+/// run goes on without it. Line is 1-based when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    /// `path[:line]: message`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
 }

@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
 use crate::reference::Reference;
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
-use crate::run::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, FileError, ScannedFile};
+use crate::scan::batch::ScannedFile;
 
 /// What `--fix`/`--diff` may do.
 #[derive(Debug, Clone, Default)]
@@ -40,20 +41,6 @@ pub struct FixOutcome {
     pub updated: usize,
     /// References that could not be resolved and files that could not be written.
     pub errors: Vec<FileError>,
-}
-
-impl FixOutcome {
-    /// The `--fix`/`--diff` exit code: 2 when anything failed, else 1 when
-    /// files changed (or would change), else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.errors.is_empty() {
-            EXIT_ERROR
-        } else if !self.changed.is_empty() {
-            EXIT_FOUND
-        } else {
-            EXIT_OK
-        }
-    }
 }
 
 /// What one finding needs from the registry.

@@ -346,7 +346,7 @@ mod tests {
                 let reference = text[o.span.clone()].to_string();
                 Finding {
                     path: PathBuf::from("Dockerfile"),
-                    kind: FileKind::Dockerfile,
+                    kind: crate::scan::dockerfile::KIND.id,
                     status: scan::classify(o.hint, &reference).0,
                     line: 1,
                     column: 1,
@@ -445,7 +445,7 @@ mod tests {
             "services:\n  a:\n    image: 'redis:7' # cache\n  b:\n    image: \"${B:-nginx:1}\"\n";
         let fs: Vec<Finding> = crate::scan::scan_file(
             std::path::Path::new("compose.yaml"),
-            FileKind::Compose,
+            crate::scan::compose::KIND.id,
             old,
             &|_| false,
         )
@@ -456,7 +456,7 @@ mod tests {
             pin_edit(old, &fs, 1, D2).unwrap(),
         ];
         let new = apply(old, &good).unwrap();
-        check(FileKind::Compose, old, &new, &fs, &good).unwrap();
+        check(crate::scan::compose::KIND.id, old, &new, &fs, &good).unwrap();
         // Crafted bad plan: the digest lands after the closing quote, where
         // it is no part of the scalar (and not valid YAML).
         let quote = old.find("' #").unwrap();
@@ -465,7 +465,7 @@ mod tests {
             ..good[0].clone()
         }];
         let new = apply(old, &bad).unwrap();
-        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        assert!(check(crate::scan::compose::KIND.id, old, &new, &fs, &bad).is_err());
         // Or inside the default's variable name.
         let var = old.find("${B").unwrap() + 3;
         let bad = vec![Edit {
@@ -473,7 +473,7 @@ mod tests {
             ..good[1].clone()
         }];
         let new = apply(old, &bad).unwrap();
-        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        assert!(check(crate::scan::compose::KIND.id, old, &new, &fs, &bad).is_err());
     }
 
     #[test]

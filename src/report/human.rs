@@ -7,9 +7,9 @@
 use std::io::{self, Write};
 
 use super::{RenderOptions, Report, plural, problem, summary};
+use crate::finding::FileError;
 use crate::finding::Finding;
 use crate::fix::FixOutcome;
-use crate::run::FileError;
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";

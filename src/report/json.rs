@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
+use crate::finding::FileError;
 use crate::finding::Finding;
-use crate::run::FileError;
 
 /// The document.
 #[derive(Debug, Serialize)]

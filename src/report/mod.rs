@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::cli::Format;
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
-use crate::run::FileError;
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
@@ -123,8 +123,8 @@ pub fn slash_path(path: &Path) -> String {
 pub(crate) mod testdata {
     use std::path::PathBuf;
 
-    use crate::finding::{FileKind, Finding, Status};
-    use crate::run::FileError;
+    use crate::finding::FileError;
+    use crate::finding::{Finding, Status};
 
     pub fn finding(
         path: &str,
@@ -135,7 +135,7 @@ pub(crate) mod testdata {
     ) -> Finding {
         Finding {
             path: PathBuf::from(path),
-            kind: FileKind::Dockerfile,
+            kind: crate::scan::dockerfile::KIND.id,
             span: 0..reference.len(),
             line,
             column,

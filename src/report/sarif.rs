@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{Report, problem, slash_path};
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
-use crate::run::FileError;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The project's home: Cargo.toml's `repository` when set.
