@@ -121,6 +121,64 @@ pub struct Finding {
     pub context: String,
     /// Why the status was chosen, when that is not obvious (e.g. grammar errors).
     pub note: Option<String>,
+    /// For a reference not written as one string (see [`Split`]); `None`
+    /// when `reference` is the whole reference and its digest goes at its end.
+    pub split: Option<Split>,
+}
+
+impl Finding {
+    /// The reference as it is used: [`Split::image`] for a split reference,
+    /// else the text as written. This is what is resolved and reported.
+    pub fn image(&self) -> &str {
+        self.split.as_ref().map_or(&self.reference, |s| &s.image)
+    }
+}
+
+/// A reference whose parts are written apart: Helm values (`repository:` and
+/// `tag:` keys), Kustomize `images:` entries (`name`, `newTag`, `digest`), a
+/// Dockerfile `FROM golang:${GO_VERSION}` whose ARG default supplies the tag.
+/// The finding's span is where it is reported; the digest has a place of its
+/// own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The reference as used: `[registry/]repository[:tag][@digest]`.
+    pub image: String,
+    /// Where its digest is, or goes.
+    pub digest: DigestSlot,
+    /// Said with the finding: where the parts come from.
+    pub note: Option<String>,
+}
+
+/// Where a split reference's digest is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestSlot {
+    /// The digest (`sha256:…`) is at this byte range; an update replaces it.
+    At(Range<usize>),
+    /// No digest yet: a pin inserts `before`, the digest and `after` at byte
+    /// `at` (`@` after a tag value; a `digest: ` line with the siblings'
+    /// indentation and line ending; the inside of an empty `digest: ""`).
+    Insert {
+        at: usize,
+        before: String,
+        after: String,
+    },
+    /// No digest, and no place one can safely go: why (reported by `--fix`).
+    Nowhere(String),
+}
+
+impl DigestSlot {
+    /// Moves byte offsets by `by` (a BOM stripped before scanning).
+    pub fn shifted(self, by: usize) -> DigestSlot {
+        match self {
+            DigestSlot::At(r) => DigestSlot::At(r.start + by..r.end + by),
+            DigestSlot::Insert { at, before, after } => DigestSlot::Insert {
+                at: at + by,
+                before,
+                after,
+            },
+            other => other,
+        }
+    }
 }
 
 /// A file that could not be listed, read, parsed, resolved or written; the

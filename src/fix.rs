@@ -177,8 +177,7 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
     if f.status != Status::Unpinned && !(update && pinned) {
         return Ok(None);
     }
-    let r =
-        Reference::parse(&f.reference).map_err(|e| error_at(f, format!("{}: {e}", f.reference)))?;
+    let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
@@ -225,7 +224,8 @@ fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
         f,
         format!(
             "could not resolve {} ({tag}): {}; left as it is",
-            f.reference, e.message
+            f.image(),
+            e.message
         ),
     )
 }
@@ -302,10 +302,10 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             if f.status != Status::Pinned {
                 continue;
             }
-            let r = match Reference::parse(&f.reference) {
+            let r = match Reference::parse(f.image()) {
                 Ok(r) => r,
                 Err(e) => {
-                    errors.push(error_at(f, format!("{}: {e}", f.reference)));
+                    errors.push(error_at(f, format!("{}: {e}", f.image())));
                     continue;
                 }
             };
@@ -354,7 +354,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             if let Err(e) = &tag_answers[t] {
                 errors.push(error_at(
                     f,
-                    format!("could not verify {} ({t}): {}", f.reference, e.message),
+                    format!("could not verify {} ({t}): {}", f.image(), e.message),
                 ));
             }
         }
@@ -376,7 +376,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             }
             Some(Err(e)) => errors.push(error_at(
                 f,
-                format!("could not verify {} ({dref}): {}", f.reference, e.message),
+                format!("could not verify {} ({dref}): {}", f.image(), e.message),
             )),
             Some(Ok(true)) | None => {}
         }

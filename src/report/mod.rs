@@ -52,13 +52,13 @@ pub fn render(
 /// What is wrong with a failing finding, as a sentence that starts with the
 /// reference: `python:3.12 is not pinned to a digest`.
 pub fn problem(f: &Finding) -> String {
-    let r = &f.reference;
+    let r = f.image();
     let with_note = |base: String| match &f.note {
         Some(n) => format!("{base}: {n}"),
         None => base,
     };
     match f.status {
-        Status::Unpinned => format!("{r} is not pinned to a digest"),
+        Status::Unpinned => with_note(format!("{r} is not pinned to a digest")),
         Status::Invalid => with_note(format!("{r} is not a valid image reference")),
         Status::Stale => match &f.note {
             Some(n) => format!("{r} is stale: {n}"),
@@ -143,6 +143,7 @@ pub(crate) mod testdata {
             status,
             context: "FROM".to_string(),
             note: None,
+            split: None,
         }
     }
 

@@ -37,6 +37,17 @@ pub struct Scanned {
     pub errors: Vec<FileError>,
 }
 
+impl ScannedFile {
+    fn empty() -> ScannedFile {
+        ScannedFile {
+            path: PathBuf::new(),
+            kind: crate::scan::dockerfile::KIND.id,
+            text: String::new(),
+            findings: Vec::new(),
+        }
+    }
+}
+
 impl Scanned {
     pub fn findings(&self) -> Vec<Finding> {
         self.files
@@ -49,6 +60,37 @@ impl Scanned {
 /// Reads and scans `candidates` in parallel; the result keeps their order.
 /// `keep_text` keeps each file's text (needed by `--fix`/`--diff`).
 pub fn scan_files(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
+    let mut scanned = scan_each(config, candidates, keep_text);
+    relate(&mut scanned, keep_text);
+    scanned
+}
+
+/// Runs each kind's [`crate::scan::Kind::relate`] pass over its files, then
+/// drops the texts kept only for it.
+fn relate(scanned: &mut Scanned, keep_text: bool) {
+    for kind in crate::scan::KINDS {
+        let Some(relate) = kind.relate else { continue };
+        let at: Vec<usize> = (0..scanned.files.len())
+            .filter(|&i| scanned.files[i].kind == kind.id)
+            .collect();
+        if at.is_empty() {
+            continue;
+        }
+        let mut files: Vec<ScannedFile> = at
+            .iter()
+            .map(|&i| std::mem::replace(&mut scanned.files[i], ScannedFile::empty()))
+            .collect();
+        relate(&mut files, &mut scanned.errors);
+        for (i, mut f) in at.into_iter().zip(files) {
+            if !keep_text {
+                f.text = String::new();
+            }
+            scanned.files[i] = f;
+        }
+    }
+}
+
+fn scan_each(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(candidates.len());
@@ -162,6 +204,7 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
     let Some(kind) = files::kind_of(candidate, &text) else {
         return Outcome::Skipped;
     };
+    let keep_text = keep_text || crate::scan::kind(kind).is_some_and(|k| k.relate.is_some());
     match crate::scan::scan_file(path, kind, &text, &|r| config.is_ignored_image(r)) {
         Ok(findings) => Outcome::Scanned(ScannedFile {
             path: path.clone(),

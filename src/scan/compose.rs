@@ -50,6 +50,7 @@ pub static KIND: Kind = Kind {
         "services:\n  a: {image:",
         "services:\r\n  a:\r\n    image:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).

@@ -23,6 +23,7 @@ pub static KIND: Kind = Kind {
     scan,
     syntax: Syntax::Json,
     keys: &["\"image\":", "\"dockerComposeFile\":", "\"build\":"],
+    relate: None,
 };
 
 fn is_devcontainer_name(path: &Path) -> bool {

@@ -38,6 +38,7 @@ pub static KIND: Kind = Kind {
         "jobs:\n  j:\n    steps:\n    - name: x\n      uses:",
         "runs:\n  using: docker\n  image:",
     ],
+    relate: None,
 };
 
 fn is_actions_name(path: &Path) -> bool {

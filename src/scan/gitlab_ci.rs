@@ -61,6 +61,7 @@ pub static KIND: Kind = Kind {
         "variables:\n  IMAGE:",
         ".tpl: &tpl\n  image:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).

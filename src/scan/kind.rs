@@ -11,8 +11,9 @@
 
 use std::path::{Component, Path};
 
+use super::batch::ScannedFile;
 use super::{Occurrence, ScanError};
-use crate::finding::FileKind;
+use crate::finding::{FileError, FileKind};
 
 /// One file kind and its scanner.
 #[derive(Debug)]
@@ -34,7 +35,14 @@ pub struct Kind {
     /// Keys (or instruction words) the scanner looks for: the no-panic
     /// property builds documents from them.
     pub keys: &'static [&'static str],
+    /// For kinds whose files are read together (Helm values files override
+    /// each other): called once after scanning with every scanned file of
+    /// this kind, texts included, to adjust their findings and add errors.
+    pub relate: Option<Relate>,
 }
+
+/// A pass over all scanned files of one kind (see [`Kind::relate`]).
+pub type Relate = fn(&mut [ScannedFile], &mut Vec<FileError>);
 
 /// The text format a kind is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

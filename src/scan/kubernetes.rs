@@ -66,6 +66,7 @@ pub static KIND: Kind = Kind {
         "apiVersion: v1\nkind: ConfigMap\ndata:\n  image:",
         "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: [{image:",
     ],
+    relate: None,
 };
 
 /// Whether a YAML text has a document with top-level `apiVersion:` and

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::finding::{FileKind, Finding, Status};
+use crate::finding::{DigestSlot, FileKind, Finding, Split, Status};
 use crate::reference::Reference;
 
 pub use kind::{Kind, Syntax};
@@ -97,6 +97,9 @@ pub struct Occurrence {
     pub hint: Hint,
     /// Where it was found: `FROM`, `# syntax`, `services.web.image`, ….
     pub context: String,
+    /// For a reference whose parts are written apart: what they make up and
+    /// where its digest goes. `None`: the text at `span` is the reference.
+    pub split: Option<Split>,
 }
 
 impl Occurrence {
@@ -105,6 +108,30 @@ impl Occurrence {
             span,
             hint,
             context: context.into(),
+            split: None,
+        }
+    }
+
+    /// An occurrence reported at `span` whose reference is `split.image`.
+    pub fn split(
+        span: Range<usize>,
+        hint: Hint,
+        context: impl Into<String>,
+        split: Split,
+    ) -> Occurrence {
+        Occurrence {
+            span,
+            hint,
+            context: context.into(),
+            split: Some(split),
+        }
+    }
+
+    /// The reference as used: the split image, or the text at the span.
+    pub fn image<'t>(&'t self, text: &'t str) -> &'t str {
+        match &self.split {
+            Some(s) => &s.image,
+            None => text.get(self.span.clone()).unwrap_or(""),
         }
     }
 }
@@ -155,6 +182,10 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
             }
         }
         o.span = o.span.start + offset..o.span.end + offset;
+        if let Some(split) = &mut o.split {
+            let slot = std::mem::replace(&mut split.digest, DigestSlot::Nowhere(String::new()));
+            split.digest = slot.shifted(offset);
+        }
         debug_assert!(text.get(o.span.clone()).is_some(), "span off char boundary");
     }
     found.retain(|o| text.get(o.span.clone()).is_some());
@@ -177,13 +208,22 @@ pub fn scan_file(
         .into_iter()
         .map(|o| {
             let reference = text[o.span.clone()].to_string();
+            let image = o.split.as_ref().map_or(reference.as_str(), |s| &s.image);
             let (line, column) = lines.line_col(text, o.span.start);
-            let (mut status, note) = classify(o.hint, &reference);
+            let (mut status, mut note) = classify(o.hint, image);
             if status != Status::Stage
                 && status != Status::Scratch
-                && (lines.has_ignore_comment(text, line) || ignore_image(&reference))
+                && (lines.has_ignore_comment(text, line)
+                    || ignore_image(&reference)
+                    || ignore_image(image))
             {
                 status = Status::Ignored;
+            }
+            if let Some(why) = o.split.as_ref().and_then(|s| s.note.clone()) {
+                note = Some(match note {
+                    Some(n) => format!("{why}; {n}"),
+                    None => why,
+                });
             }
             Finding {
                 path: path.to_path_buf(),
@@ -195,6 +235,7 @@ pub fn scan_file(
                 status,
                 context: o.context,
                 note,
+                split: o.split,
             }
         })
         .collect())

@@ -59,6 +59,7 @@ pub static KIND: Kind = Kind {
     scan,
     syntax: Syntax::Lines,
     keys: &["FROM", "COPY --from=", "RUN --mount=from=", "ARG", "# syntax="],
+    relate: None,
 };
 
 fn is_dockerfile_name(path: &Path) -> bool {
