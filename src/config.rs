@@ -164,8 +164,8 @@ impl Config {
         };
         let mut files = Vec::new();
         for (i, rule) in raw.files.iter().enumerate() {
-            let kind = FileKind::from_name(&rule.kind).ok_or_else(|| {
-                let names: Vec<_> = FileKind::ALL.iter().map(|k| k.as_str()).collect();
+            let kind = crate::scan::kind_named(&rule.kind).ok_or_else(|| {
+                let names: Vec<_> = crate::scan::KINDS.iter().map(|k| k.id.as_str()).collect();
                 invalid(format!(
                     "`files[{i}].kind`: unknown kind {:?} (expected one of {})",
                     rule.kind,
@@ -364,7 +364,7 @@ concurrency = 4
         assert!(!c.is_ignored_image("python:3"));
         assert_eq!(
             c.declared_kind(Path::new("/repo/deploy/a/b.yaml")),
-            Some(FileKind::Kubernetes)
+            Some(crate::scan::kubernetes::KIND.id)
         );
         assert_eq!(c.cache_ttl, Duration::from_secs(7200));
         let r = c.registry("docker.io").unwrap();

@@ -7,8 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::Config;
-use crate::finding::FileKind;
-use crate::run::FileError;
+use crate::finding::{FileError, FileKind};
 
 /// A file chosen for scanning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +15,7 @@ pub struct Candidate {
     /// As given on the command line, or relative to the cwd when walking.
     pub path: PathBuf,
     /// The kind by configuration or name; `None` for a YAML file of no known
-    /// kind, which is scanned as Kubernetes when [`looks_like_kubernetes`].
+    /// kind, whose content decides ([`kind_of`]).
     pub kind: Option<FileKind>,
 }
 
@@ -231,129 +230,57 @@ fn bytes_to_path(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The kind a file's path reveals, by name alone. Kubernetes manifests have
-/// no telling name: they are scanned when configuration declares them, or
-/// (for YAML files met while walking) when their content shows
-/// `apiVersion` and `kind` — see [`looks_like_kubernetes`].
-pub fn kind_by_name(path: &Path) -> Option<FileKind> {
-    let name = path.file_name()?.to_str()?;
-    let lower = name.to_ascii_lowercase();
-    let is_yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
-    if lower.starts_with("dockerfile")
-        || lower.starts_with("containerfile")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
-    {
-        // Not `Dockerfile.md`-style documentation or patches.
-        if !(lower.ends_with(".md") || lower.ends_with(".txt") || lower.ends_with(".patch")) {
-            return Some(FileKind::Dockerfile);
-        }
-    }
-    if is_yaml && (lower.starts_with("compose") || lower.starts_with("docker-compose")) {
-        return Some(FileKind::Compose);
-    }
-    if is_yaml
-        && (lower == ".gitlab-ci.yml"
-            || lower == ".gitlab-ci.yaml"
-            || lower.ends_with(".gitlab-ci.yml")
-            || lower.ends_with(".gitlab-ci.yaml"))
-    {
-        return Some(FileKind::GitlabCi);
-    }
-    if lower == "action.yml" || lower == "action.yaml" {
-        return Some(FileKind::GithubActions);
-    }
-    let mut parents = path.parent().into_iter().flat_map(Path::components).rev();
-    let parent = parents.next().and_then(|c| c.as_os_str().to_str());
-    let grandparent = parents.next().and_then(|c| c.as_os_str().to_str());
-    if is_yaml && parent == Some("workflows") && grandparent == Some(".github") {
-        return Some(FileKind::GithubActions);
-    }
-    if lower == ".devcontainer.json" {
-        return Some(FileKind::Devcontainer);
-    }
-    if lower == "devcontainer.json" {
-        let mut comps: Vec<_> = path
-            .parent()
-            .into_iter()
-            .flat_map(Path::components)
-            .filter_map(|c| c.as_os_str().to_str())
-            .collect();
-        comps.reverse();
-        if comps.first() == Some(&".devcontainer") || comps.get(1) == Some(&".devcontainer") {
-            return Some(FileKind::Devcontainer);
-        }
-    }
-    None
-}
-
-/// The kind for a path: configuration's `[[files]]` first, then the name rules.
+/// The kind for a path: configuration's `[[files]]` first, then the name
+/// rules of the registered kinds ([`crate::scan::kind_by_name`]).
 pub fn kind_for(config: &Config, path: &Path) -> Option<FileKind> {
-    config.declared_kind(path).or_else(|| kind_by_name(path))
+    config
+        .declared_kind(path)
+        .or_else(|| crate::scan::kind_by_name(path))
 }
 
 /// The kind to scan a candidate's text as: its declared or named kind, else
-/// Kubernetes when the (YAML) text looks like it, else none (skipped).
+/// (for a YAML file) the first kind whose content sniff accepts the text,
+/// else none (skipped).
 pub fn kind_of(candidate: &Candidate, text: &str) -> Option<FileKind> {
     candidate
         .kind
-        .or_else(|| looks_like_kubernetes(text).then_some(FileKind::Kubernetes))
-}
-
-/// Whether a YAML text has a document with top-level `apiVersion:` and `kind:`
-/// (a cheap line test; the Kubernetes scanner does the real parse).
-pub fn looks_like_kubernetes(text: &str) -> bool {
-    let mut api = false;
-    let mut kind = false;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for line in text.lines() {
-        if line.starts_with("---") {
-            if api && kind {
-                return true;
-            }
-            api = false;
-            kind = false;
-        }
-        api |= line.starts_with("apiVersion:");
-        kind |= line.starts_with("kind:");
-    }
-    api && kind
+        .or_else(|| crate::scan::kind_by_content(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::scan::{kind_by_content, kind_by_name, kind_named};
+
+    fn named(name: &str) -> Option<FileKind> {
+        kind_named(name)
+    }
+
     #[test]
     fn names() {
-        let k = |p: &str| kind_by_name(Path::new(p));
-        assert_eq!(k("Dockerfile"), Some(FileKind::Dockerfile));
-        assert_eq!(k("a/Dockerfile.prod"), Some(FileKind::Dockerfile));
-        assert_eq!(k("Dockerfile-windows"), Some(FileKind::Dockerfile));
-        assert_eq!(k("build/app.Dockerfile"), Some(FileKind::Dockerfile));
-        assert_eq!(k("containerfile"), Some(FileKind::Dockerfile));
-        assert_eq!(k("x.containerfile"), Some(FileKind::Dockerfile));
-        assert_eq!(k("compose.yaml"), Some(FileKind::Compose));
-        assert_eq!(k("docker-compose.prod.yml"), Some(FileKind::Compose));
-        assert_eq!(k("docker-compose-tls.yml"), Some(FileKind::Compose));
+        let k = |p: &str| kind_by_name(Path::new(p)).map(FileKind::as_str);
+        assert_eq!(k("Dockerfile"), Some("dockerfile"));
+        assert_eq!(k("a/Dockerfile.prod"), Some("dockerfile"));
+        assert_eq!(k("Dockerfile-windows"), Some("dockerfile"));
+        assert_eq!(k("build/app.Dockerfile"), Some("dockerfile"));
+        assert_eq!(k("containerfile"), Some("dockerfile"));
+        assert_eq!(k("x.containerfile"), Some("dockerfile"));
+        assert_eq!(k("compose.yaml"), Some("compose"));
+        assert_eq!(k("docker-compose.prod.yml"), Some("compose"));
+        assert_eq!(k("docker-compose-tls.yml"), Some("compose"));
         assert_eq!(k("compose.json"), None);
-        assert_eq!(k(".github/workflows/ci.yml"), Some(FileKind::GithubActions));
-        assert_eq!(
-            k("x/.github/workflows/ci.yaml"),
-            Some(FileKind::GithubActions)
-        );
+        assert_eq!(k(".github/workflows/ci.yml"), Some("github-actions"));
+        assert_eq!(k("x/.github/workflows/ci.yaml"), Some("github-actions"));
         assert_eq!(k("workflows/ci.yaml"), None);
-        assert_eq!(k("sub/action.yml"), Some(FileKind::GithubActions));
-        assert_eq!(k(".gitlab-ci.yml"), Some(FileKind::GitlabCi));
-        assert_eq!(k("ci/build.gitlab-ci.yml"), Some(FileKind::GitlabCi));
-        assert_eq!(k(".devcontainer.json"), Some(FileKind::Devcontainer));
-        assert_eq!(
-            k(".devcontainer/devcontainer.json"),
-            Some(FileKind::Devcontainer)
-        );
+        assert_eq!(k("sub/action.yml"), Some("github-actions"));
+        assert_eq!(k(".gitlab-ci.yml"), Some("gitlab-ci"));
+        assert_eq!(k("ci/build.gitlab-ci.yml"), Some("gitlab-ci"));
+        assert_eq!(k(".devcontainer.json"), Some("devcontainer"));
+        assert_eq!(k(".devcontainer/devcontainer.json"), Some("devcontainer"));
         assert_eq!(
             k(".devcontainer/py/devcontainer.json"),
-            Some(FileKind::Devcontainer)
+            Some("devcontainer")
         );
         assert_eq!(k("devcontainer.json"), None);
         assert_eq!(k("deploy.yaml"), None);
@@ -361,12 +288,14 @@ mod tests {
 
     #[test]
     fn kubernetes_sniffing() {
-        assert!(looks_like_kubernetes("apiVersion: v1\nkind: Pod\n"));
-        assert!(looks_like_kubernetes(
-            "a: 1\n---\napiVersion: v1\nkind: Pod\n"
-        ));
-        assert!(!looks_like_kubernetes("services:\n  kind: x\n"));
-        assert!(looks_like_kubernetes("\u{feff}apiVersion: v1\nkind: Pod\n"));
+        let k8s = named("kubernetes");
+        assert_eq!(kind_by_content("apiVersion: v1\nkind: Pod\n"), k8s);
+        assert_eq!(
+            kind_by_content("a: 1\n---\napiVersion: v1\nkind: Pod\n"),
+            k8s
+        );
+        assert_eq!(kind_by_content("services:\n  kind: x\n"), None);
+        assert_eq!(kind_by_content("\u{feff}apiVersion: v1\nkind: Pod\n"), k8s);
     }
 
     #[test]

@@ -9,48 +9,38 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-/// The kind of file an image reference was found in; one scanner per kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FileKind {
-    Dockerfile,
-    Compose,
-    GithubActions,
-    Kubernetes,
-    GitlabCi,
-    Devcontainer,
-}
+/// The kind of file an image reference was found in: the name of one entry
+/// of the scanner registry ([`crate::scan::KINDS`]), such as `dockerfile` or
+/// `helm-values`. The names are part of the JSON/SARIF contract and of
+/// `[[files]] kind =` in configuration. A `FileKind` is only made by the
+/// registry (each scanner module declares its own), so a kind always has a
+/// scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKind(&'static str);
 
 impl FileKind {
-    pub const ALL: [FileKind; 6] = [
-        FileKind::Dockerfile,
-        FileKind::Compose,
-        FileKind::GithubActions,
-        FileKind::Kubernetes,
-        FileKind::GitlabCi,
-        FileKind::Devcontainer,
-    ];
+    /// The kind of this name. Only scanner modules call this, for their
+    /// registry entry; everyone else looks kinds up with
+    /// [`crate::scan::kind_named`].
+    pub(crate) const fn new(name: &'static str) -> FileKind {
+        FileKind(name)
+    }
 
     /// The stable kebab-case name used in output and in configuration.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Dockerfile => "dockerfile",
-            FileKind::Compose => "compose",
-            FileKind::GithubActions => "github-actions",
-            FileKind::Kubernetes => "kubernetes",
-            FileKind::GitlabCi => "gitlab-ci",
-            FileKind::Devcontainer => "devcontainer",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<FileKind> {
-        FileKind::ALL.into_iter().find(|k| k.as_str() == name)
+        self.0
     }
 }
 
 impl fmt::Display for FileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for FileKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -131,4 +121,83 @@ pub struct Finding {
     pub context: String,
     /// Why the status was chosen, when that is not obvious (e.g. grammar errors).
     pub note: Option<String>,
+    /// For a reference not written as one string (see [`Split`]); `None`
+    /// when `reference` is the whole reference and its digest goes at its end.
+    pub split: Option<Split>,
+}
+
+impl Finding {
+    /// The reference as it is used: [`Split::image`] for a split reference,
+    /// else the text as written. This is what is resolved and reported.
+    pub fn image(&self) -> &str {
+        self.split.as_ref().map_or(&self.reference, |s| &s.image)
+    }
+}
+
+/// A reference whose parts are written apart: Helm values (`repository:` and
+/// `tag:` keys), Kustomize `images:` entries (`name`, `newTag`, `digest`), a
+/// Dockerfile `FROM golang:${GO_VERSION}` whose ARG default supplies the tag.
+/// The finding's span is where it is reported; the digest has a place of its
+/// own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The reference as used: `[registry/]repository[:tag][@digest]`.
+    pub image: String,
+    /// Where its digest is, or goes.
+    pub digest: DigestSlot,
+    /// Said with the finding: where the parts come from.
+    pub note: Option<String>,
+}
+
+/// Where a split reference's digest is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestSlot {
+    /// The digest (`sha256:…`) is at this byte range; an update replaces it.
+    At(Range<usize>),
+    /// No digest yet: a pin inserts `before`, the digest and `after` at byte
+    /// `at` (`@` after a tag value; a `digest: ` line with the siblings'
+    /// indentation and line ending; the inside of an empty `digest: ""`).
+    Insert {
+        at: usize,
+        before: String,
+        after: String,
+    },
+    /// No digest, and no place one can safely go: why (reported by `--fix`).
+    Nowhere(String),
+}
+
+impl DigestSlot {
+    /// Moves byte offsets by `by` (a BOM stripped before scanning).
+    pub fn shifted(self, by: usize) -> DigestSlot {
+        match self {
+            DigestSlot::At(r) => DigestSlot::At(r.start + by..r.end + by),
+            DigestSlot::Insert { at, before, after } => DigestSlot::Insert {
+                at: at + by,
+                before,
+                after,
+            },
+            other => other,
+        }
+    }
+}
+
+/// A file that could not be listed, read, parsed, resolved or written; the
+/// run goes on without it. Line is 1-based when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    /// `path[:line]: message`, control characters made visible (it is for people).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::report::escape::visible;
+        write!(f, "{}", visible(&self.path.display().to_string()))?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": {}", visible(&self.message))
+    }
 }

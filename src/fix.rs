@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
 use crate::reference::Reference;
 use crate::report::escape::{git_path, visible_keep_tabs};
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
-use crate::run::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, FileError, ScannedFile};
+use crate::scan::batch::ScannedFile;
 
 /// What `--fix`/`--diff` may do.
 #[derive(Debug, Clone, Default)]
@@ -52,25 +53,12 @@ pub struct Change {
     pub path: PathBuf,
     pub line: usize,
     pub column: usize,
-    /// As written before the change.
+    /// As used before the change ([`Finding::image`]: put together when
+    /// written in parts).
     pub reference: String,
     /// The digest it was pinned to before (`--update`).
     pub old_digest: Option<String>,
     pub new_digest: String,
-}
-
-impl FixOutcome {
-    /// The `--fix`/`--diff` exit code: 2 when anything failed, else 1 when
-    /// files changed (or would change), else 0.
-    pub fn exit_code(&self) -> u8 {
-        if !self.errors.is_empty() {
-            EXIT_ERROR
-        } else if !self.changed.is_empty() {
-            EXIT_FOUND
-        } else {
-            EXIT_OK
-        }
-    }
 }
 
 /// What one finding needs from the registry.
@@ -163,7 +151,7 @@ pub fn fix(
                         path: file.path.clone(),
                         line: f.line,
                         column: f.column,
-                        reference: f.reference.clone(),
+                        reference: f.image().to_string(),
                         old_digest: current.cloned(),
                         new_digest: digest.clone(),
                     });
@@ -217,8 +205,7 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
     if f.status != Status::Unpinned && !(update && pinned) {
         return Ok(None);
     }
-    let r =
-        Reference::parse(&f.reference).map_err(|e| error_at(f, format!("{}: {e}", f.reference)))?;
+    let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
@@ -265,7 +252,8 @@ fn lookup_error(f: &Finding, tag: &TagRef, e: &ResolveError) -> FileError {
         f,
         format!(
             "could not resolve {} ({tag}): {}; left as it is",
-            f.reference, e.message
+            f.image(),
+            e.message
         ),
     )
 }
@@ -346,10 +334,10 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             if f.status != Status::Pinned {
                 continue;
             }
-            let r = match Reference::parse(&f.reference) {
+            let r = match Reference::parse(f.image()) {
                 Ok(r) => r,
                 Err(e) => {
-                    errors.push(error_at(f, format!("{}: {e}", f.reference)));
+                    errors.push(error_at(f, format!("{}: {e}", f.image())));
                     continue;
                 }
             };
@@ -398,7 +386,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             if let Err(e) = &tag_answers[t] {
                 errors.push(error_at(
                     f,
-                    format!("could not verify {} ({t}): {}", f.reference, e.message),
+                    format!("could not verify {} ({t}): {}", f.image(), e.message),
                 ));
             }
         }
@@ -420,7 +408,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             }
             Some(Err(e)) => errors.push(error_at(
                 f,
-                format!("could not verify {} ({dref}): {}", f.reference, e.message),
+                format!("could not verify {} ({dref}): {}", f.image(), e.message),
             )),
             Some(Ok(true)) | None => {}
         }

@@ -6,5 +6,5 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = imagepin::cli::Cli::parse();
-    ExitCode::from(imagepin::run::main(cli))
+    imagepin::run::main(cli).into()
 }

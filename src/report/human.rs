@@ -10,9 +10,9 @@ use std::io::{self, Write};
 
 use super::escape::visible;
 use super::{RenderOptions, Report, plural, problem, summary};
+use crate::finding::FileError;
 use crate::finding::Finding;
 use crate::fix::FixOutcome;
-use crate::run::FileError;
 
 const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";
@@ -57,13 +57,13 @@ pub fn render_findings(
             f.column
         );
         let text = problem(f);
-        let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
+        let rest = text.strip_prefix(f.image()).unwrap_or(&text);
         writeln!(
             out,
             "{} {}: {}{}",
             paint(opts.color, BOLD, &location),
             f.kind,
-            paint(opts.color, YELLOW, &visible(&f.reference)),
+            paint(opts.color, YELLOW, &visible(f.image())),
             visible(rest),
         )?;
     }

@@ -12,10 +12,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
-use crate::finding::{Finding, Status};
+use crate::finding::{FileError, Finding, Status};
 use crate::fix::Change;
 use crate::reference::Reference;
-use crate::run::FileError;
 
 /// The format's version: raised when a name changes meaning or goes away
 /// (new names may be added within a version).
@@ -76,7 +75,7 @@ impl Parts {
         ) {
             return Parts::default();
         }
-        match Reference::parse(&f.reference) {
+        match Reference::parse(f.image()) {
             Ok(r) => Parts {
                 registry: Some(r.registry().to_string()),
                 repository: Some(r.repository()),

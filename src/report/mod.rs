@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::cli::Format;
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
-use crate::run::FileError;
 pub use root::RepoRoot;
 
 /// Everything a report shows.
@@ -93,7 +93,7 @@ pub fn fingerprints(findings: &[&Finding], root: &RepoRoot) -> Vec<String> {
                 f.status.as_str(),
                 root.locate(&f.path).as_str(),
                 &f.context,
-                &f.reference,
+                f.image(),
             ]);
             let n = seen.entry(key).or_insert(0);
             *n += 1;
@@ -131,13 +131,13 @@ fn hex(bytes: &[u8; 32]) -> String {
 /// What is wrong with a failing finding, as a sentence that starts with the
 /// reference: `python:3.12 is not pinned to a digest`.
 pub fn problem(f: &Finding) -> String {
-    let r = &f.reference;
+    let r = f.image();
     let with_note = |base: String| match &f.note {
         Some(n) => format!("{base}: {n}"),
         None => base,
     };
     match f.status {
-        Status::Unpinned => format!("{r} is not pinned to a digest"),
+        Status::Unpinned => with_note(format!("{r} is not pinned to a digest")),
         Status::Invalid => with_note(format!("{r} is not a valid image reference")),
         Status::Stale => match &f.note {
             Some(n) => format!("{r} is stale: {n}"),
@@ -202,8 +202,8 @@ pub fn slash_path(path: &Path) -> String {
 pub(crate) mod testdata {
     use std::path::PathBuf;
 
-    use crate::finding::{FileKind, Finding, Status};
-    use crate::run::FileError;
+    use crate::finding::FileError;
+    use crate::finding::{Finding, Status};
 
     pub fn finding(
         path: &str,
@@ -214,7 +214,7 @@ pub(crate) mod testdata {
     ) -> Finding {
         Finding {
             path: PathBuf::from(path),
-            kind: FileKind::Dockerfile,
+            kind: crate::scan::dockerfile::KIND.id,
             span: 0..reference.len(),
             line,
             column,
@@ -222,6 +222,7 @@ pub(crate) mod testdata {
             status,
             context: "FROM".to_string(),
             note: None,
+            split: None,
         }
     }
 

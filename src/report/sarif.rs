@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::root::RootPath;
 use super::{RepoRoot, Report, failing, fingerprints, problem};
+use crate::finding::FileError;
 use crate::finding::{Finding, Status};
-use crate::run::FileError;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The `uriBaseId` of every relative location: the repository root.

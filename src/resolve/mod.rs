@@ -10,7 +10,7 @@
 //! round trip), [`auth`] (challenges, tokens), [`credentials`] (Docker and
 //! podman auth files, credential helpers), [`client`] (transport, retries,
 //! error wording), [`tls`] (`ca-file` trust), [`endpoint`] (host → URL),
-//! [`cache`] (tag → digest on disk) and [`command`] (`imagepin resolve`).
+//! and [`cache`] (tag → digest on disk).
 //!
 //! `IMAGEPIN_REQUEST_TIMEOUT` (e.g. `5s`) overrides the 30 s per-request
 //! timeout, for tests of hung servers.
@@ -91,7 +91,6 @@ pub struct ResolveOptions {
 pub mod auth;
 pub mod cache;
 pub mod client;
-pub mod command;
 pub mod credentials;
 pub mod endpoint;
 #[cfg(test)]

@@ -21,14 +21,37 @@
 //! - A Compose v1 file (services at the top level, no `services:` and no
 //!   `version:` key) is read the same way.
 
+use super::kind::{Kind, Syntax, is_yaml_name, lower_name};
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
+use crate::finding::FileKind;
 
 /// Top-level keys of the Compose specification that are not services, used
 /// only to recognise a v1 file (services at the top level).
 const TOP_LEVEL: &[&str] = &[
     "version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models",
 ];
+/// Compose files: `compose*.y(a)ml`, `docker-compose*.y(a)ml`.
+pub static KIND: Kind = Kind {
+    id: FileKind::new("compose"),
+    names: |path| {
+        lower_name(path).is_some_and(|n| {
+            is_yaml_name(&n) && (n.starts_with("compose") || n.starts_with("docker-compose"))
+        })
+    },
+    sniff: None,
+    scan,
+    syntax: Syntax::Yaml,
+    keys: &[
+        "services:\n  web:\n    image:",
+        "services:\n  web:\n    build: .\n    image:",
+        "x-base: &base\n  image:",
+        "x-base: &base\n  image: python\nservices:\n  a:\n    <<: *base\n    image:",
+        "services:\n  a: {image:",
+        "services:\r\n  a:\r\n    image:",
+    ],
+    relate: None,
+};
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
@@ -205,15 +228,15 @@ fn whole_default(value: &str) -> Option<std::ops::Range<usize>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::finding::{FileKind, Status};
+    use crate::finding::Status;
     use crate::scan::{classify, scan_text};
 
     fn found(text: &str) -> Vec<(&str, Hint, String)> {
-        crate::scan::test_helpers::found(FileKind::Compose, text)
+        crate::scan::test_helpers::found(crate::scan::compose::KIND.id, text)
     }
 
     fn refs(text: &str) -> Vec<&str> {
-        crate::scan::test_helpers::refs(FileKind::Compose, text)
+        crate::scan::test_helpers::refs(crate::scan::compose::KIND.id, text)
     }
 
     #[test]
@@ -258,7 +281,7 @@ services:
             ]
         );
         let at = t.find("python").unwrap();
-        let o = scan_text(FileKind::Compose, t).unwrap();
+        let o = scan_text(crate::scan::compose::KIND.id, t).unwrap();
         assert_eq!(o[0].span, at..at + "python:3.12".len());
     }
 

@@ -5,11 +5,34 @@
 //! `dockerComposeFile` configurations have none, `features` keys are OCI
 //! artifacts, and `runArgs`/commands are shell text).
 
+use std::path::Path;
+
+use super::kind::{Kind, Syntax, lower_name, parents};
 use super::{Hint, LineIndex, Occurrence, ScanError};
+use crate::finding::FileKind;
 
 /// Deepest nesting of arrays and objects accepted before giving up (keeps
 /// hostile input from exhausting the stack).
 const MAX_DEPTH: usize = 256;
+/// Dev containers: `.devcontainer.json`, `.devcontainer/devcontainer.json`
+/// and `.devcontainer/<name>/devcontainer.json`.
+pub static KIND: Kind = Kind {
+    id: FileKind::new("devcontainer"),
+    names: is_devcontainer_name,
+    sniff: None,
+    scan,
+    syntax: Syntax::Json,
+    keys: &["\"image\":", "\"dockerComposeFile\":", "\"build\":"],
+    relate: None,
+};
+
+fn is_devcontainer_name(path: &Path) -> bool {
+    match lower_name(path).as_deref() {
+        Some(".devcontainer.json") => true,
+        Some("devcontainer.json") => parents(path).take(2).any(|d| d == ".devcontainer"),
+        _ => false,
+    }
+}
 
 /// Finds the image references in one file's text (BOM already stripped).
 ///
@@ -334,7 +357,7 @@ fn decode(raw: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::finding::{FileKind, Status};
+    use crate::finding::Status;
     use crate::scan::{classify, scan_text};
 
     fn refs(text: &str) -> Vec<&str> {
@@ -419,7 +442,7 @@ mod tests {
     #[test]
     fn crlf_and_bom() {
         let text = "\u{feff}{\r\n  \"image\": \"alpine:3.20\",\r\n}\r\n";
-        let found = scan_text(FileKind::Devcontainer, text).unwrap();
+        let found = scan_text(crate::scan::devcontainer::KIND.id, text).unwrap();
         assert_eq!(&text[found[0].span.clone()], "alpine:3.20");
     }
 
@@ -483,7 +506,7 @@ mod tests {
     fn fixture(path: &str, text: &str) -> Vec<(usize, usize, String, Status)> {
         crate::scan::scan_file(
             std::path::Path::new(path),
-            FileKind::Devcontainer,
+            crate::scan::devcontainer::KIND.id,
             text,
             &|_| false,
         )

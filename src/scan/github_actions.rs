@@ -13,12 +13,44 @@
 //! which reports them as dynamic.
 
 use std::ops::Range;
+use std::path::Path;
 
+use super::kind::{Kind, Syntax, is_yaml_name, is_yaml_named, lower_name, parents};
 use super::yaml::{self, Node, Style};
 use super::{Hint, Occurrence, ScanError, is_templated};
+use crate::finding::FileKind;
 
 /// The scheme that marks a step's or an action's image.
 const DOCKER_SCHEME: &str = "docker://";
+/// GitHub Actions: workflows (`.github/workflows/*.y(a)ml`) and actions
+/// (`action.y(a)ml`).
+pub static KIND: Kind = Kind {
+    id: FileKind::new("github-actions"),
+    names: is_actions_name,
+    sniff: None,
+    scan,
+    syntax: Syntax::Yaml,
+    keys: &[
+        "jobs:\n  j:\n    container:",
+        "jobs:\n  j:\n    container:\n      image:",
+        "jobs:\n  j:\n    services:\n      s:\n        image:",
+        "jobs:\n  j:\n    steps:\n      - uses:",
+        "jobs:\n  j:\n    steps:\n    - name: x\n      uses:",
+        "runs:\n  using: docker\n  image:",
+    ],
+    relate: None,
+};
+
+fn is_actions_name(path: &Path) -> bool {
+    let Some(lower) = lower_name(path) else {
+        return false;
+    };
+    if is_yaml_named(&lower, "action") {
+        return true;
+    }
+    let mut dirs = parents(path);
+    is_yaml_name(&lower) && dirs.next() == Some("workflows") && dirs.next() == Some(".github")
+}
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
@@ -161,7 +193,7 @@ fn raw_span(node: &Node) -> Option<Range<usize>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::finding::{FileKind, Status};
+    use crate::finding::Status;
     use crate::scan::classify;
 
     /// (reference text, hint, context) for each occurrence, in file order.
@@ -310,7 +342,7 @@ jobs:
     }
 
     fn scan_text_sorted(text: &str) -> Vec<&str> {
-        crate::scan::scan_text(FileKind::GithubActions, text)
+        crate::scan::scan_text(crate::scan::github_actions::KIND.id, text)
             .unwrap()
             .into_iter()
             .map(|o| &text[o.span])
@@ -366,7 +398,7 @@ runs:
     }
 
     fn fixture(text: &str) -> Vec<crate::scan::test_helpers::Row> {
-        crate::scan::test_helpers::fixture(FileKind::GithubActions, "f.yml", text)
+        crate::scan::test_helpers::fixture(crate::scan::github_actions::KIND.id, "f.yml", text)
     }
 
     use crate::scan::test_helpers::row;

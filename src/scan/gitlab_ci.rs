@@ -17,8 +17,10 @@
 //! reported.
 
 use super::github_actions::image_scalar;
+use super::kind::{Kind, Syntax, lower_name};
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
+use crate::finding::FileKind;
 
 /// Top-level keys that are global keywords, not jobs.
 const GLOBAL_KEYWORDS: &[&str] = &[
@@ -38,6 +40,29 @@ const GLOBAL_KEYWORDS: &[&str] = &[
 
 /// How many `extends:` hops are followed when looking for a job's tags.
 const EXTENDS_LIMIT: usize = 16;
+/// GitLab CI: `.gitlab-ci.y(a)ml` and included `*.gitlab-ci.y(a)ml`.
+pub static KIND: Kind = Kind {
+    id: FileKind::new("gitlab-ci"),
+    names: |path| {
+        lower_name(path).is_some_and(|n| {
+            n.ends_with(".gitlab-ci.yml") || n.ends_with(".gitlab-ci.yaml")
+        })
+    },
+    sniff: None,
+    scan,
+    syntax: Syntax::Yaml,
+    keys: &[
+        "image:",
+        "image:\n  name:",
+        "default:\n  image:",
+        "default:\n  services:\n    -",
+        "job:\n  services:\n    - name:",
+        "job:\n  image:",
+        "variables:\n  IMAGE:",
+        ".tpl: &tpl\n  image:",
+    ],
+    relate: None,
+};
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
@@ -144,12 +169,12 @@ fn is_macos_vm_image(name: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::finding::{FileKind, Status};
+    use crate::finding::Status;
     use crate::scan::{classify, scan_text};
 
     /// (reference text, context) for each occurrence after dedup, in file order.
     fn found(text: &str) -> Vec<(&str, String)> {
-        scan_text(FileKind::GitlabCi, text)
+        scan_text(crate::scan::gitlab_ci::KIND.id, text)
             .unwrap()
             .into_iter()
             .map(|o| {
@@ -392,7 +417,7 @@ other:
     }
 
     fn fixture(text: &str) -> Vec<crate::scan::test_helpers::Row> {
-        crate::scan::test_helpers::fixture(FileKind::GitlabCi, ".gitlab-ci.yml", text)
+        crate::scan::test_helpers::fixture(crate::scan::gitlab_ci::KIND.id, ".gitlab-ci.yml", text)
     }
 
     use crate::scan::test_helpers::row;

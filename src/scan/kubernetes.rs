@@ -26,8 +26,10 @@
 
 use std::collections::HashSet;
 
+use super::kind::{Kind, Syntax, no_names};
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
+use crate::finding::FileKind;
 
 /// Keys whose value is a list of containers.
 const CONTAINER_LISTS: &[&str] = &[
@@ -46,6 +48,45 @@ const SKIPPED: &[&str] = &["status", "managedFields"];
 
 /// Keys of the document root never descended into (ConfigMap/Secret payloads).
 const SKIPPED_AT_ROOT: &[&str] = &["data", "stringData", "binaryData"];
+/// Kubernetes manifests have no telling name: a YAML file is one when a
+/// document has top-level `apiVersion:` and `kind:` (or when configuration
+/// declares it).
+pub static KIND: Kind = Kind {
+    id: FileKind::new("kubernetes"),
+    names: no_names,
+    sniff: Some(looks_like_kubernetes),
+    scan,
+    syntax: Syntax::Yaml,
+    keys: &[
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image:",
+        "apiVersion: v1\nkind: Pod\nspec:\n  initContainers:\n  - image:",
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image:",
+        "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: x\n            image:",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image:",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  image:",
+        "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: [{image:",
+    ],
+    relate: None,
+};
+
+/// Whether a YAML text has a document with top-level `apiVersion:` and
+/// `kind:` (a cheap line test; the scanner does the real parse).
+pub fn looks_like_kubernetes(text: &str) -> bool {
+    let mut api = false;
+    let mut kind = false;
+    for line in text.lines() {
+        if line.starts_with("---") {
+            if api && kind {
+                return true;
+            }
+            api = false;
+            kind = false;
+        }
+        api |= line.starts_with("apiVersion:");
+        kind |= line.starts_with("kind:");
+    }
+    api && kind
+}
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
@@ -399,14 +440,13 @@ mod template {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::finding::FileKind;
 
     fn found(text: &str) -> Vec<(&str, Hint, String)> {
-        crate::scan::test_helpers::found(FileKind::Kubernetes, text)
+        crate::scan::test_helpers::found(crate::scan::kubernetes::KIND.id, text)
     }
 
     fn refs(text: &str) -> Vec<&str> {
-        crate::scan::test_helpers::refs(FileKind::Kubernetes, text)
+        crate::scan::test_helpers::refs(crate::scan::kubernetes::KIND.id, text)
     }
 
     const POD: &str = "\

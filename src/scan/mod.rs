@@ -2,16 +2,15 @@
 //! [`Occurrence`]s with exact byte spans. Scanners never resolve, never print
 //! and never panic on user input; they return [`ScanError`] instead.
 //!
-//! This module dispatches by [`FileKind`], strips a UTF-8 BOM (spans stay
-//! relative to the file's bytes), applies inline `imagepin: ignore` comments
-//! and classifies each occurrence into a [`Finding`] with a [`Status`].
+//! The kinds are registered in one place, [`KINDS`] (the `kinds!` list
+//! below): a new kind is one module that declares `pub static KIND:
+//! kind::Kind` and one line in that list. This module also strips a UTF-8
+//! BOM (spans stay relative to the file's bytes), applies inline
+//! `imagepin: ignore` comments and classifies each occurrence into a
+//! [`Finding`] with a [`Status`]; [`batch`] reads and scans many files.
 
-pub mod compose;
-pub mod devcontainer;
-pub mod dockerfile;
-pub mod github_actions;
-pub mod gitlab_ci;
-pub mod kubernetes;
+pub mod batch;
+pub mod kind;
 #[cfg(test)]
 mod test_helpers;
 pub mod yaml;
@@ -21,8 +20,56 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::finding::{FileKind, Finding, Status};
+use crate::finding::{DigestSlot, FileKind, Finding, Split, Status};
 use crate::reference::Reference;
+
+pub use kind::{Kind, Syntax};
+
+/// Declares the scanner modules and lists their kinds in [`KINDS`], in the
+/// order name rules and content sniffs are tried.
+macro_rules! kinds {
+    ($($module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+        /// Every file kind imagepin reads, in the order their name rules and
+        /// sniffs are tried.
+        pub static KINDS: &[&Kind] = &[$(&$module::KIND),+];
+    };
+}
+
+kinds! {
+    dockerfile,
+    compose,
+    github_actions,
+    gitlab_ci,
+    devcontainer,
+    kubernetes,
+}
+
+/// The registry entry of a kind; `None` only for a module that declares a
+/// `KIND` but is missing from the `kinds!` list.
+pub fn kind(id: FileKind) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|k| k.id == id)
+}
+
+/// The kind of this name (`[[files]] kind =`), if there is one.
+pub fn kind_named(name: &str) -> Option<FileKind> {
+    KINDS.iter().map(|k| k.id).find(|id| id.as_str() == name)
+}
+
+/// The kind a file's name reveals: the first registered kind that claims it.
+pub fn kind_by_name(path: &Path) -> Option<FileKind> {
+    KINDS.iter().find(|k| (k.names)(path)).map(|k| k.id)
+}
+
+/// The kind a YAML text of no named kind shows: the first registered sniff
+/// that accepts it.
+pub fn kind_by_content(text: &str) -> Option<FileKind> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    KINDS
+        .iter()
+        .find(|k| k.sniff.is_some_and(|sniff| sniff(text)))
+        .map(|k| k.id)
+}
 
 /// What a scanner knows about an occurrence beyond its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +97,9 @@ pub struct Occurrence {
     pub hint: Hint,
     /// Where it was found: `FROM`, `# syntax`, `services.web.image`, ….
     pub context: String,
+    /// For a reference whose parts are written apart: what they make up and
+    /// where its digest goes. `None`: the text at `span` is the reference.
+    pub split: Option<Split>,
 }
 
 impl Occurrence {
@@ -58,6 +108,30 @@ impl Occurrence {
             span,
             hint,
             context: context.into(),
+            split: None,
+        }
+    }
+
+    /// An occurrence reported at `span` whose reference is `split.image`.
+    pub fn split(
+        span: Range<usize>,
+        hint: Hint,
+        context: impl Into<String>,
+        split: Split,
+    ) -> Occurrence {
+        Occurrence {
+            span,
+            hint,
+            context: context.into(),
+            split: Some(split),
+        }
+    }
+
+    /// The reference as used: the split image, or the text at the span.
+    pub fn image<'t>(&'t self, text: &'t str) -> &'t str {
+        match &self.split {
+            Some(s) => &s.image,
+            None => text.get(self.span.clone()).unwrap_or(""),
         }
     }
 }
@@ -95,14 +169,9 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
         Some(rest) => (3, rest),
         None => (0, text),
     };
-    let mut found = match kind {
-        FileKind::Dockerfile => dockerfile::scan(body)?,
-        FileKind::Compose => compose::scan(body)?,
-        FileKind::GithubActions => github_actions::scan(body)?,
-        FileKind::Kubernetes => kubernetes::scan(body)?,
-        FileKind::GitlabCi => gitlab_ci::scan(body)?,
-        FileKind::Devcontainer => devcontainer::scan(body)?,
-    };
+    let scanner = self::kind(kind)
+        .ok_or_else(|| ScanError::new(format!("internal error: no scanner for kind {kind}")))?;
+    let mut found = (scanner.scan)(body)?;
     for o in &mut found {
         // A reference never spans lines: a value written across lines can't
         // be pinned in place, and is shown by its first line.
@@ -113,6 +182,10 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
             }
         }
         o.span = o.span.start + offset..o.span.end + offset;
+        if let Some(split) = &mut o.split {
+            let slot = std::mem::replace(&mut split.digest, DigestSlot::Nowhere(String::new()));
+            split.digest = slot.shifted(offset);
+        }
         debug_assert!(text.get(o.span.clone()).is_some(), "span off char boundary");
     }
     found.retain(|o| text.get(o.span.clone()).is_some());
@@ -135,13 +208,22 @@ pub fn scan_file(
         .into_iter()
         .map(|o| {
             let reference = text[o.span.clone()].to_string();
+            let image = o.split.as_ref().map_or(reference.as_str(), |s| &s.image);
             let (line, column) = lines.line_col(text, o.span.start);
-            let (mut status, note) = classify(o.hint, &reference);
+            let (mut status, mut note) = classify(o.hint, image);
             if status != Status::Stage
                 && status != Status::Scratch
-                && (lines.has_ignore_comment(text, line) || ignore_image(&reference))
+                && (lines.has_ignore_comment(text, line)
+                    || ignore_image(&reference)
+                    || ignore_image(image))
             {
                 status = Status::Ignored;
+            }
+            if let Some(why) = o.split.as_ref().and_then(|s| s.note.clone()) {
+                note = Some(match note {
+                    Some(n) => format!("{why}; {n}"),
+                    None => why,
+                });
             }
             Finding {
                 path: path.to_path_buf(),
@@ -153,6 +235,7 @@ pub fn scan_file(
                 status,
                 context: o.context,
                 note,
+                split: o.split,
             }
         })
         .collect())

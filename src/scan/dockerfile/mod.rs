@@ -43,8 +43,35 @@ use std::ops::Range;
 
 use self::expand::{PLATFORM_ARGS, Pattern, Value, expand};
 use self::lexer::{Instruction, Word, lex};
+use std::path::Path;
+
+use super::kind::{Kind, Syntax, lower_name};
 use super::{Hint, Occurrence, ScanError};
+use crate::finding::FileKind;
 use crate::reference::Reference;
+/// Dockerfiles and Containerfiles: `Dockerfile`, `Dockerfile.prod`,
+/// `Dockerfile-windows`, `app.dockerfile`, `x.containerfile` (any case), but
+/// not `Dockerfile.md`-style documentation or patches.
+pub static KIND: Kind = Kind {
+    id: FileKind::new("dockerfile"),
+    names: is_dockerfile_name,
+    sniff: None,
+    scan,
+    syntax: Syntax::Lines,
+    keys: &["FROM", "COPY --from=", "RUN --mount=from=", "ARG", "# syntax="],
+    relate: None,
+};
+
+fn is_dockerfile_name(path: &Path) -> bool {
+    let Some(lower) = lower_name(path) else {
+        return false;
+    };
+    (lower.starts_with("dockerfile")
+        || lower.starts_with("containerfile")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile"))
+        && !(lower.ends_with(".md") || lower.ends_with(".txt") || lower.ends_with(".patch"))
+}
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {

@@ -172,7 +172,7 @@ fn arg_default_is_the_occurrence_at_the_arg_line() {
     );
     let findings = crate::scan::scan_file(
         std::path::Path::new("Dockerfile"),
-        crate::finding::FileKind::Dockerfile,
+        crate::scan::dockerfile::KIND.id,
         t,
         &|_| false,
     )

@@ -2,60 +2,56 @@
 //! rewrite) → report → exit code. Owned by the CLI layer; the stages it calls
 //! live in their own modules.
 
-use std::fmt;
+mod resolve_command;
+
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::ExitCode;
 
 use crate::cli::{Cli, ColorChoice, Command, CommonArgs, Format, ResolveArgs, ScanArgs};
 use crate::config::Config;
-use crate::files::{self, Candidate};
-use crate::finding::{FileKind, Finding, Status};
+use crate::files;
+use crate::finding::{FileError, Finding, Status};
 use crate::fix::{self, FixOptions};
 use crate::report::{self, RenderOptions, Report};
 use crate::resolve::{DigestSource, ResolveOptions};
+use crate::scan::batch::{Scanned, scan_files};
 
-/// One file that was read and scanned.
-#[derive(Debug, Clone)]
-pub struct ScannedFile {
-    /// As given on the command line, or relative to the cwd when walking.
-    pub path: PathBuf,
-    pub kind: FileKind,
-    /// The file's full text (BOM included), exactly as read. Empty when the
-    /// run never needs it (`--check`), to keep memory flat on large trees.
-    pub text: String,
-    pub findings: Vec<Finding>,
+/// How a run ends. Decided here, from what the stages produced, and nowhere
+/// else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// Nothing unpinned (or, with `--fix`, nothing changed).
+    Clean = 0,
+    /// Unpinned references found (or `--fix` changed files).
+    Found = 1,
+    /// Usage error, configuration error, unreadable file, registry failure.
+    Error = 2,
 }
 
-/// A file that could not be read or parsed; the run goes on without it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileError {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for FileError {
-    /// `path[:line]: message`, control characters made visible (it is for people).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::report::escape::visible;
-        write!(f, "{}", visible(&self.path.display().to_string()))?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+impl Exit {
+    /// 2 when anything could not be read, parsed or resolved; 1 when a
+    /// finding fails the check (or, for `--fix`, when something changed or
+    /// is left for the user); 0 otherwise.
+    pub fn of(errors: &[FileError], found: bool) -> Exit {
+        if !errors.is_empty() {
+            Exit::Error
+        } else if found {
+            Exit::Found
+        } else {
+            Exit::Clean
         }
-        write!(f, ": {}", visible(&self.message))
     }
 }
 
-/// Exit code: nothing unpinned (or, with `--fix`, nothing changed).
-pub const EXIT_OK: u8 = 0;
-/// Unpinned references found (or `--fix` changed files).
-pub const EXIT_FOUND: u8 = 1;
-/// Usage error, configuration error, unreadable file, registry failure.
-pub const EXIT_ERROR: u8 = 2;
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
 
 /// Runs one invocation on the process's stdout/stderr and returns the exit code.
-pub fn main(cli: Cli) -> u8 {
+pub fn main(cli: Cli) -> Exit {
     let color = color_enabled(cli.scan.color, io::stdout().is_terminal());
     let progress = progress_enabled(io::stderr().is_terminal(), std::env::var_os("PRE_COMMIT"));
     let stdout = io::stdout();
@@ -66,7 +62,7 @@ pub fn main(cli: Cli) -> u8 {
         Ok(d) => d,
         Err(e) => {
             let _ = writeln!(err, "imagepin: cannot read the current directory: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     let env = Env {
@@ -105,7 +101,7 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
 }
 
 /// Runs one invocation with explicit writers and returns the exit code.
-pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match cli.command {
         Some(Command::Resolve(args)) => resolve_command(&args, env, out, err),
         None => scan_command(&cli.scan, env, out, err),
@@ -134,12 +130,17 @@ fn resolve_options(common: &CommonArgs, env: &Env, refresh: bool, quiet: bool) -
 }
 
 /// `imagepin resolve REF...`.
-fn resolve_command(args: &ResolveArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn resolve_command(
+    args: &ResolveArgs,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let Some(config) = load_config(&args.common, env, err) else {
-        return EXIT_ERROR;
+        return Exit::Error;
     };
     let opts = resolve_options(&args.common, env, false, false);
-    crate::resolve::command::run(&args.refs, &config, opts, out, err)
+    resolve_command::run(&args.refs, &config, opts, out, err)
 }
 
 /// The registry client behind `--verify`, `--fix` and `--diff`.
@@ -150,32 +151,16 @@ fn digest_source(config: &Config, opts: ResolveOptions) -> Result<Box<dyn Digest
     }
 }
 
-/// What the scan stage produced.
-#[derive(Debug, Default)]
-pub struct Scanned {
-    pub files: Vec<ScannedFile>,
-    pub errors: Vec<FileError>,
-}
-
-impl Scanned {
-    pub fn findings(&self) -> Vec<Finding> {
-        self.files
-            .iter()
-            .flat_map(|f| f.findings.iter().cloned())
-            .collect()
-    }
-}
-
-fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let Some(config) = load_config(&args.common, env, err) else {
-        return EXIT_ERROR;
+        return Exit::Error;
     };
     let selection = if args.staged {
         match files::staged(&env.cwd) {
             Ok(paths) => files::collect_files(&config, &paths),
             Err(e) => {
                 let _ = writeln!(err, "imagepin: error: {e}");
-                return EXIT_ERROR;
+                return Exit::Error;
             }
         }
     } else {
@@ -202,7 +187,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
             }
             Err(e) => {
                 let _ = writeln!(err, "imagepin: error: --verify: {e}");
-                return EXIT_ERROR;
+                return Exit::Error;
             }
         }
     }
@@ -236,12 +221,12 @@ fn report_mode(
     scanned: &Scanned,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
+) -> Exit {
     let opts = match render_options(args, env) {
         Ok(o) => o,
         Err(e) => {
             let _ = writeln!(err, "imagepin: error: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     let findings = scanned.findings();
@@ -259,15 +244,18 @@ fn report_mode(
     if let Err(e) = report::render(args.format, &report, &opts, out).and_then(|()| out.flush()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             let _ = writeln!(err, "imagepin: error: cannot write the report: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     }
-    exit_code(&findings, &scanned.errors)
+    Exit::of(
+        &scanned.errors,
+        findings.iter().any(|f| f.status.fails_check()),
+    )
 }
 
 /// `--list-files`: each file that would be scanned, with its kind (YAML
 /// files of no declared kind are read to see whether they are Kubernetes).
-fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let mut errors = selection.errors.clone();
     for c in &selection.files {
         let kind = match c.kind {
@@ -287,23 +275,7 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
     for e in &errors {
         let _ = writeln!(err, "imagepin: error: {e}");
     }
-    if errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
-    }
-}
-
-/// 2 when anything could not be read, parsed or resolved; 1 when a finding
-/// fails the check; 0 otherwise.
-pub fn exit_code(findings: &[Finding], errors: &[FileError]) -> u8 {
-    if !errors.is_empty() {
-        EXIT_ERROR
-    } else if findings.iter().any(|f| f.status.fails_check()) {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    }
+    Exit::of(&errors, false)
 }
 
 /// `--fix` and `--diff`: the diff on stdout, errors and a summary on stderr.
@@ -314,14 +286,14 @@ fn fix_mode(
     scanned: Scanned,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
+) -> Exit {
     let opts = resolve_options(&args.common, env, args.update, args.quiet);
     let source = match digest_source(config, opts) {
         Ok(s) => s,
         Err(e) => {
             let flag = if args.fix { "--fix" } else { "--diff" };
             let _ = writeln!(err, "imagepin: error: {flag}: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     // With --format json, stdout gets the list of changes instead of the diff.
@@ -334,10 +306,10 @@ fn fix_mode(
     };
     let outcome = match fix::fix(&scanned.files, source.as_ref(), &fix_opts, out) {
         Ok(o) => o,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return EXIT_ERROR,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Exit::Error,
         Err(e) => {
             let _ = writeln!(err, "imagepin: error: {e}");
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     };
     let render = RenderOptions::default();
@@ -360,7 +332,7 @@ fn fix_mode(
             if e.kind() != io::ErrorKind::BrokenPipe {
                 let _ = writeln!(err, "imagepin: error: cannot write the report: {e}");
             }
-            return EXIT_ERROR;
+            return Exit::Error;
         }
     }
     let _ = out.flush();
@@ -371,130 +343,12 @@ fn fix_mode(
         "{}",
         report::human::fix_summary(&outcome, args.fix, scanned.files.len(), all_errors.len())
     );
-    if !all_errors.is_empty() {
-        EXIT_ERROR
-    } else if !outcome.changed.is_empty() || !left.is_empty() {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    }
-}
-
-/// Reads and scans `candidates` in parallel; the result keeps their order.
-/// `keep_text` keeps each file's text (needed by `--fix`/`--diff`).
-pub fn scan_files(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(candidates.len());
-    let outcomes: Vec<Outcome> = if workers <= 1 {
-        candidates
-            .iter()
-            .map(|c| scan_one(config, c, keep_text))
-            .collect()
-    } else {
-        let next = AtomicUsize::new(0);
-        let mut indexed: Vec<(usize, Outcome)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(c) = candidates.get(i) else { break };
-                            done.push((i, scan_one(config, c, keep_text)));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        indexed.sort_by_key(|(i, _)| *i);
-        indexed.into_iter().map(|(_, o)| o).collect()
-    };
-    let mut scanned = Scanned::default();
-    for o in outcomes {
-        match o {
-            Outcome::Scanned(f) => scanned.files.push(f),
-            Outcome::Failed(e) => scanned.errors.push(e),
-            Outcome::Skipped => {}
-        }
-    }
-    scanned
-}
-
-enum Outcome {
-    Scanned(ScannedFile),
-    Failed(FileError),
-    Skipped,
-}
-
-fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome {
-    let path = &candidate.path;
-    let fail = |line, message| {
-        Outcome::Failed(FileError {
-            path: path.clone(),
-            line,
-            message,
-        })
-    };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail(None, format!("cannot read: {e}")),
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        // A YAML file of unknown kind is not ours to judge.
-        Err(_) if candidate.kind.is_none() => return Outcome::Skipped,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            return fail(
-                Some(line),
-                format!("not valid UTF-8 (invalid byte at offset {at})"),
-            );
-        }
-    };
-    let Some(kind) = files::kind_of(candidate, &text) else {
-        return Outcome::Skipped;
-    };
-    match crate::scan::scan_file(path, kind, &text, &|r| config.is_ignored_image(r)) {
-        Ok(findings) => Outcome::Scanned(ScannedFile {
-            path: path.clone(),
-            kind,
-            text: if keep_text { text } else { String::new() },
-            findings,
-        }),
-        Err(e) => {
-            let message = match e.column {
-                Some(c) if e.line.is_some() => format!("{kind}: column {c}: {}", e.message),
-                _ => format!("{kind}: {}", e.message),
-            };
-            fail(e.line, message)
-        }
-    }
+    Exit::of(&all_errors, !outcome.changed.is_empty() || !left.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn finding(status: Status) -> Finding {
-        Finding {
-            path: PathBuf::from("Dockerfile"),
-            kind: FileKind::Dockerfile,
-            span: 5..11,
-            line: 1,
-            column: 6,
-            reference: "python".into(),
-            status,
-            context: "FROM".into(),
-            note: None,
-        }
-    }
 
     #[test]
     fn errors_win_over_failing_findings() {
@@ -503,21 +357,20 @@ mod tests {
             line: Some(3),
             message: "compose: invalid YAML".into(),
         };
-        assert_eq!(exit_code(&[finding(Status::Pinned)], &[]), EXIT_OK);
-        assert_eq!(exit_code(&[finding(Status::Dynamic)], &[]), EXIT_OK);
+        assert_eq!(Exit::of(&[], false), Exit::Clean);
+        assert_eq!(Exit::of(&[], true), Exit::Found);
+        assert_eq!(Exit::of(std::slice::from_ref(&err), true), Exit::Error);
+        assert_eq!(Exit::of(std::slice::from_ref(&err), false), Exit::Error);
+        assert_eq!(err.to_string(), "x.yaml:3: compose: invalid YAML");
         for s in [
             Status::Unpinned,
             Status::Invalid,
             Status::Stale,
             Status::Missing,
         ] {
-            assert_eq!(exit_code(&[finding(s)], &[]), EXIT_FOUND, "{s}");
+            assert!(s.fails_check(), "{s}");
         }
-        assert_eq!(
-            exit_code(&[finding(Status::Unpinned)], std::slice::from_ref(&err)),
-            EXIT_ERROR
-        );
-        assert_eq!(err.to_string(), "x.yaml:3: compose: invalid YAML");
+        assert!(!Status::Pinned.fails_check() && !Status::Dynamic.fails_check());
     }
 
     #[test]
@@ -532,30 +385,5 @@ mod tests {
         assert!(color_enabled(ColorChoice::Always, false));
         assert!(!color_enabled(ColorChoice::Never, true));
         assert!(!color_enabled(ColorChoice::Auto, false));
-    }
-
-    #[test]
-    fn scanning_keeps_the_candidates_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut candidates = Vec::new();
-        for i in 0..40 {
-            let p = dir.path().join(format!("{i:02}.Dockerfile"));
-            std::fs::write(&p, format!("FROM img{i}:1\n")).unwrap();
-            candidates.push(Candidate {
-                path: p,
-                kind: Some(FileKind::Dockerfile),
-            });
-        }
-        let scanned = scan_files(&Config::default(), &candidates, false);
-        let refs: Vec<_> = scanned
-            .files
-            .iter()
-            .map(|f| f.findings[0].reference.clone())
-            .collect();
-        let expected: Vec<_> = (0..40).map(|i| format!("img{i}:1")).collect();
-        assert_eq!(refs, expected);
-        assert!(scanned.files.iter().all(|f| f.text.is_empty()));
-        let kept = scan_files(&Config::default(), &candidates[..1], true);
-        assert_eq!(kept.files[0].text, "FROM img0:1\n");
     }
 }

@@ -4,11 +4,11 @@
 
 use std::io::Write;
 
-use super::{DigestSource, ResolveOptions, Resolver, TagRef};
+use super::Exit;
 use crate::config::Config;
 use crate::reference::Reference;
 use crate::report::escape::visible;
-use crate::run::{EXIT_ERROR, EXIT_OK};
+use crate::resolve::{DigestSource, ResolveOptions, Resolver, TagRef};
 
 enum Item {
     /// Already pinned: the digest as written.
@@ -25,7 +25,7 @@ pub fn run(
     opts: ResolveOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
+) -> Exit {
     let mut tags = Vec::new();
     let items: Vec<Item> = refs
         .iter()
@@ -71,7 +71,7 @@ pub fn run(
         };
     }
     let _ = out.flush();
-    if failed { EXIT_ERROR } else { EXIT_OK }
+    if failed { Exit::Error } else { Exit::Clean }
 }
 
 #[cfg(test)]
@@ -90,7 +90,7 @@ mod tests {
             &mut out,
             &mut err,
         );
-        assert_eq!(code, EXIT_ERROR);
+        assert_eq!(code, Exit::Error);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("{}\t{d}\n", refs[0])

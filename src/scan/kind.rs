@@ -1,0 +1,115 @@
+//! What a file kind is: one entry of the scanner registry ([`super::KINDS`]).
+//!
+//! Each scanner module declares a `pub static KIND: Kind` — its name, which
+//! file names it claims, an optional content sniff for YAML files whose name
+//! says nothing, the keys it reads (for the no-panic property and for cheap
+//! prefilters), and its scan function — and is registered by one line in
+//! `scan/mod.rs`. File selection, `--list-files`, `[[files]] kind =`, the
+//! output's kind names and the property tests all read that one table.
+//!
+//! The helpers below are the small pieces name rules are made of.
+
+use std::path::{Component, Path};
+
+use super::batch::ScannedFile;
+use super::{Occurrence, ScanError};
+use crate::finding::{FileError, FileKind};
+
+/// One file kind and its scanner.
+#[derive(Debug)]
+pub struct Kind {
+    /// The stable name (`dockerfile`, `helm-values`), used in output and in
+    /// `[[files]] kind =`.
+    pub id: FileKind,
+    /// Whether a file of this name (path as given or walked) is of this kind.
+    /// Checked in registry order; the first kind that claims a name wins.
+    pub names: fn(&Path) -> bool,
+    /// For a YAML file that no kind claims by name: whether its text is of this
+    /// kind (a cheap test; the scanner does the real parse). Sniffs are tried
+    /// in registry order.
+    pub sniff: Option<fn(&str) -> bool>,
+    /// Finds the references in a file's text (BOM already stripped).
+    pub scan: fn(&str) -> Result<Vec<Occurrence>, ScanError>,
+    /// The text format, for tools that generate inputs (the no-panic property).
+    pub syntax: Syntax,
+    /// Keys (or instruction words) the scanner looks for: the no-panic
+    /// property builds documents from them.
+    pub keys: &'static [&'static str],
+    /// For kinds whose files are read together (Helm values files override
+    /// each other): called once after scanning with every scanned file of
+    /// this kind, texts included, to adjust their findings and add errors.
+    pub relate: Option<Relate>,
+}
+
+/// A pass over all scanned files of one kind (see [`Kind::relate`]).
+pub type Relate = fn(&mut [ScannedFile], &mut Vec<FileError>);
+
+/// The text format a kind is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Yaml,
+    /// JSON with comments (devcontainer).
+    Json,
+    /// Line-oriented instructions (Dockerfile, Earthfile).
+    Lines,
+}
+
+/// The file name, lower-cased; `None` when it is not UTF-8.
+pub fn lower_name(path: &Path) -> Option<String> {
+    Some(path.file_name()?.to_str()?.to_ascii_lowercase())
+}
+
+/// Whether a (lower-cased) name ends in `.yml` or `.yaml`.
+pub fn is_yaml_name(lower: &str) -> bool {
+    lower.ends_with(".yml") || lower.ends_with(".yaml")
+}
+
+/// The names of the directories a path is in, innermost first
+/// (`a/b/c.yml` → `b`, `a`). Non-UTF-8 names are skipped.
+pub fn parents(path: &Path) -> impl Iterator<Item = &str> {
+    let comps: Vec<&str> = path
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .filter_map(|c| match c {
+            Component::Normal(n) => n.to_str(),
+            _ => None,
+        })
+        .collect();
+    comps.into_iter().rev()
+}
+
+/// Whether the (lower-cased) file name is `stem.yml` or `stem.yaml`.
+pub fn is_yaml_named(lower: &str, stem: &str) -> bool {
+    lower
+        .strip_prefix(stem)
+        .is_some_and(|rest| rest == ".yml" || rest == ".yaml")
+}
+
+/// The no-op name rule, for kinds found only by content or configuration.
+pub fn no_names(_: &Path) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_innermost_first() {
+        let p = Path::new("a/.github/workflows/ci.yml");
+        assert_eq!(
+            parents(p).collect::<Vec<_>>(),
+            ["workflows", ".github", "a"]
+        );
+        assert_eq!(parents(Path::new("ci.yml")).count(), 0);
+    }
+
+    #[test]
+    fn yaml_names() {
+        assert!(is_yaml_named("values.yaml", "values"));
+        assert!(is_yaml_named("values.yml", "values"));
+        assert!(!is_yaml_named("values-prod.yaml", "values"));
+        assert!(is_yaml_name("x.YML".to_ascii_lowercase().as_str()));
+    }
+}
