@@ -277,7 +277,44 @@ mod tests {
         assert_eq!(loc["region"]["startLine"], 3);
         assert_eq!(loc["region"]["startColumn"], 6);
         assert_eq!(loc["region"]["endColumn"], 6 + "python:3.12-slim".len());
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], SRCROOT);
+        let print = res["partialFingerprints"][FINGERPRINT_KEY]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            print,
+            fingerprints(&[&findings[0]], &RepoRoot::default())[0]
+        );
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+        assert!(run.get("originalUriBaseIds").is_none(), "no root, no base");
+    }
+
+    #[test]
+    fn the_root_is_the_base_of_every_location() {
+        let (findings, errors) = sample();
+        let r = Report {
+            findings: &findings,
+            errors: &errors,
+            files: 2,
+        };
+        let t = tempfile::tempdir().unwrap();
+        let top = t.path().canonicalize().unwrap();
+        std::fs::create_dir_all(top.join(".git")).unwrap();
+        std::fs::create_dir_all(top.join("app")).unwrap();
+        let root = RepoRoot::discover(&top.join("app"), None, None).unwrap();
+        let v = document(&r, &root);
+        let run = &v["runs"][0];
+        assert_eq!(
+            run["originalUriBaseIds"][SRCROOT]["uri"],
+            format!("file://{}/", uri(&top).trim_start_matches("file://"))
+        );
+        let loc = &run["results"][0]["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "app/app/Dockerfile");
+        let note = &run["invocations"][0]["toolExecutionNotifications"][0];
+        assert_eq!(
+            note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "app/bad/compose.yaml"
+        );
     }
 
     #[test]
