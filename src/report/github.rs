@@ -19,8 +19,19 @@ use super::{RepoRoot, Report, failing, plural, problem, summary};
 
 /// Rows in the step summary's table at most; GitHub takes 1 MiB per step.
 pub const STEP_SUMMARY_ROWS: usize = 1000;
+/// Error annotations GitHub shows per step; the rest are dropped.
+pub const ANNOTATIONS_PER_STEP: usize = 10;
 
-pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
+/// The commands and the summary line. With more than
+/// [`ANNOTATIONS_PER_STEP`] commands, a last line says where to see them
+/// all: the step summary when `step_summary` (it is being written), else
+/// the log.
+pub fn render(
+    report: &Report<'_>,
+    root: &RepoRoot,
+    step_summary: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for f in failing(report) {
         let end = f.column + f.reference.chars().count().max(1);
         writeln!(
@@ -43,7 +54,21 @@ pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::
             data(&e.message),
         )?;
     }
-    writeln!(out, "imagepin: {}", summary(report))
+    writeln!(out, "imagepin: {}", summary(report))?;
+    let commands = failing(report).len() + report.errors.len();
+    if commands > ANNOTATIONS_PER_STEP {
+        let all = if step_summary {
+            "the job summary lists them all"
+        } else {
+            "the lines above list them all"
+        };
+        writeln!(
+            out,
+            "imagepin: GitHub shows only the first {ANNOTATIONS_PER_STEP} of these {commands} \
+             annotations; {all}"
+        )?;
+    }
+    Ok(())
 }
 
 /// Escapes a command's message: control characters made [visible], then
@@ -144,7 +169,7 @@ mod tests {
             files: 2,
         };
         let mut out = Vec::new();
-        render(&r, &RepoRoot::default(), &mut out).unwrap();
+        render(&r, &RepoRoot::default(), false, &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "::error file=app/Dockerfile,line=3,col=6,endColumn=22,title=imagepin%3A unpinned image\
@@ -153,6 +178,51 @@ mod tests {
              ::compose: column 3: invalid YAML: mapping values are not allowed\n\
              imagepin: 3 image references (1 unpinned, 1 pinned, 1 stage) in 2 files; 1 error\n"
         );
+    }
+
+    #[test]
+    fn past_the_annotation_cap_the_summary_says_where_to_look() {
+        let findings: Vec<_> = (1..=11)
+            .map(|i| {
+                crate::report::testdata::finding(
+                    "Dockerfile",
+                    i,
+                    6,
+                    "a:1",
+                    crate::finding::Status::Unpinned,
+                )
+            })
+            .collect();
+        let r = Report {
+            findings: &findings,
+            errors: &[],
+            files: 1,
+        };
+        let last = |step_summary| {
+            let mut out = Vec::new();
+            render(&r, &RepoRoot::default(), step_summary, &mut out).unwrap();
+            String::from_utf8(out)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            last(true),
+            "imagepin: GitHub shows only the first 10 of these 11 annotations; \
+             the job summary lists them all"
+        );
+        assert!(last(false).ends_with("; the lines above list them all"));
+        let ten = Report {
+            findings: &findings[..10],
+            errors: &[],
+            files: 1,
+        };
+        let mut out = Vec::new();
+        render(&ten, &RepoRoot::default(), true, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("imagepin: 10 image references (10 unpinned) in 1 file\n"));
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, &opts.root, out),
         Format::Github => {
-            github::render(report, &opts.root, out)?;
+            github::render(report, &opts.root, opts.step_summary.is_some(), out)?;
             match &opts.step_summary {
                 Some(path) => github::append_step_summary(report, &opts.root, path),
                 None => Ok(()),
