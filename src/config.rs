@@ -455,7 +455,10 @@ concurrency = 4
         );
         // Columns count characters, not bytes.
         let e = parse("# é\nexclude = [\"ü\", 3]").unwrap_err().to_string();
-        assert!(e.starts_with("/repo/.imagepin.toml:2:17: `exclude`: invalid type: integer `3`"), "{e}");
+        assert!(
+            e.starts_with("/repo/.imagepin.toml:2:17: `exclude`: invalid type: integer `3`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -464,7 +467,10 @@ concurrency = 4
             let e = parse(&format!("[registries.\"ghcr.io\"]\nconcurrency = {bad}"))
                 .unwrap_err()
                 .to_string();
-            assert!(e.contains("registries.\"ghcr.io\".concurrency"), "{bad}: {e}");
+            assert!(
+                e.contains("registries.\"ghcr.io\".concurrency"),
+                "{bad}: {e}"
+            );
         }
         for good in ["1", "256"] {
             let c = parse(&format!("[registries.\"ghcr.io\"]\nconcurrency = {good}")).unwrap();
