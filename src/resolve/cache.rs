@@ -57,12 +57,13 @@ fn now_secs(now: SystemTime) -> u64 {
 
 fn read(path: &Path) -> HashMap<String, Entry> {
     use std::io::Read as _;
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return HashMap::new();
+    }
     let Ok(file) = std::fs::File::open(path) else {
         return HashMap::new();
     };
-    if file.metadata().is_ok_and(|m| !m.is_file()) {
-        return HashMap::new();
-    }
     let mut bytes = Vec::new();
     if file
         .take(MAX_FILE_BYTES + 1)

@@ -278,14 +278,15 @@ pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Opti
 
 fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, String> {
     use std::io::Read as _;
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    if file.metadata().is_ok_and(|m| !m.is_file()) {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
     let mut text = Vec::new();
     file.take(MAX_AUTH_FILE_BYTES + 1)
         .read_to_end(&mut text)

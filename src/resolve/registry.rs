@@ -281,7 +281,10 @@ impl Registry {
                     }));
                 }
                 Err(e) => {
-                    let fall_back = !last && !matches!(e.kind, TransportKind::Dns);
+                    // A refused redirect is an answer: trying plain HTTP next would
+                    // be the downgrade the refusal is about.
+                    let fall_back =
+                        !last && !matches!(e.kind, TransportKind::Dns | TransportKind::Redirect);
                     if !fall_back {
                         return Err(first_error.unwrap_or(e.message));
                     }
