@@ -1053,8 +1053,9 @@ fn endless_token_answer_is_cut_off_naming_the_token_server() {
     assert_failed(&run);
     let token_host = support::host_of(ts.addr());
     assert!(
-        run.stderr
-            .contains(&format!("the token answer from {token_host} is larger than 1 MiB")),
+        run.stderr.contains(&format!(
+            "the token answer from {token_host} is larger than 1 MiB"
+        )),
         "{run}"
     );
     assert!(!run.stderr.contains("timed out"), "{run}");
@@ -1079,7 +1080,11 @@ fn absurd_token_lifetimes_are_used_not_fatal() {
         let ws = workspace_for(&reg.url());
         let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
         assert_eq!(run.code, Some(0), "{case}:\n{run}");
-        assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()), "{case}");
+        assert_eq!(
+            run.digest_of("ghcr.io/org/app:1"),
+            Some(app.digest()),
+            "{case}"
+        );
     }
 }
 
@@ -1104,8 +1109,11 @@ fn https_registry_redirecting_to_plain_http_is_refused() {
     assert_eq!(run.digest_of(&reference), None, "{run}");
     assert!(!run.stdout.contains(&app.digest()), "{run}");
     assert!(
-        run.stderr.contains(&format!("redirected to {}/v2/", plain.url()))
-            && run.stderr.contains("refusing to follow a redirect from HTTPS to plain HTTP"),
+        run.stderr
+            .contains(&format!("redirected to {}/v2/", plain.url()))
+            && run
+                .stderr
+                .contains("refusing to follow a redirect from HTTPS to plain HTTP"),
         "{run}"
     );
     assert!(https.requests() >= 1);
@@ -1148,7 +1156,10 @@ fn transport_failures_name_the_server_that_failed() {
         let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
         assert_failed(&run);
         assert!(run.stderr.contains(&must), "{case}: {must:?}\n{run}");
-        assert!(!run.stderr.contains(&must_not), "{case}: {must_not:?}\n{run}");
+        assert!(
+            !run.stderr.contains(&must_not),
+            "{case}: {must_not:?}\n{run}"
+        );
     }
 }
 
@@ -1165,7 +1176,8 @@ fn repository_config_cannot_send_credentials_to_a_loopback_endpoint() {
     assert_failed(&run);
     assert!(run.stderr.contains("HTTP 401"), "{run}");
     assert!(
-        !reg.log_text().contains(&STANDARD.encode("frank:ghcr-secret")),
+        !reg.log_text()
+            .contains(&STANDARD.encode("frank:ghcr-secret")),
         "credentials reached the endpoint"
     );
     // ... unless the user says so outside the repository.
@@ -1258,7 +1270,12 @@ fn offline_answers_from_a_cache_older_than_cache_ttl_and_says_how_old() {
         .collect();
     std::fs::write(&file, aged).unwrap();
     drop(reg);
-    let run = ws.imagepin(&["resolve", "--offline", "ghcr.io/org/app:1", "quay.io/org/app:1"]);
+    let run = ws.imagepin(&[
+        "resolve",
+        "--offline",
+        "ghcr.io/org/app:1",
+        "quay.io/org/app:1",
+    ]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
     assert!(

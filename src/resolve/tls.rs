@@ -142,7 +142,10 @@ mod tests {
         let p = d.path().join("zero.pem");
         std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
         let e = read_pem_certs(&p).unwrap_err();
-        assert!(e.contains("zero.pem") && e.contains("not a regular file"), "{e}");
+        assert!(
+            e.contains("zero.pem") && e.contains("not a regular file"),
+            "{e}"
+        );
     }
 
     #[test]
