@@ -615,11 +615,12 @@ fn hanging_credential_helper_is_cut_off() {
     let reg = basic_registry("frank", "pw");
     reg.pusher()
         .push("team/app", "1", &Image::single("hung-helper", Format::Oci));
-    let ws = Workspace::new();
+    let mut ws = Workspace::new();
     ws.config(&format!(
         "credential-helper-timeout = \"1s\"\n{}",
         mapping(&["ghcr.io"], &reg.url())
     ));
+    ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", &reg.host());
     // `exec sleep`, and a shell whose child keeps the pipes open
     for body in [
         "#!/bin/sh\nexec sleep 60\n",
@@ -1175,6 +1176,11 @@ fn repository_config_cannot_send_credentials_to_a_loopback_endpoint() {
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_failed(&run);
     assert!(run.stderr.contains("HTTP 401"), "{run}");
+    assert!(
+        run.stderr
+            .contains(&format!("IMAGEPIN_TRUST_MIRROR_CREDENTIALS={}", reg.host())),
+        "the error says how to opt in:\n{run}"
+    );
     assert!(
         !reg.log_text()
             .contains(&STANDARD.encode("frank:ghcr-secret")),

@@ -76,6 +76,26 @@ impl Host {
         self.fallback_auth_host.as_deref()
     }
 
+    /// For an endpoint whose registry's credentials were not used because
+    /// the user does not trust it: how to opt in ("" otherwise).
+    fn untrusted_mirror_hint(&self) -> String {
+        match (&self.endpoint, &self.fallback_auth_host) {
+            (
+                Ok(Endpoint {
+                    mirror_of: Some(registry),
+                    ..
+                }),
+                None,
+            ) => format!(
+                "; credentials stored for {registry} are not sent to this endpoint unless you \
+                 trust it, outside the repository: {}={}",
+                credentials::TRUST_MIRROR_ENV,
+                self.auth_host
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// The hosts whose credentials were looked for, for messages.
     fn credential_hosts(&self) -> String {
         match self.fallback_auth_host() {
@@ -445,9 +465,10 @@ impl Registry {
                     (Some(_), _) => e,
                     (None, Some(note)) => format!("{e}; {note}"),
                     (None, None) => format!(
-                        "{e}; no credentials for {} were found (looked in {})",
+                        "{e}; no credentials for {} were found (looked in {}){}",
                         host.credential_hosts(),
-                        credentials::searched(&self.env)
+                        credentials::searched(&self.env),
+                        host.untrusted_mirror_hint()
                     ),
                 });
                 *guard = Some(fetched.clone());
@@ -549,10 +570,11 @@ impl Registry {
         let name = &host.name;
         let login = login_command(host.fallback_auth_host().unwrap_or(&host.auth_host));
         let auth_host = host.credential_hosts();
+        let untrusted_mirror = host.untrusted_mirror_hint();
         let creds = || match auth.source() {
             Some(s) => format!("the credentials from {s} were not accepted"),
             None => format!(
-                "no credentials for {auth_host} were found (looked in {}); run `{login}`",
+                "no credentials for {auth_host} were found (looked in {}); run `{login}`{untrusted_mirror}",
                 credentials::searched(&self.env)
             ),
         };
