@@ -198,3 +198,30 @@ fn error_kinds_and_the_one_root_cause_of_real_failures() {
         "{cause:?}"
     );
 }
+
+#[test]
+fn notes_say_what_was_used_for_verbose_output() {
+    let s = setup();
+    let a = Image::single("notes-a", Format::Oci);
+    s.reg.pusher().push("org/a", "1", &a);
+    let r = s.resolver(ResolveOptions::default());
+    r.resolve_tags(&[tag("org/a", "1"), tag("org/a", "1")]);
+    let notes = r.notes();
+    assert_eq!(notes[0], "configuration: /t/.imagepin.toml", "{notes:?}");
+    assert!(notes[1].starts_with("cache: 0 hits, 1 miss ("), "{notes:?}");
+    assert!(
+        notes.contains(&format!(
+            "registry ghcr.io: {}; no credentials needed",
+            s.proxy.url()
+        )),
+        "{notes:?}"
+    );
+    // A second resolver answers from the cache.
+    let r = s.resolver(ResolveOptions::default());
+    r.resolve_tags(&[tag("org/a", "1")]);
+    assert!(
+        r.notes()[1].starts_with("cache: 1 hit, 0 misses"),
+        "{:?}",
+        r.notes()
+    );
+}

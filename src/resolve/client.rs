@@ -551,6 +551,11 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+        // Absurd values saturate (and are then too long to wait for).
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(parse_retry_after("-1", now), None);
     }
 
@@ -593,6 +598,24 @@ mod tests {
         assert_eq!(p.for_url(&url("https://ghcr.io/")), None);
         let p = vars(&[("all_proxy", "http://x:1")]);
         assert_eq!(p.for_url(&url("http://ghcr.io/")).unwrap().0, "all_proxy");
+    }
+
+    #[tokio::test]
+    async fn absurd_timeouts_and_retry_after_do_not_panic() {
+        // A 429 asking for 2^64-1 seconds is answered at once, as a 429.
+        let port = super::super::mock::serve(std::sync::Arc::new(|_: &super::super::mock::Req| {
+            super::super::mock::Action::Respond(
+                429,
+                vec![("Retry-After", u64::MAX.to_string())],
+                vec![],
+            )
+        }))
+        .await;
+        let huge = Duration::from_secs(u64::MAX);
+        let http = Http::new(&CaFiles::new(), false, huge).unwrap();
+        let url = format!("http://127.0.0.1:{port}/v2/");
+        let resp = http.send(&Trust::default(), |c| c.get(&url)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     }
 
     #[tokio::test]
