@@ -98,19 +98,34 @@ impl std::fmt::Display for RedirectRefused {
 
 impl std::error::Error for RedirectRefused {}
 
+/// A URL (or `host:port`) for messages, with any `user:password@` removed.
+pub fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    }
+}
+
 /// The redirect rule: at most [`MAX_REDIRECTS`], and never from HTTPS to
 /// plain HTTP (whatever the host: an answer over plain HTTP can be forged on
 /// the way). Records the target for error messages.
 fn redirect_policy() -> redirect::Policy {
     redirect::Policy::custom(|attempt| {
-        let target = attempt.url().clone();
-        let _ = LAST_REDIRECT.try_with(|c| *c.borrow_mut() = Some(target.clone()));
+        let _ = LAST_REDIRECT.try_with(|c| *c.borrow_mut() = Some(attempt.url().clone()));
+        let plain = attempt.url().scheme() != "https";
+        let target = redact_userinfo(attempt.url().as_str());
         let from_https = attempt
             .previous()
             .last()
             .is_some_and(|u| u.scheme() == "https");
         let hops = attempt.previous().len();
-        if from_https && target.scheme() != "https" {
+        if from_https && plain {
             attempt.error(RedirectRefused(format!(
                 "redirected to {target}, which is not HTTPS; refusing to follow a redirect from HTTPS to plain HTTP"
             )))
@@ -147,7 +162,7 @@ impl ProxyEnv {
             names.iter().find_map(|n| {
                 var(n)
                     .filter(|v| !v.trim().is_empty())
-                    .map(|v| (n.to_string(), v))
+                    .map(|v| (n.to_string(), redact_userinfo(v.trim())))
             })
         };
         let all = first(&["ALL_PROXY", "all_proxy"]);
@@ -598,6 +613,13 @@ mod tests {
         assert_eq!(p.for_url(&url("https://ghcr.io/")), None);
         let p = vars(&[("all_proxy", "http://x:1")]);
         assert_eq!(p.for_url(&url("http://ghcr.io/")).unwrap().0, "all_proxy");
+        // Proxy credentials never reach a message.
+        let p = vars(&[("HTTPS_PROXY", "http://me:hunter2@proxy.lan:3128")]);
+        assert_eq!(
+            p.for_url(&url("https://ghcr.io/")).unwrap().1,
+            "http://proxy.lan:3128"
+        );
+        assert_eq!(redact_userinfo("u:p@h:1/x@y"), "h:1/x@y");
     }
 
     #[tokio::test]

@@ -51,7 +51,8 @@ impl fmt::Debug for Resolver {
 
 impl Resolver {
     /// Reads the process environment (DOCKER_CONFIG, HOME, REGISTRY_AUTH_FILE,
-    /// XDG_RUNTIME_DIR, XDG_CACHE_HOME, PATH; proxies are read by the HTTP
+    /// DOCKER_AUTH_CONFIG, XDG_RUNTIME_DIR, XDG_CACHE_HOME, PATH,
+    /// IMAGEPIN_TRUST_MIRROR_CREDENTIALS; proxies are read by the HTTP
     /// client) and checks the registry configuration.
     pub fn new(config: &Config, opts: ResolveOptions) -> Result<Resolver, ResolveError> {
         Resolver::with_env(config, opts, Env::from_process())
