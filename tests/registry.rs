@@ -1055,7 +1055,7 @@ fn endless_token_answer_is_cut_off_naming_the_token_server() {
     let token_host = support::host_of(ts.addr());
     assert!(
         run.stderr.contains(&format!(
-            "the token answer from {token_host} is larger than 1 MiB"
+            "the token answer for ghcr.io from {token_host} is larger than 1 MiB; refusing it"
         )),
         "{run}"
     );

@@ -318,14 +318,8 @@ pub async fn fetch_token(
             status.as_u16()
         ));
     }
-    let body = read_capped(
-        resp,
-        MAX_TOKEN_ANSWER_BYTES,
-        "the token answer",
-        &realm_host,
-    )
-    .await
-    .map_err(|e| format!("token server {realm_host} for {registry}: {e}"))?;
+    let what = format!("the token answer for {registry}");
+    let body = read_capped(resp, MAX_TOKEN_ANSWER_BYTES, &what, &realm_host).await?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
         format!("token server {realm_host} for {registry} sent an answer that is not a token (JSON with `token`)")
     })?;

@@ -461,8 +461,11 @@ impl Registry {
                     creds.as_ref(),
                 )
                 .await;
+                // Credential hints only where credentials were the problem.
+                let refused = |e: &str| e.contains("refused a pull token");
                 let fetched = fetched.map_err(|e| match (&creds, withheld) {
                     (Some(_), _) => e,
+                    _ if !refused(&e) => e,
                     (None, Some(note)) => format!("{e}; {note}"),
                     (None, None) => format!(
                         "{e}; no credentials for {} were found (looked in {}){}",
