@@ -30,6 +30,8 @@ pub const FILE_NAME: &str = ".imagepin.toml";
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CONCURRENCY: usize = 16;
+/// The most parallel requests to one registry `concurrency` may ask for.
+pub const MAX_CONCURRENCY: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -40,6 +42,15 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// A syntax or type error at a place in the file (1-based line and
+    /// column, in characters).
+    #[error("{path}:{line}:{column}: {message}")]
+    At {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,7 +165,21 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(toml_message(&e)))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = toml_message(&e);
+            match e.span() {
+                Some(span) => {
+                    let (line, column) = line_column(text, span.start);
+                    ConfigError::At {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        message,
+                    }
+                }
+                None => invalid(message),
+            }
+        })?;
         let globs = |key: &str, patterns: &[String]| -> Result<GlobSet, ConfigError> {
             let mut b = GlobSetBuilder::new();
             for p in patterns {
@@ -191,9 +216,9 @@ impl Config {
                     )));
                 }
             }
-            if r.concurrency == Some(0) {
+            if let Some(n) = r.concurrency.filter(|n| !(1..=MAX_CONCURRENCY).contains(n)) {
                 return Err(invalid(format!(
-                    "`registries.\"{host}\".concurrency`: must be at least 1"
+                    "`registries.\"{host}\".concurrency`: {n} is out of range (1 to {MAX_CONCURRENCY})"
                 )));
             }
             let host = normalize_host(&host);
@@ -324,12 +349,33 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// The toml error's message, prefixed with the key it is about when known
+/// (`` `exclude`: invalid type: ... ``); the place is given separately.
 fn toml_message(e: &toml::de::Error) -> String {
-    let mut msg = e.message().to_string();
-    if let Some(span) = e.span() {
-        msg = format!("{msg} (at byte {})", span.start);
+    // The key path is only part of the error's text when it has no input.
+    let mut bare = e.clone();
+    bare.set_input(None);
+    let shown = bare.to_string();
+    let key = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("in `").and_then(|k| k.strip_suffix('`')));
+    let message = e.message().trim_end();
+    match key {
+        Some(k) if !k.is_empty() => format!("`{k}`: {message}"),
+        _ => message.to_string(),
     }
-    msg
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]
@@ -391,5 +437,44 @@ concurrency = 4
             .unwrap_err()
             .to_string();
         assert!(e.contains("endpoint"), "{e}");
+    }
+
+    #[test]
+    fn type_errors_name_the_key_and_line_column() {
+        let e = parse("exclude = \"vendor/**\"").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "/repo/.imagepin.toml:1:11: `exclude`: invalid type: string \"vendor/**\", expected a sequence"
+        );
+        let e = parse("cache-ttl = \"1h\"\n[registries.\"ghcr.io\"]\ninsecure = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "/repo/.imagepin.toml:3:12: `registries.ghcr.io.insecure`: invalid type: string \"yes\", expected a boolean"
+        );
+        // Columns count characters, not bytes.
+        let e = parse("# é\nexclude = [\"ü\", 3]").unwrap_err().to_string();
+        assert!(
+            e.starts_with("/repo/.imagepin.toml:2:17: `exclude`: invalid type: integer `3`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn concurrency_is_bounded_with_an_error_naming_the_key() {
+        for bad in ["0", "257", "18446744073709551615", "9223372036854775807"] {
+            let e = parse(&format!("[registries.\"ghcr.io\"]\nconcurrency = {bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("registries.\"ghcr.io\".concurrency"),
+                "{bad}: {e}"
+            );
+        }
+        for good in ["1", "256"] {
+            let c = parse(&format!("[registries.\"ghcr.io\"]\nconcurrency = {good}")).unwrap();
+            assert!(c.registry("ghcr.io").unwrap().concurrency.is_some());
+        }
     }
 }

@@ -30,8 +30,17 @@ fn mapping(hosts: &[&str], endpoint: &str) -> String {
 }
 
 /// A workspace whose `.imagepin.toml` sends docker.io, ghcr.io and quay.io
-/// to `endpoint`.
+/// to `endpoint`, a mirror the user trusts with those registries'
+/// credentials (`IMAGEPIN_TRUST_MIRROR_CREDENTIALS`, outside the repository).
 fn workspace_for(endpoint: &str) -> Workspace {
+    let mut ws = untrusted_workspace_for(endpoint);
+    let host = endpoint.split_once("://").map_or(endpoint, |(_, h)| h);
+    ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", host);
+    ws
+}
+
+/// [`workspace_for`] without the user's trust in the mirror.
+fn untrusted_workspace_for(endpoint: &str) -> Workspace {
     let ws = Workspace::new();
     ws.config(&mapping(&["docker.io", "ghcr.io", "quay.io"], endpoint));
     ws
@@ -606,11 +615,12 @@ fn hanging_credential_helper_is_cut_off() {
     let reg = basic_registry("frank", "pw");
     reg.pusher()
         .push("team/app", "1", &Image::single("hung-helper", Format::Oci));
-    let ws = Workspace::new();
+    let mut ws = Workspace::new();
     ws.config(&format!(
         "credential-helper-timeout = \"1s\"\n{}",
         mapping(&["ghcr.io"], &reg.url())
     ));
+    ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", &reg.host());
     // `exec sleep`, and a shell whose child keeps the pipes open
     for body in [
         "#!/bin/sh\nexec sleep 60\n",
@@ -1007,4 +1017,276 @@ fn a_hung_registry_does_not_hold_up_the_others() {
     );
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), None, "{run}");
     assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
+}
+
+// ---- Hostile registries and repositories (issue 8) ----
+
+/// A token registry (realm `realm`, or the token server's own) holding
+/// `org/app:1`, seeded on disk so no push needs a token.
+fn token_registry(ts: &TokenServer, realm: Option<&str>) -> (Registry, Image) {
+    let app = Image::single("hostile-token", Format::Oci);
+    let seeded = app.clone();
+    let reg = Registry::start(RegistryOpts {
+        auth: match realm {
+            Some(r) => ts.auth_with_realm(r),
+            None => ts.auth(),
+        },
+        seed: Some(Box::new(move |root| {
+            support::seed::seed_image(root, "org/app", "1", &seeded)
+        })),
+        ..Default::default()
+    });
+    (reg, app)
+}
+
+#[test]
+fn endless_token_answer_is_cut_off_naming_the_token_server() {
+    let ts = TokenServer::start(TokenOpts {
+        endless_body: true,
+        ..Default::default()
+    });
+    let (reg, _) = token_registry(&ts, None);
+    let mut ws = workspace_for(&reg.url());
+    // Without a cap the read would only end at this timeout (after hundreds
+    // of megabytes; gigabytes unthrottled): the cap must end it first.
+    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "5s");
+    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(60));
+    assert_failed(&run);
+    let token_host = support::host_of(ts.addr());
+    assert!(
+        run.stderr.contains(&format!(
+            "the token answer for ghcr.io from {token_host} is larger than 1 MiB; refusing it"
+        )),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("timed out"), "{run}");
+}
+
+#[test]
+fn absurd_token_lifetimes_are_used_not_fatal() {
+    // (expires_in, why): each must still resolve (2^64-1 used to panic:
+    // "overflow when adding duration to instant"; -1 made the answer unusable).
+    for (expires_in, case) in [
+        (json!(u64::MAX), "2^64-1"),
+        (json!(-1), "negative"),
+        (json!(1e300), "huge float"),
+        (json!("soon"), "not a number"),
+        (json!(0), "zero"),
+    ] {
+        let ts = TokenServer::start(TokenOpts {
+            expires_in: Some(expires_in),
+            ..Default::default()
+        });
+        let (reg, app) = token_registry(&ts, None);
+        let ws = workspace_for(&reg.url());
+        let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+        assert_eq!(run.code, Some(0), "{case}:\n{run}");
+        assert_eq!(
+            run.digest_of("ghcr.io/org/app:1"),
+            Some(app.digest()),
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn https_registry_redirecting_to_plain_http_is_refused() {
+    // An HTTPS registry sends us to a plain-HTTP registry that has the tag:
+    // following would pin a digest anyone on the path could have forged.
+    let plain = Registry::anonymous();
+    let app = Image::single("downgrade", Format::Oci);
+    plain.pusher().push("org/app", "1", &app);
+    let ca = support::TestCa::new();
+    let https = support::TlsRedirect::start(&ca, &plain.url());
+    let ws = Workspace::new();
+    ws.write("ca.pem", &ca.ca_pem);
+    ws.config(&format!(
+        "[registries.\"{}\"]\nca-file = \"ca.pem\"\n",
+        https.host()
+    ));
+    let reference = format!("{}/org/app:1", https.host());
+    let run = ws.imagepin(&["resolve", "--no-cache", &reference]);
+    assert_failed(&run);
+    assert_eq!(run.digest_of(&reference), None, "{run}");
+    assert!(!run.stdout.contains(&app.digest()), "{run}");
+    assert!(
+        run.stderr
+            .contains(&format!("redirected to {}/v2/", plain.url()))
+            && run
+                .stderr
+                .contains("refusing to follow a redirect from HTTPS to plain HTTP"),
+        "{run}"
+    );
+    assert!(https.requests() >= 1);
+}
+
+#[test]
+fn transport_failures_name_the_server_that_failed() {
+    // (case, fault or proxy setting, fragment the error must contain,
+    // fragment it must not contain)
+    let reg = Registry::anonymous();
+    let app = Image::single("who-failed", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let closed = support::free_port();
+    let closed_host = format!("127.0.0.1:{closed}");
+    let redirecting = Proxy::start(ProxyOpts {
+        fault: Fault::Redirect(format!("http://{closed_host}")),
+        ..ProxyOpts::to(reg.addr())
+    });
+    let dead_proxy = format!("http://{closed_host}");
+    let cases: Vec<(&str, Workspace, String, String)> = vec![
+        (
+            "redirect to a closed port",
+            workspace_for(&redirecting.url()),
+            format!("connection refused by {closed_host}"),
+            format!("refused by {}", support::host_of(redirecting.addr())),
+        ),
+        (
+            "HTTPS_PROXY/HTTP_PROXY pointing at a closed port",
+            {
+                let mut ws = workspace_for(&reg.url());
+                ws.set_env("HTTP_PROXY", &dead_proxy);
+                ws.set_env("HTTPS_PROXY", &dead_proxy);
+                ws
+            },
+            format!("cannot reach the proxy {dead_proxy} (from HTTP"),
+            format!("refused by {}", reg.host()),
+        ),
+    ];
+    for (case, ws, must, must_not) in cases {
+        let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
+        assert_failed(&run);
+        assert!(run.stderr.contains(&must), "{case}: {must:?}\n{run}");
+        assert!(
+            !run.stderr.contains(&must_not),
+            "{case}: {must_not:?}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn repository_config_cannot_send_credentials_to_a_loopback_endpoint() {
+    // A committed .imagepin.toml maps ghcr.io to whatever listens on a
+    // loopback port; the user's ghcr.io credentials must not go there ...
+    let reg = basic_registry("frank", "ghcr-secret");
+    let app = Image::single("mirror-creds", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let mut ws = untrusted_workspace_for(&reg.url());
+    ws.docker_config(&json!({"auths": {"ghcr.io": auth_entry("frank", "ghcr-secret")}}));
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(run.stderr.contains("HTTP 401"), "{run}");
+    assert!(
+        run.stderr
+            .contains(&format!("IMAGEPIN_TRUST_MIRROR_CREDENTIALS={}", reg.host())),
+        "the error says how to opt in:\n{run}"
+    );
+    assert!(
+        !reg.log_text()
+            .contains(&STANDARD.encode("frank:ghcr-secret")),
+        "credentials reached the endpoint"
+    );
+    // ... unless the user says so outside the repository.
+    ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", &reg.host());
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+}
+
+#[test]
+fn token_realm_on_another_host_does_not_get_the_registry_credentials() {
+    let ts = TokenServer::start(TokenOpts {
+        users: vec![("gina".into(), "realm-secret".into())],
+        anonymous: false,
+        ..Default::default()
+    });
+    // Same machine, another host name: `localhost` is not `127.0.0.1`.
+    let realm = format!("http://localhost:{}/token", ts.addr().port());
+    let (reg, app) = token_registry(&ts, Some(&realm));
+    let ws = Workspace::new();
+    let reference = format!("{}/org/app:1", reg.host());
+    ws.docker_config(&json!({"auths": {reg.host(): auth_entry("gina", "realm-secret")}}));
+    let run = ws.imagepin(&["resolve", &reference]);
+    assert_failed(&run);
+    let realm_host = format!("localhost:{}", ts.addr().port());
+    assert!(
+        run.stderr.contains(&format!(
+            "were not sent to the token server {realm_host}, which is another host"
+        )),
+        "{run}"
+    );
+    // Credentials stored for the realm host itself are sent to it.
+    ws.docker_config(&json!({"auths": {
+        reg.host(): auth_entry("gina", "realm-secret"),
+        realm_host.clone(): auth_entry("gina", "realm-secret"),
+    }}));
+    let run = ws.imagepin(&["resolve", &reference]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of(&reference), Some(app.digest()));
+}
+
+#[test]
+fn docker_auth_config_variable_is_a_credential_source() {
+    let reg = basic_registry("hana", "gitlab-style");
+    let app = Image::single("auth-config-env", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let mut ws = Workspace::new();
+    let reference = format!("{}/org/app:1", reg.host());
+    let config = json!({"auths": {reg.host(): auth_entry("hana", "gitlab-style")}});
+    ws.set_env("DOCKER_AUTH_CONFIG", &config.to_string());
+    let run = ws.imagepin(&["resolve", &reference]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of(&reference), Some(app.digest()));
+    assert!(!run.stderr.contains("gitlab-style"), "{run}");
+}
+
+#[test]
+fn absurd_concurrency_is_a_configuration_error_not_a_panic() {
+    let ws = Workspace::new();
+    ws.config("[registries.\"ghcr.io\"]\nconcurrency = 18446744073709551615\n");
+    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
+    assert_failed(&run);
+    assert!(
+        run.stderr.contains("`registries.\"ghcr.io\".concurrency`"),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("panicked"), "{run}");
+}
+
+#[test]
+fn offline_answers_from_a_cache_older_than_cache_ttl_and_says_how_old() {
+    // A CI cache restored from yesterday: too old to trust online, still the
+    // answer offline.
+    let reg = Registry::anonymous();
+    let app = Image::single("yesterday", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let ws = workspace_for(&reg.url());
+    assert_ok(&ws.imagepin(&["resolve", "ghcr.io/org/app:1", "quay.io/org/app:1"]));
+    let file = ws.root().join("cache/imagepin/digests-v1.tsv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let aged: String = text
+        .lines()
+        .map(|l| match l.split_once('\t') {
+            Some((t, rest)) => match t.parse::<u64>() {
+                Ok(t) => format!("{}\t{rest}\n", t - 26 * 3600),
+                Err(_) => format!("{l}\n"),
+            },
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&file, aged).unwrap();
+    drop(reg);
+    let run = ws.imagepin(&[
+        "resolve",
+        "--offline",
+        "ghcr.io/org/app:1",
+        "quay.io/org/app:1",
+    ]);
+    assert_ok(&run);
+    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
+    assert!(
+        run.stderr
+            .contains("answered 2 references from the cache (oldest 26 h old)"),
+        "{run}"
+    );
 }

@@ -162,3 +162,66 @@ fn no_cache_neither_reads_nor_writes() {
     let e = offline[0].as_ref().unwrap_err();
     assert!(e.image.contains("org/app"), "{e}");
 }
+
+#[test]
+fn error_kinds_and_the_one_root_cause_of_real_failures() {
+    use imagepin::resolve::{ErrorKind, root_cause};
+    let s = setup();
+    let got = s
+        .resolver(ResolveOptions::default())
+        .resolve_tags(&[tag("org/missing", "1")]);
+    let e = got[0].as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    // Every lookup fails because the one registry is down: one cause.
+    let closed = support::free_port();
+    let text = format!("[registries.\"ghcr.io\"]\nendpoint = \"http://127.0.0.1:{closed}\"\n");
+    let config = Config::parse(&text, Path::new("/t/.imagepin.toml"), Path::new("/t")).unwrap();
+    let env = Env {
+        xdg_cache_home: Some(s.cache.path().to_path_buf()),
+        ..Env::default()
+    };
+    let r = Resolver::with_env(&config, ResolveOptions::default(), env).unwrap();
+    let errors: Vec<_> = r
+        .resolve_tags(&[tag("org/a", "1"), tag("org/b", "2"), tag("org/c", "3")])
+        .into_iter()
+        .map(|r| r.unwrap_err())
+        .collect();
+    assert!(
+        errors.iter().all(|e| e.kind() == ErrorKind::Unreachable),
+        "{errors:?}"
+    );
+    let cause = root_cause(&errors).unwrap();
+    assert_eq!(cause.count, 3);
+    assert!(
+        cause.summary.starts_with("all 3 lookups failed"),
+        "{cause:?}"
+    );
+}
+
+#[test]
+fn notes_say_what_was_used_for_verbose_output() {
+    let s = setup();
+    let a = Image::single("notes-a", Format::Oci);
+    s.reg.pusher().push("org/a", "1", &a);
+    let r = s.resolver(ResolveOptions::default());
+    r.resolve_tags(&[tag("org/a", "1"), tag("org/a", "1")]);
+    let notes = r.notes();
+    assert_eq!(notes[0], "configuration: /t/.imagepin.toml", "{notes:?}");
+    assert!(notes[1].starts_with("cache: 0 hits, 1 miss ("), "{notes:?}");
+    assert!(
+        notes.contains(&format!(
+            "registry ghcr.io: {}; no credentials needed",
+            s.proxy.url()
+        )),
+        "{notes:?}"
+    );
+    // A second resolver answers from the cache.
+    let r = s.resolver(ResolveOptions::default());
+    r.resolve_tags(&[tag("org/a", "1")]);
+    assert!(
+        r.notes()[1].starts_with("cache: 1 hit, 0 misses"),
+        "{:?}",
+        r.notes()
+    );
+}

@@ -12,12 +12,16 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::client::{Http, Trust, chain, header};
+use super::client::{Http, Trust, header, read_capped};
 use super::credentials::{Found, Secret};
 use super::endpoint::is_loopback;
 
 /// Token lifetime when the token server does not say (`expires_in`).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest a token is kept, whatever `expires_in` says (a run is short).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// Token answers larger than this are refused (real ones are a few KiB).
+pub const MAX_TOKEN_ANSWER_BYTES: usize = 1 << 20;
 
 /// One challenge from a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +189,28 @@ impl TokenCache {
 struct TokenResponse {
     token: Option<String>,
     access_token: Option<String>,
-    expires_in: Option<u64>,
+    /// Any JSON: a number out of range, negative or not a number at all
+    /// must not make the token unusable (nor panic).
+    expires_in: Option<serde_json::Value>,
+}
+
+/// How long a token lives, from its `expires_in` (seconds): absent, zero,
+/// negative or not a number → [`DEFAULT_TOKEN_LIFETIME`]; capped at
+/// [`MAX_TOKEN_LIFETIME`].
+pub fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = expires_in.and_then(|v| match v {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .map(|s| s as f64)
+            .or_else(|| n.as_f64())
+            .filter(|s| s.is_finite() && *s >= 1.0),
+        _ => None,
+    });
+    match secs {
+        None => DEFAULT_TOKEN_LIFETIME,
+        Some(s) if s >= MAX_TOKEN_LIFETIME.as_secs_f64() => MAX_TOKEN_LIFETIME,
+        Some(s) => Duration::from_secs(s as u64),
+    }
 }
 
 /// The `Authorization` value for Basic credentials.
@@ -293,12 +318,8 @@ pub async fn fetch_token(
             status.as_u16()
         ));
     }
-    let body = resp.bytes().await.map_err(|e| {
-        format!(
-            "token server {realm_host}: cannot read answer: {}",
-            chain(&e)
-        )
-    })?;
+    let what = format!("the token answer for {registry}");
+    let body = read_capped(resp, MAX_TOKEN_ANSWER_BYTES, &what, &realm_host).await?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
         format!("token server {realm_host} for {registry} sent an answer that is not a token (JSON with `token`)")
     })?;
@@ -309,15 +330,13 @@ pub async fn fetch_token(
         .ok_or_else(|| {
             format!("token server {realm_host} for {registry} sent no `token` or `access_token`")
         })?;
-    let lifetime = parsed
-        .expires_in
-        .filter(|&s| s > 0)
-        .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
+    let lifetime = token_lifetime(parsed.expires_in.as_ref());
     // Renew a little early so a token does not expire in flight.
     let margin = (lifetime / 10).min(Duration::from_secs(10));
+    let now = Instant::now();
     Ok(Token {
         value,
-        expires: Instant::now() + lifetime - margin,
+        expires: now.checked_add(lifetime - margin).unwrap_or(now),
     })
 }
 
@@ -403,6 +422,27 @@ mod tests {
             expires: Instant::now(),
         };
         assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn absurd_expires_in_saturates_instead_of_panicking() {
+        use serde_json::json;
+        let life = |v: serde_json::Value| token_lifetime(Some(&v));
+        assert_eq!(life(json!(300)), Duration::from_secs(300));
+        assert_eq!(life(json!(u64::MAX)), MAX_TOKEN_LIFETIME);
+        assert_eq!(life(json!(1e300)), MAX_TOKEN_LIFETIME);
+        assert_eq!(life(json!(299.9)), Duration::from_secs(299));
+        for default in [
+            json!(0),
+            json!(-1),
+            json!(i64::MIN),
+            json!("60"),
+            json!(null),
+            json!(0.5),
+        ] {
+            assert_eq!(life(default.clone()), DEFAULT_TOKEN_LIFETIME, "{default}");
+        }
+        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
     }
 
     #[test]

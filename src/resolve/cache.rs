@@ -1,7 +1,9 @@
 //! The on-disk tag → digest cache: one small text file under
-//! `$XDG_CACHE_HOME/imagepin` (or `~/.cache/imagepin`), entries valid for the
-//! configured TTL. A corrupt or unreadable file is discarded, never fatal;
-//! writes merge with what is on disk and replace the file atomically.
+//! `$XDG_CACHE_HOME/imagepin` (or `~/.cache/imagepin`). Online, entries are
+//! answers for the configured TTL; `--offline` uses any entry however old
+//! (entries are kept [`KEEP_FOR_OFFLINE`] at least). A corrupt, unreadable or
+//! oversized file is discarded, never fatal; writes merge with what is on
+//! disk and replace the file atomically.
 //!
 //! The format is a header line, then `SECONDS<TAB>DIGEST<TAB>KEY` per entry:
 //! trivial to parse, so a warm run with hundreds of entries loads in well
@@ -15,6 +17,10 @@ use super::credentials::Env;
 use crate::reference::validate_digest;
 
 const FILE_NAME: &str = "digests-v1.tsv";
+/// How long entries stay in the file after their TTL, for `--offline`.
+pub const KEEP_FOR_OFFLINE: Duration = Duration::from_secs(30 * 86400);
+/// Cache files larger than this are discarded (read no further).
+const MAX_FILE_BYTES: u64 = 64 << 20;
 const HEADER: &str = "imagepin digest cache v1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,9 +56,23 @@ fn now_secs(now: SystemTime) -> u64 {
 }
 
 fn read(path: &Path) -> HashMap<String, Entry> {
-    let Ok(bytes) = std::fs::read(path) else {
+    use std::io::Read as _;
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return HashMap::new();
+    }
+    let Ok(file) = std::fs::File::open(path) else {
         return HashMap::new();
     };
+    let mut bytes = Vec::new();
+    if file
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .is_err()
+        || bytes.len() as u64 > MAX_FILE_BYTES
+    {
+        return HashMap::new();
+    }
     parse(&bytes).unwrap_or_default()
 }
 
@@ -118,6 +138,14 @@ impl DigestCache {
         (fresh && validate_digest(&e.d).is_ok()).then_some(e.d.as_str())
     }
 
+    /// Any valid digest for `key`, however old, with its age (for
+    /// `--offline`). An entry dated in the future has age zero.
+    pub fn get_any(&self, key: &str, now: SystemTime) -> Option<(&str, Duration)> {
+        let e = self.new.get(key).or_else(|| self.entries.get(key))?;
+        let age = Duration::from_secs(now_secs(now).saturating_sub(e.t));
+        validate_digest(&e.d).is_ok().then_some((e.d.as_str(), age))
+    }
+
     pub fn put(&mut self, key: &str, digest: &str, now: SystemTime) {
         let key_ok = !key.is_empty() && !key.contains(['\t', '\n', '\r']);
         if key_ok && validate_digest(digest).is_ok() {
@@ -142,7 +170,8 @@ impl DigestCache {
         std::fs::create_dir_all(dir)?;
         let mut entries = read(&self.path);
         entries.extend(self.new.drain());
-        let cutoff = now_secs(now).saturating_sub(self.ttl.as_secs().max(1));
+        let keep = self.ttl.max(KEEP_FOR_OFFLINE).as_secs();
+        let cutoff = now_secs(now).saturating_sub(keep);
         entries.retain(|_, e| e.t >= cutoff);
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         std::io::Write::write_all(&mut tmp, render(&entries).as_bytes())?;
@@ -176,6 +205,45 @@ mod tests {
         assert_eq!(c.get("docker.io/library/a:1", at(1000 + 3600)), None);
         let short = DigestCache::load(d.path(), Duration::from_secs(10));
         assert_eq!(short.get("docker.io/library/a:1", at(1011)), None);
+    }
+
+    #[test]
+    fn offline_reads_any_age_and_saving_keeps_old_entries() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(d.path(), HOUR);
+        c.put("old", D1, at(1000));
+        c.save(at(1000)).unwrap();
+        // A day later: no longer an online answer, still an offline one.
+        let day = 1000 + 86400;
+        let mut c = DigestCache::load(d.path(), HOUR);
+        assert_eq!(c.get("old", at(day)), None);
+        assert_eq!(
+            c.get_any("old", at(day)),
+            Some((D1, Duration::from_secs(86400)))
+        );
+        // Saving something else keeps it (for later offline runs) ...
+        c.put("new", D2, at(day));
+        c.save(at(day)).unwrap();
+        let c = DigestCache::load(d.path(), HOUR);
+        assert!(c.get_any("old", at(day)).is_some());
+        // ... until KEEP_FOR_OFFLINE has passed.
+        let mut c = DigestCache::load(d.path(), HOUR);
+        let later = 1000 + KEEP_FOR_OFFLINE.as_secs() + 1;
+        c.put("new", D2, at(later));
+        c.save(at(later)).unwrap();
+        assert_eq!(
+            DigestCache::load(d.path(), HOUR).get_any("old", at(later)),
+            None
+        );
+        // Future-dated entries have age zero.
+        assert_eq!(c.get_any("new", at(5)), Some((D2, Duration::ZERO)));
+    }
+
+    #[test]
+    fn oversized_or_special_files_are_discarded_without_reading_them_whole() {
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.path().join(FILE_NAME)).unwrap();
+        assert_eq!(DigestCache::load(d.path(), HOUR).get_any("k", at(5)), None);
     }
 
     #[test]
@@ -227,13 +295,15 @@ mod tests {
         let mut b = DigestCache::load(d.path(), HOUR);
         a.put("old", D1, at(0));
         a.save(at(0)).unwrap();
-        a.put("a", D1, at(4000));
-        a.save(at(4000)).unwrap();
-        b.put("b", D2, at(4001));
-        b.save(at(4001)).unwrap();
+        // Entries are pruned once past both the TTL and KEEP_FOR_OFFLINE.
+        let t = KEEP_FOR_OFFLINE.as_secs() + 4000;
+        a.put("a", D1, at(t));
+        a.save(at(t)).unwrap();
+        b.put("b", D2, at(t + 1));
+        b.save(at(t + 1)).unwrap();
         let c = DigestCache::load(d.path(), HOUR);
-        assert_eq!(c.get("a", at(4002)), Some(D1));
-        assert_eq!(c.get("b", at(4002)), Some(D2));
+        assert_eq!(c.get("a", at(t + 2)), Some(D1));
+        assert_eq!(c.get("b", at(t + 2)), Some(D2));
         assert!(!c.entries.contains_key("old"));
         let leftovers: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary files left behind");

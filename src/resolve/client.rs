@@ -2,14 +2,16 @@
 //! the usual roots, each registry's `ca-file`, `insecure`; proxies from the
 //! environment), timeouts, retries with
 //! exponential backoff and jitter on connection errors and 5xx, bounded waits
-//! on 429 `Retry-After`, and plain-language descriptions of transport failures.
+//! on 429 `Retry-After`, redirects (never from HTTPS to plain HTTP), bounded
+//! body reads, and plain-language descriptions of transport failures (naming
+//! the redirect target or the proxy when that is what failed).
 
 use std::collections::BTreeMap;
 use std::error::Error as _;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url, redirect};
 
 use rustls::pki_types::CertificateDer;
 
@@ -27,6 +29,14 @@ const MAX_RATE_LIMITED: u32 = 4;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Overrides [`REQUEST_TIMEOUT`] (e.g. `5s`), mainly for tests of hung servers.
 pub const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
+/// Redirects followed for one request at most.
+pub const MAX_REDIRECTS: usize = 10;
+
+tokio::task_local! {
+    /// The last redirect target of the request being sent in this task, so a
+    /// failure after a redirect names the server that actually failed.
+    static LAST_REDIRECT: std::cell::RefCell<Option<Url>>;
+}
 
 /// The shared clients: `secure` verifies certificates against the system
 /// and webpki roots; `with_ca` adds one `ca-file` each, so a CA configured for
@@ -36,6 +46,7 @@ pub struct Http {
     secure: Client,
     with_ca: BTreeMap<PathBuf, Client>,
     insecure: Option<Client>,
+    proxies: ProxyEnv,
 }
 
 /// Which certificates the requests for one registry trust, and the
@@ -68,7 +79,126 @@ pub enum TransportKind {
     Refused,
     Reset,
     Timeout,
+    /// A redirect imagepin refuses to follow (HTTPS to HTTP, too many).
+    Redirect,
+    /// The configured HTTP(S) proxy cannot be reached.
+    Proxy,
     Other,
+}
+
+/// Why a redirect was not followed (the error reqwest carries).
+#[derive(Debug)]
+struct RedirectRefused(String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
+
+/// A URL (or `host:port`) for messages, with any `user:password@` removed.
+pub fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    }
+}
+
+/// The redirect rule: at most [`MAX_REDIRECTS`], and never from HTTPS to
+/// plain HTTP (whatever the host: an answer over plain HTTP can be forged on
+/// the way). Records the target for error messages.
+fn redirect_policy() -> redirect::Policy {
+    redirect::Policy::custom(|attempt| {
+        let _ = LAST_REDIRECT.try_with(|c| *c.borrow_mut() = Some(attempt.url().clone()));
+        let plain = attempt.url().scheme() != "https";
+        let target = redact_userinfo(attempt.url().as_str());
+        let from_https = attempt
+            .previous()
+            .last()
+            .is_some_and(|u| u.scheme() == "https");
+        let hops = attempt.previous().len();
+        if from_https && plain {
+            attempt.error(RedirectRefused(format!(
+                "redirected to {target}, which is not HTTPS; refusing to follow a redirect from HTTPS to plain HTTP"
+            )))
+        } else if hops > MAX_REDIRECTS {
+            attempt.error(RedirectRefused(format!(
+                "redirected more than {MAX_REDIRECTS} times (last to {target}); giving up"
+            )))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The proxy settings of the environment, as reqwest reads them, for naming
+/// the proxy when it cannot be reached.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyEnv {
+    /// (variable, value) for `http://` URLs.
+    http: Option<(String, String)>,
+    /// (variable, value) for `https://` URLs.
+    https: Option<(String, String)>,
+    no_proxy: Vec<String>,
+}
+
+impl ProxyEnv {
+    pub fn from_process() -> ProxyEnv {
+        ProxyEnv::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// Reads `HTTP_PROXY`/`http_proxy`, `HTTPS_PROXY`/`https_proxy`,
+    /// `ALL_PROXY`/`all_proxy` and `NO_PROXY`/`no_proxy` through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> ProxyEnv {
+        let first = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                var(n)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (n.to_string(), redact_userinfo(v.trim())))
+            })
+        };
+        let all = first(&["ALL_PROXY", "all_proxy"]);
+        ProxyEnv {
+            http: first(&["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone()),
+            https: first(&["HTTPS_PROXY", "https_proxy"]).or(all),
+            no_proxy: first(&["NO_PROXY", "no_proxy"])
+                .map(|(_, v)| {
+                    v.split(',')
+                        .map(|s| s.trim().to_ascii_lowercase())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The proxy (variable, value) requests to `url` go through, if any.
+    pub fn for_url(&self, url: &Url) -> Option<&(String, String)> {
+        let proxy = match url.scheme() {
+            "https" => self.https.as_ref(),
+            "http" => self.http.as_ref(),
+            _ => None,
+        }?;
+        let host = url
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let bypass = self.no_proxy.iter().any(|n| {
+            let n = n.trim_start_matches("*.").trim_start_matches('.');
+            n == "*" || host == n || host.ends_with(&format!(".{n}"))
+        });
+        (!bypass).then_some(proxy)
+    }
 }
 
 /// Reads every `ca-file` of the configuration (errors name the file).
@@ -91,6 +221,7 @@ impl Http {
                 .connect_timeout(CONNECT_TIMEOUT.min(timeout))
                 .timeout(timeout)
                 .user_agent(concat!("imagepin/", env!("CARGO_PKG_VERSION")))
+                .redirect(redirect_policy())
                 .danger_accept_invalid_certs(insecure);
             if let Some(certs) = extra {
                 b = b.use_preconfigured_tls(client_config(certs)?);
@@ -110,6 +241,7 @@ impl Http {
             } else {
                 None
             },
+            proxies: ProxyEnv::from_process(),
         })
     }
 
@@ -151,7 +283,13 @@ impl Http {
         let mut limited = 0;
         let mut waited = Duration::ZERO;
         loop {
-            match build(client).send().await {
+            let sent = LAST_REDIRECT
+                .scope(std::cell::RefCell::new(None), async {
+                    let r = build(client).send().await;
+                    (r, LAST_REDIRECT.with(|c| c.borrow().clone()))
+                })
+                .await;
+            match sent.0 {
                 Ok(resp) if resp.status().is_server_error() && attempt + 1 < max_attempts => {
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
@@ -164,16 +302,18 @@ impl Http {
                         },
                         None => backoff(limited + 2),
                     };
-                    if limited + 1 >= MAX_RATE_LIMITED || waited + wait > MAX_RATE_LIMIT_WAIT {
+                    if limited + 1 >= MAX_RATE_LIMITED
+                        || waited.saturating_add(wait) > MAX_RATE_LIMIT_WAIT
+                    {
                         return Ok(resp);
                     }
                     tokio::time::sleep(wait).await;
-                    waited += wait;
+                    waited = waited.saturating_add(wait);
                     limited += 1;
                 }
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
-                    let t = describe(&e, &trust.section);
+                    let t = describe_via(&e, &trust.section, sent.1.as_ref(), &self.proxies);
                     let retry = matches!(t.kind, TransportKind::Refused | TransportKind::Reset)
                         || (t.kind == TransportKind::Other && e.is_connect());
                     if retry && attempt + 1 < max_attempts {
@@ -185,6 +325,48 @@ impl Http {
                 }
             }
         }
+    }
+}
+
+/// Reads a whole answer body, at most `limit` bytes: a longer (or endless)
+/// body is refused as soon as it passes the limit, naming `what` and `host`
+/// (e.g. "the token answer", "auth.example.com").
+pub async fn read_capped(
+    mut resp: Response,
+    limit: usize,
+    what: &str,
+    host: &str,
+) -> Result<Vec<u8>, String> {
+    let too_big = || {
+        format!(
+            "{what} from {host} is larger than {}; refusing it",
+            human_bytes(limit)
+        )
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| format!("reading {what} from {host} failed: {}", chain(&e)))?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
     }
 }
 
@@ -216,7 +398,8 @@ fn jitter_fraction() -> f64 {
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse::<u64>().ok().map(Duration::from_secs);
+        // An absurd number of seconds saturates (and is then refused as too long).
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -242,17 +425,71 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 /// `section` is the configuration section to name in hints (the registry as
 /// written in references, not the endpoint's host).
 pub fn describe(e: &reqwest::Error, section: &str) -> TransportError {
-    let host = e
-        .url()
-        .map(|u| {
-            let h = u.host_str().unwrap_or("?");
-            match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            }
-        })
+    describe_via(e, section, None, &ProxyEnv::default())
+}
+
+/// `host[:port]` of a URL, for messages.
+pub fn authority(u: &Url) -> String {
+    let h = u.host_str().unwrap_or("?");
+    match u.port() {
+        Some(p) => format!("{h}:{p}"),
+        None => h.to_string(),
+    }
+}
+
+/// [`describe`] for a request that may have been redirected (`redirected`:
+/// the last target, which is then the server named) and may have gone
+/// through a proxy of `proxies` (a proxy that cannot be reached is named as
+/// such, not as the registry being down).
+pub fn describe_via(
+    e: &reqwest::Error,
+    section: &str,
+    redirected: Option<&Url>,
+    proxies: &ProxyEnv,
+) -> TransportError {
+    let url = redirected.or(e.url());
+    let host = url
+        .map(authority)
         .unwrap_or_else(|| "the registry".to_string());
     let detail = chain(e);
+    if e.is_redirect() {
+        let origin = e
+            .url()
+            .map(authority)
+            .unwrap_or_else(|| "the registry".to_string());
+        let mut why = detail.clone();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            if let Some(r) = c.downcast_ref::<RedirectRefused>() {
+                why = r.0.clone();
+            }
+            cur = c.source();
+        }
+        return TransportError {
+            kind: TransportKind::Redirect,
+            message: format!("{origin} {why}"),
+        };
+    }
+    let t = describe_detail(e, section, &host, &detail);
+    let via_proxy = url.and_then(|u| proxies.for_url(u));
+    match (t.kind, via_proxy) {
+        (TransportKind::Refused | TransportKind::Dns, Some((var, proxy))) => TransportError {
+            kind: TransportKind::Proxy,
+            message: format!(
+                "cannot reach the proxy {proxy} (from {var}) to talk to {host}: {}; check the proxy setting",
+                if t.kind == TransportKind::Dns {
+                    "its host name does not resolve"
+                } else {
+                    "connection refused"
+                }
+            ),
+        },
+        _ => t,
+    }
+}
+
+fn describe_detail(e: &reqwest::Error, section: &str, host: &str, detail: &str) -> TransportError {
+    let detail = detail.to_string();
     let lower = detail.to_ascii_lowercase();
     let io_kind = {
         let mut cur: Option<&dyn std::error::Error> = e.source();
@@ -329,6 +566,11 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+        // Absurd values saturate (and are then too long to wait for).
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(parse_retry_after("-1", now), None);
     }
 
@@ -339,6 +581,63 @@ mod tests {
             let base = BACKOFF_BASE * 2u32.pow(attempt);
             assert!(b >= base && b <= base + base / 2, "{attempt}: {b:?}");
         }
+    }
+
+    #[test]
+    fn proxies_from_the_environment_and_no_proxy() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            ProxyEnv::from_vars(move |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        let url = |u: &str| Url::parse(u).unwrap();
+        let p = vars(&[
+            ("HTTPS_PROXY", "http://proxy.lan:3128"),
+            ("NO_PROXY", "internal.lan, .corp.example,127.0.0.1"),
+        ]);
+        assert_eq!(
+            p.for_url(&url("https://ghcr.io/v2/")),
+            Some(&(
+                "HTTPS_PROXY".to_string(),
+                "http://proxy.lan:3128".to_string()
+            ))
+        );
+        assert_eq!(p.for_url(&url("http://ghcr.io/v2/")), None);
+        assert_eq!(p.for_url(&url("https://internal.lan/v2/")), None);
+        assert_eq!(p.for_url(&url("https://reg.corp.example/v2/")), None);
+        assert_eq!(p.for_url(&url("https://127.0.0.1:5000/v2/")), None);
+        let p = vars(&[("all_proxy", "socks5://x:1"), ("no_proxy", "*")]);
+        assert_eq!(p.for_url(&url("https://ghcr.io/")), None);
+        let p = vars(&[("all_proxy", "http://x:1")]);
+        assert_eq!(p.for_url(&url("http://ghcr.io/")).unwrap().0, "all_proxy");
+        // Proxy credentials never reach a message.
+        let p = vars(&[("HTTPS_PROXY", "http://me:hunter2@proxy.lan:3128")]);
+        assert_eq!(
+            p.for_url(&url("https://ghcr.io/")).unwrap().1,
+            "http://proxy.lan:3128"
+        );
+        assert_eq!(redact_userinfo("u:p@h:1/x@y"), "h:1/x@y");
+    }
+
+    #[tokio::test]
+    async fn absurd_timeouts_and_retry_after_do_not_panic() {
+        // A 429 asking for 2^64-1 seconds is answered at once, as a 429.
+        let port = super::super::mock::serve(std::sync::Arc::new(|_: &super::super::mock::Req| {
+            super::super::mock::Action::Respond(
+                429,
+                vec![("Retry-After", u64::MAX.to_string())],
+                vec![],
+            )
+        }))
+        .await;
+        let huge = Duration::from_secs(u64::MAX);
+        let http = Http::new(&CaFiles::new(), false, huge).unwrap();
+        let url = format!("http://127.0.0.1:{port}/v2/");
+        let resp = http.send(&Trust::default(), |c| c.get(&url)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! Registry credentials from the files Docker and podman write:
 //! `$REGISTRY_AUTH_FILE`, Docker's `$DOCKER_CONFIG/config.json` (or
-//! `~/.docker/config.json`), and podman's `$XDG_RUNTIME_DIR/containers/auth.json`.
+//! `~/.docker/config.json`), `$DOCKER_AUTH_CONFIG` (the JSON text of a Docker
+//! config, as GitLab runners pass it), and podman's
+//! `$XDG_RUNTIME_DIR/containers/auth.json`.
 //! Understands `auths` (base64 `auth`, `username`/`password`,
 //! `identitytoken`), `credsStore` and `credHelpers` (running
 //! `docker-credential-<name> get` with a timeout). Secrets never reach
@@ -22,6 +24,27 @@ use crate::reference::DOCKER_HUB;
 /// The key Docker uses for Docker Hub in credential stores and `auths`.
 pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
+/// The environment variable holding a Docker config's JSON text.
+pub const DOCKER_AUTH_CONFIG: &str = "DOCKER_AUTH_CONFIG";
+/// The environment variable naming the mirrors (endpoint `host[:port]`,
+/// comma-separated) that may receive the credentials stored for the
+/// registry they are configured for. Outside the repository on purpose.
+pub const TRUST_MIRROR_ENV: &str = "IMAGEPIN_TRUST_MIRROR_CREDENTIALS";
+/// Auth files larger than this are refused (real ones are a few KiB).
+pub const MAX_AUTH_FILE_BYTES: u64 = 4 << 20;
+/// A credential helper's answer is read up to this size.
+const MAX_HELPER_OUTPUT_BYTES: u64 = 1 << 20;
+
+/// Text that may hold secrets: `Debug` never shows it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretText(pub String);
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The parts of the process environment the resolver reads.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
@@ -32,6 +55,19 @@ pub struct Env {
     pub xdg_cache_home: Option<PathBuf>,
     /// `PATH`, to find `docker-credential-*` helpers.
     pub path: Option<OsString>,
+    /// `$DOCKER_AUTH_CONFIG`: a Docker config's JSON text.
+    pub docker_auth_config: Option<SecretText>,
+    /// `$IMAGEPIN_TRUST_MIRROR_CREDENTIALS`: endpoint `host[:port]`s
+    /// (lowercase) that may use the credentials of the registry they mirror.
+    pub trusted_mirrors: Vec<String>,
+}
+
+/// Where credentials are looked for, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthSource {
+    File(PathBuf),
+    /// `$DOCKER_AUTH_CONFIG`.
+    EnvText,
 }
 
 impl Env {
@@ -44,7 +80,39 @@ impl Env {
             xdg_runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
             xdg_cache_home: var("XDG_CACHE_HOME").map(PathBuf::from),
             path: var("PATH"),
+            docker_auth_config: std::env::var(DOCKER_AUTH_CONFIG)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(SecretText),
+            trusted_mirrors: std::env::var(TRUST_MIRROR_ENV)
+                .map(|v| parse_trusted_mirrors(&v))
+                .unwrap_or_default(),
         }
+    }
+
+    /// Whether the user allowed the mirror `endpoint_host` (`host[:port]`)
+    /// to receive the credentials of the registry it stands in for.
+    pub fn trusts_mirror(&self, endpoint_host: &str) -> bool {
+        let h = endpoint_host.to_ascii_lowercase();
+        self.trusted_mirrors.contains(&h)
+    }
+
+    /// The credential sources, in order of precedence: `$REGISTRY_AUTH_FILE`,
+    /// Docker's config file, `$DOCKER_AUTH_CONFIG`, podman's auth file.
+    pub fn auth_sources(&self) -> Vec<AuthSource> {
+        let mut files = self.auth_files().into_iter();
+        let mut out = Vec::new();
+        if self.registry_auth_file.is_some() {
+            out.extend(files.next().map(AuthSource::File));
+        }
+        if self.docker_config.is_some() || self.home.is_some() {
+            out.extend(files.next().map(AuthSource::File));
+        }
+        if self.docker_auth_config.is_some() {
+            out.push(AuthSource::EnvText);
+        }
+        out.extend(files.map(AuthSource::File));
+        out
     }
 
     /// The auth files to consult, in order of precedence.
@@ -152,12 +220,29 @@ pub fn helper_server_url(registry: &str) -> String {
     }
 }
 
+/// `IMAGEPIN_TRUST_MIRROR_CREDENTIALS`: `host[:port]` entries separated by
+/// commas or spaces; a URL's scheme and path are ignored.
+pub fn parse_trusted_mirrors(value: &str) -> Vec<String> {
+    value
+        .split([',', ' ', '\t', '\n'])
+        .map(|e| {
+            let e = e.trim();
+            let e = e.split_once("://").map_or(e, |(_, rest)| rest);
+            e.split('/').next().unwrap_or(e).to_ascii_lowercase()
+        })
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
 /// Where credentials were looked for, for "no credentials" messages.
 pub fn searched(env: &Env) -> String {
     let files: Vec<String> = env
-        .auth_files()
+        .auth_sources()
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|s| match s {
+            AuthSource::File(p) => p.display().to_string(),
+            AuthSource::EnvText => DOCKER_AUTH_CONFIG.to_string(),
+        })
         .collect();
     if files.is_empty() {
         "no auth file (HOME and DOCKER_CONFIG are unset)".to_string()
@@ -170,12 +255,21 @@ pub fn searched(env: &Env) -> String {
 /// `ghcr.io`). The first file with an answer wins. `Ok(None)` when nothing
 /// is configured; errors name the file or the helper, never a secret.
 pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Option<Found>, String> {
-    for path in env.auth_files() {
-        let file = match read_auth_file(&path)? {
-            Some(f) => f,
-            None => continue,
+    for source in env.auth_sources() {
+        let (file, origin) = match &source {
+            AuthSource::File(path) => match read_auth_file(path)? {
+                Some(f) => (f, path.display().to_string()),
+                None => continue,
+            },
+            AuthSource::EnvText => {
+                let text = env.docker_auth_config.as_ref().map_or("", |t| t.0.as_str());
+                match parse_auth_text(text.as_bytes(), DOCKER_AUTH_CONFIG)? {
+                    Some(f) => (f, DOCKER_AUTH_CONFIG.to_string()),
+                    None => continue,
+                }
+            }
         };
-        if let Some(found) = lookup_in(&file, &path, env, registry, timeout).await? {
+        if let Some(found) = lookup_in(&file, &origin, env, registry, timeout).await? {
             return Ok(Some(found));
         }
     }
@@ -183,22 +277,48 @@ pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Opti
 }
 
 fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, String> {
-    let text = match std::fs::read(path) {
-        Ok(t) => t,
+    use std::io::Read as _;
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
+    let mut text = Vec::new();
+    file.take(MAX_AUTH_FILE_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_AUTH_FILE_BYTES {
+        return Err(format!(
+            "{}: larger than {} MiB; not an auth file",
+            path.display(),
+            MAX_AUTH_FILE_BYTES >> 20
+        ));
+    }
+    parse_auth_text(&text, &path.display().to_string())
+}
+
+/// An auth file's JSON (`None` when blank); errors name `origin`, never
+/// the content.
+fn parse_auth_text(text: &[u8], origin: &str) -> Result<Option<AuthFile>, String> {
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&text)
-        .map(Some)
-        .map_err(|e| format!("{}: not a valid auth file: {e}", path.display()))
+    serde_json::from_slice(text).map(Some).map_err(|e| {
+        format!(
+            "{origin}: not a valid Docker auth config (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 async fn lookup_in(
     file: &AuthFile,
-    path: &Path,
+    origin: &str,
     env: &Env,
     registry: &str,
     timeout: Duration,
@@ -243,7 +363,7 @@ async fn lookup_in(
     Ok(best.and_then(|(k, e)| {
         entry_secret(e).map(|secret| Found {
             secret,
-            source: format!("{} (auths.\"{k}\")", path.display()),
+            source: format!("{origin} (auths.\"{k}\")"),
         })
     }))
 }
@@ -320,11 +440,11 @@ pub async fn run_helper(
         }
         let mut out = Vec::new();
         let mut err = Vec::new();
-        if let Some(o) = stdout.as_mut() {
-            let _ = o.read_to_end(&mut out).await;
+        if let Some(o) = stdout.take() {
+            let _ = o.take(MAX_HELPER_OUTPUT_BYTES).read_to_end(&mut out).await;
         }
-        if let Some(e) = stderr.as_mut() {
-            let _ = e.read_to_end(&mut err).await;
+        if let Some(e) = stderr.take() {
+            let _ = e.take(MAX_HELPER_OUTPUT_BYTES).read_to_end(&mut err).await;
         }
         let status = child.wait().await;
         (status, out, err)
@@ -630,6 +750,78 @@ esac"#,
         let env = env_with(d.path(), "{not json");
         let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
         assert!(e.contains("config.json"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn docker_auth_config_comes_after_the_docker_config_file() {
+        let d = tempfile::tempdir().unwrap();
+        let text = |pw: &str| {
+            SecretText(format!(
+                r#"{{"auths":{{"ghcr.io":{{"auth":"{}"}}}}}}"#,
+                b64(&format!("u:{pw}"))
+            ))
+        };
+        // Only in the variable: found there, and named as the source.
+        let env = Env {
+            docker_config: Some(d.path().to_path_buf()),
+            docker_auth_config: Some(text("from-env")),
+            ..Env::default()
+        };
+        let f = lookup(&env, "ghcr.io", T).await.unwrap().unwrap();
+        assert_eq!(f.source, "DOCKER_AUTH_CONFIG (auths.\"ghcr.io\")");
+        assert!(!format!("{env:?}").contains(&b64("u:from-env")));
+        assert!(searched(&env).contains("DOCKER_AUTH_CONFIG"));
+        // The Docker config file wins over it.
+        let env = Env {
+            docker_auth_config: Some(text("from-env")),
+            ..env_with(
+                d.path(),
+                &format!(
+                    r#"{{"auths":{{"ghcr.io":{{"auth":"{}"}}}}}}"#,
+                    b64("u:from-file")
+                ),
+            )
+        };
+        let f = lookup(&env, "ghcr.io", T).await.unwrap().unwrap();
+        assert!(f.source.contains("config.json"), "{f:?}");
+        // Broken JSON is named, without echoing it.
+        let env = Env {
+            docker_auth_config: Some(SecretText("{\"auths\": \"hunter2\"".into())),
+            ..Env::default()
+        };
+        let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
+        assert!(
+            e.contains("DOCKER_AUTH_CONFIG") && !e.contains("hunter2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn trusted_mirror_list() {
+        assert_eq!(
+            parse_trusted_mirrors("127.0.0.1:5000, https://Mirror.LAN/v2 ,,[::1]:80"),
+            ["127.0.0.1:5000", "mirror.lan", "[::1]:80"]
+        );
+        let env = Env {
+            trusted_mirrors: parse_trusted_mirrors("mirror.lan"),
+            ..Env::default()
+        };
+        assert!(env.trusts_mirror("MIRROR.lan") && !env.trusts_mirror("mirror.lan:5000"));
+    }
+
+    #[tokio::test]
+    async fn special_or_huge_auth_files_are_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.path().join("config.json")).unwrap();
+        let env = Env {
+            docker_config: Some(d.path().to_path_buf()),
+            ..Env::default()
+        };
+        let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
+        assert!(
+            e.contains("config.json") && e.contains("not a regular file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -25,9 +25,13 @@ pub struct Endpoint {
     /// repository, so it must not be able to send a developer's credentials
     /// for one registry to another server.
     pub auth_host: String,
-    /// Credentials to try when `auth_host` has none: the registry's own, only
-    /// for an endpoint on this machine (a local mirror or pull-through cache).
-    pub fallback_auth_host: Option<String>,
+    /// For a configured endpoint, the registry it stands in for. Its
+    /// credentials are used when `auth_host` has none only if the user
+    /// trusts this mirror outside the repository
+    /// ([`super::credentials::TRUST_MIRROR_ENV`]), never because of
+    /// `.imagepin.toml` alone, and never for being on loopback (another
+    /// user or a sidecar may listen there).
+    pub mirror_of: Option<String>,
 }
 
 /// The endpoint for `host` as it appears in a normalized reference
@@ -63,13 +67,11 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
                 ));
             }
         }
-        let auth_host = authority.to_ascii_lowercase();
-        let fallback_auth_host = is_loopback(&auth_host).then(|| host.to_string());
         return Ok(Endpoint {
             candidates: vec![ep.to_string()],
             trust,
-            auth_host,
-            fallback_auth_host,
+            auth_host: authority.to_ascii_lowercase(),
+            mirror_of: Some(host.to_string()),
         });
     }
     if host == DOCKER_HUB {
@@ -77,7 +79,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
             candidates: vec![DOCKER_HUB_ENDPOINT.to_string()],
             trust,
             auth_host: DOCKER_HUB.to_string(),
-            fallback_auth_host: None,
+            mirror_of: None,
         });
     }
     let mut candidates = vec![format!("https://{host}")];
@@ -88,7 +90,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
         candidates,
         trust,
         auth_host: host.to_string(),
-        fallback_auth_host: None,
+        mirror_of: None,
     })
 }
 
@@ -160,9 +162,10 @@ mod tests {
         let c = config("[registries.\"docker.io\"]\nendpoint = \"http://127.0.0.1:5000/\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["http://127.0.0.1:5000"]);
-        // A local endpoint: its own credentials, else the registry's.
+        // An endpoint gets its own credentials; the registry's only if the
+        // user trusts the mirror (decided in `Registry`, from the environment).
         assert_eq!(e.auth_host, "127.0.0.1:5000");
-        assert_eq!(e.fallback_auth_host.as_deref(), Some("docker.io"));
+        assert_eq!(e.mirror_of.as_deref(), Some("docker.io"));
         assert_eq!(
             endpoint_for("docker.io", &Config::default())
                 .unwrap()
@@ -172,9 +175,8 @@ mod tests {
         let c = config("[registries.\"index.docker.io\"]\nendpoint = \"https://mirror.lan\"");
         let e = endpoint_for("docker.io", &c).unwrap();
         assert_eq!(e.candidates, vec!["https://mirror.lan"]);
-        // A remote endpoint never gets another registry's credentials.
         assert_eq!(e.auth_host, "mirror.lan");
-        assert_eq!(e.fallback_auth_host, None);
+        assert_eq!(e.mirror_of.as_deref(), Some("docker.io"));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! round trip), [`auth`] (challenges, tokens), [`credentials`] (Docker and
 //! podman auth files, credential helpers), [`client`] (transport, retries,
 //! error wording), [`tls`] (`ca-file` trust), [`endpoint`] (host → URL),
-//! and [`cache`] (tag → digest on disk).
+//! [`cache`] (tag → digest on disk) and [`cause`] (error kinds and the one
+//! root cause of a failed run).
 //!
 //! `IMAGEPIN_REQUEST_TIMEOUT` (e.g. `5s`) overrides the 30 s per-request
 //! timeout, for tests of hung servers.
@@ -90,6 +91,7 @@ pub struct ResolveOptions {
 
 pub mod auth;
 pub mod cache;
+pub mod cause;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
@@ -99,4 +101,5 @@ pub mod registry;
 mod resolver;
 pub mod tls;
 
+pub use cause::{ErrorKind, RootCause, root_cause};
 pub use resolver::Resolver;

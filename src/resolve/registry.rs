@@ -13,11 +13,11 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::auth::{Challenge, Token, TokenCache, basic_header, fetch_token, login_command};
-use super::client::{Http, TransportKind, chain, header};
+use super::client::{Http, TransportKind, authority, header, read_capped};
 use super::credentials::{self, Env, Found, Secret};
 use super::endpoint::{Endpoint, endpoint_for};
 use super::{DigestRef, TagRef};
-use crate::config::{Config, DEFAULT_CONCURRENCY};
+use crate::config::{Config, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 use crate::reference::validate_digest;
 
 /// OCI index, Docker manifest list, OCI manifest, Docker schema2 manifest.
@@ -43,6 +43,9 @@ struct Host {
     name: String,
     /// Whose credentials to use (see [`Endpoint::auth_host`]).
     auth_host: String,
+    /// The mirrored registry whose credentials may be used too (the user
+    /// trusts this endpoint with them, see [`credentials::TRUST_MIRROR_ENV`]).
+    fallback_auth_host: Option<String>,
     endpoint: Result<Endpoint, String>,
     /// Bounds the requests in flight to the registry (`concurrency`).
     permits: Semaphore,
@@ -54,6 +57,9 @@ struct Host {
     /// The last challenge seen, so later requests authenticate up front.
     challenge: Mutex<Option<Challenge>>,
     creds: OnceCell<Result<Option<Found>, String>>,
+    /// Credentials stored for a token realm on another host (its authority
+    /// and the lookup's result).
+    realm_creds: OnceCell<(String, Result<Option<Found>, String>)>,
 }
 
 impl Host {
@@ -64,12 +70,30 @@ impl Host {
             .map_or_else(|_| super::client::Trust::default(), |e| e.trust.clone())
     }
 
-    /// The registry whose credentials a local endpoint may fall back to.
+    /// The registry whose credentials this (mirror) endpoint may fall back
+    /// to: only when the user trusts the mirror outside the repository.
     fn fallback_auth_host(&self) -> Option<&str> {
-        self.endpoint
-            .as_ref()
-            .ok()
-            .and_then(|e| e.fallback_auth_host.as_deref())
+        self.fallback_auth_host.as_deref()
+    }
+
+    /// For an endpoint whose registry's credentials were not used because
+    /// the user does not trust it: how to opt in ("" otherwise).
+    fn untrusted_mirror_hint(&self) -> String {
+        match (&self.endpoint, &self.fallback_auth_host) {
+            (
+                Ok(Endpoint {
+                    mirror_of: Some(registry),
+                    ..
+                }),
+                None,
+            ) => format!(
+                "; credentials stored for {registry} are not sent to this endpoint unless you \
+                 trust it, outside the repository: {}={}",
+                credentials::TRUST_MIRROR_ENV,
+                self.auth_host
+            ),
+            _ => String::new(),
+        }
     }
 
     /// The hosts whose credentials were looked for, for messages.
@@ -135,22 +159,68 @@ impl Registry {
                     .registry(name)
                     .and_then(|r| r.concurrency)
                     .unwrap_or(DEFAULT_CONCURRENCY)
-                    .max(1);
+                    .clamp(1, MAX_CONCURRENCY);
                 let endpoint = endpoint_for(name, &self.config);
+                let auth_host = endpoint
+                    .as_ref()
+                    .map_or_else(|_| name.to_string(), |e| e.auth_host.clone());
+                let fallback_auth_host = endpoint
+                    .as_ref()
+                    .ok()
+                    .and_then(|e| e.mirror_of.clone())
+                    .filter(|_| self.env.trusts_mirror(&auth_host));
                 Arc::new(Host {
                     name: name.to_string(),
-                    auth_host: endpoint
-                        .as_ref()
-                        .map_or_else(|_| name.to_string(), |e| e.auth_host.clone()),
+                    auth_host,
+                    fallback_auth_host,
                     endpoint,
                     permits: Semaphore::new(permits),
                     token_permits: Semaphore::new(permits),
                     base: OnceCell::new(),
                     challenge: Mutex::new(None),
                     creds: OnceCell::new(),
+                    realm_creds: OnceCell::new(),
                 })
             })
             .clone()
+    }
+
+    /// One line per registry used in this run: where its requests went and
+    /// which credential source it used (never the secret), for `-v`.
+    pub fn notes(&self) -> Vec<String> {
+        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<&String> = hosts.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|n| hosts.get(n))
+            .map(|h| {
+                let endpoint = match h.base.get() {
+                    Some(Ok(b)) => b.clone(),
+                    Some(Err(_)) => "unreachable".to_string(),
+                    None => match &h.endpoint {
+                        Ok(e) => e.candidates.join(" or "),
+                        Err(_) => "invalid endpoint".to_string(),
+                    },
+                };
+                let creds = match h.creds.get() {
+                    Some(Ok(Some(f))) => format!("credentials from {}", f.source),
+                    Some(Ok(None)) => {
+                        format!("no credentials for {} (anonymous)", h.credential_hosts())
+                    }
+                    Some(Err(_)) => "credential lookup failed".to_string(),
+                    None => "no credentials needed".to_string(),
+                };
+                let realm = match h.realm_creds.get() {
+                    Some((realm, Ok(Some(f)))) => {
+                        format!("; token server {realm}: credentials from {}", f.source)
+                    }
+                    Some((realm, _)) => format!("; token server {realm}: anonymous"),
+                    None => String::new(),
+                };
+                format!("registry {}: {endpoint}; {creds}{realm}", h.name)
+            })
+            .collect()
     }
 
     /// The current digest of a tag. Errors are messages for the user.
@@ -175,7 +245,7 @@ impl Registry {
         if !resp.status().is_success() {
             return Err(self.status_error(&host, &t.repository, Some(&t.tag), &resp, &auth));
         }
-        let body = read_capped(resp, &host.name).await?;
+        let body = read_capped(resp, MAX_MANIFEST_BYTES, "the manifest", &host.name).await?;
         Ok(sha256_digest(&body))
     }
 
@@ -231,7 +301,10 @@ impl Registry {
                     }));
                 }
                 Err(e) => {
-                    let fall_back = !last && !matches!(e.kind, TransportKind::Dns);
+                    // A refused redirect is an answer: trying plain HTTP next would
+                    // be the downgrade the refusal is about.
+                    let fall_back =
+                        !last && !matches!(e.kind, TransportKind::Dns | TransportKind::Redirect);
                     if !fall_back {
                         return Err(first_error.unwrap_or(e.message));
                     }
@@ -352,7 +425,11 @@ impl Registry {
                 let mut guard = slot.lock().await;
                 match &*guard {
                     Some(Ok(t)) if t.is_fresh() && Some(t.value.as_str()) != stale => {
-                        let creds = self.creds(host).await.ok().flatten();
+                        let creds = self
+                            .realm_creds(host, realm)
+                            .await
+                            .ok()
+                            .and_then(|(c, _)| c);
                         return Ok(Auth::Bearer {
                             token: t.clone(),
                             source: creds.map(|c| c.source),
@@ -361,7 +438,7 @@ impl Registry {
                     Some(Err(e)) => return Err(e.clone()),
                     _ => {}
                 }
-                let creds = match self.creds(host).await {
+                let (creds, withheld) = match self.realm_creds(host, realm).await {
                     Ok(c) => c,
                     Err(e) => {
                         *guard = Some(Err(e.clone()));
@@ -384,12 +461,17 @@ impl Registry {
                     creds.as_ref(),
                 )
                 .await;
-                let fetched = fetched.map_err(|e| match &creds {
-                    Some(_) => e,
-                    None => format!(
-                        "{e}; no credentials for {} were found (looked in {})",
+                // Credential hints only where credentials were the problem.
+                let refused = |e: &str| e.contains("refused a pull token");
+                let fetched = fetched.map_err(|e| match (&creds, withheld) {
+                    (Some(_), _) => e,
+                    _ if !refused(&e) => e,
+                    (None, Some(note)) => format!("{e}; {note}"),
+                    (None, None) => format!(
+                        "{e}; no credentials for {} were found (looked in {}){}",
                         host.credential_hosts(),
-                        credentials::searched(&self.env)
+                        credentials::searched(&self.env),
+                        host.untrusted_mirror_hint()
                     ),
                 });
                 *guard = Some(fetched.clone());
@@ -410,6 +492,54 @@ impl Registry {
                 _ => Ok(Auth::Anonymous),
             },
         }
+    }
+
+    /// The credentials to send to a token realm, and when the registry's
+    /// own were withheld, why (for messages). The registry's credentials go
+    /// to a realm on the same host (ports aside) as the server contacted, or
+    /// to Docker Hub's auth.docker.io (one service with registry-1.docker.io);
+    /// any other realm host gets only the credentials stored for that host
+    /// itself, or none.
+    async fn realm_creds(
+        &self,
+        host: &Host,
+        realm: &str,
+    ) -> Result<(Option<Found>, Option<String>), String> {
+        let Some(realm_host) = reqwest::Url::parse(realm).ok().and_then(|u| {
+            u.host_str()
+                .map(|h| (h.to_ascii_lowercase(), authority(&u)))
+        }) else {
+            // fetch_token reports the invalid realm.
+            return Ok((None, None));
+        };
+        let (realm_name, realm_authority) = realm_host;
+        if realm_may_use_registry_credentials(&host.auth_host, &realm_name) {
+            return Ok((self.creds(host).await?, None));
+        }
+        let own = host
+            .realm_creds
+            .get_or_init(|| async {
+                (
+                    realm_authority.clone(),
+                    credentials::lookup(&self.env, &realm_authority, self.helper_timeout).await,
+                )
+            })
+            .await;
+        let own = if own.0 == realm_authority {
+            own.1.clone()?
+        } else {
+            credentials::lookup(&self.env, &realm_authority, self.helper_timeout).await?
+        };
+        let withheld = match (&own, self.creds(host).await) {
+            (None, Ok(Some(_))) => Some(format!(
+                "the credentials for {} were not sent to the token server {realm_authority}, \
+                 which is another host; if you trust it, store credentials for it \
+                 (`docker login {realm_authority}`)",
+                host.credential_hosts()
+            )),
+            _ => None,
+        };
+        Ok((own, withheld))
     }
 
     /// Credentials for the host, looked up once per run.
@@ -443,10 +573,11 @@ impl Registry {
         let name = &host.name;
         let login = login_command(host.fallback_auth_host().unwrap_or(&host.auth_host));
         let auth_host = host.credential_hosts();
+        let untrusted_mirror = host.untrusted_mirror_hint();
         let creds = || match auth.source() {
             Some(s) => format!("the credentials from {s} were not accepted"),
             None => format!(
-                "no credentials for {auth_host} were found (looked in {}); run `{login}`",
+                "no credentials for {auth_host} were found (looked in {}); run `{login}`{untrusted_mirror}",
                 credentials::searched(&self.env)
             ),
         };
@@ -493,6 +624,26 @@ impl Registry {
     }
 }
 
+/// Whether a token realm on `realm_host` may receive the credentials of the
+/// server `auth_host` (`host[:port]`): the same host name (ports may
+/// differ), or Docker Hub's registry and its auth service.
+pub fn realm_may_use_registry_credentials(auth_host: &str, realm_host: &str) -> bool {
+    let server = if let Some(rest) = auth_host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else if auth_host.matches(':').count() > 1 {
+        auth_host
+    } else {
+        auth_host.split(':').next().unwrap_or(auth_host)
+    };
+    let realm = realm_host.trim_start_matches('[').trim_end_matches(']');
+    server.eq_ignore_ascii_case(realm)
+        || (credentials::key_host(auth_host) == crate::reference::DOCKER_HUB
+            && realm.eq_ignore_ascii_case(DOCKER_HUB_AUTH))
+}
+
+/// Docker Hub's token service.
+pub const DOCKER_HUB_AUTH: &str = "auth.docker.io";
+
 /// Validates a digest the registry sent; a malformed one is an error.
 fn checked_digest(registry: &str, d: &str) -> Result<String, String> {
     validate_digest(d).map_err(|e| {
@@ -509,33 +660,6 @@ fn sha256_digest(bytes: &[u8]) -> String {
         s.push_str(&format!("{b:02x}"));
     }
     s
-}
-
-async fn read_capped(mut resp: Response, registry: &str) -> Result<Vec<u8>, String> {
-    let too_big = || {
-        format!(
-            "the manifest from {registry} is larger than {} MiB; refusing it",
-            MAX_MANIFEST_BYTES >> 20
-        )
-    };
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_MANIFEST_BYTES as u64)
-    {
-        return Err(too_big());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| format!("reading the manifest from {registry} failed: {}", chain(&e)))?
-    {
-        if body.len() + chunk.len() > MAX_MANIFEST_BYTES {
-            return Err(too_big());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 #[cfg(test)]

@@ -28,6 +28,11 @@ pub struct Resolver {
     timeout: Duration,
     cache: Option<Mutex<DigestCache>>,
     net: OnceLock<Result<Net, String>>,
+    /// What happened, for `-v` (see [`Resolver::notes`]).
+    notes: Mutex<Vec<String>>,
+    /// Cache answers used and tags asked of registries.
+    hits: std::sync::atomic::AtomicUsize,
+    misses: std::sync::atomic::AtomicUsize,
 }
 
 struct Net {
@@ -46,7 +51,8 @@ impl fmt::Debug for Resolver {
 
 impl Resolver {
     /// Reads the process environment (DOCKER_CONFIG, HOME, REGISTRY_AUTH_FILE,
-    /// XDG_RUNTIME_DIR, XDG_CACHE_HOME, PATH; proxies are read by the HTTP
+    /// DOCKER_AUTH_CONFIG, XDG_RUNTIME_DIR, XDG_CACHE_HOME, PATH,
+    /// IMAGEPIN_TRUST_MIRROR_CREDENTIALS; proxies are read by the HTTP
     /// client) and checks the registry configuration.
     pub fn new(config: &Config, opts: ResolveOptions) -> Result<Resolver, ResolveError> {
         Resolver::with_env(config, opts, Env::from_process())
@@ -87,7 +93,65 @@ impl Resolver {
             timeout,
             cache,
             net: OnceLock::new(),
+            notes: Mutex::new(Vec::new()),
+            hits: Default::default(),
+            misses: Default::default(),
         })
+    }
+
+    /// Records a note for [`Resolver::notes`]; with `show`, also prints it
+    /// on stderr now (for what every user should see, e.g. the age of
+    /// `--offline` answers).
+    fn note(&self, message: String, show: bool) {
+        if show {
+            show_note(&message);
+        }
+        self.notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// What the resolver did, one line each, for `-v/--verbose`: the
+    /// configuration file, each registry's endpoint and credential source
+    /// (never a secret), cache hits and misses, and notes such as the age
+    /// of `--offline` answers. Call after resolving.
+    pub fn notes(&self) -> Vec<String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut out = vec![match &self.config.source {
+            Some(p) => format!("configuration: {}", p.display()),
+            None => "configuration: none found (defaults)".to_string(),
+        }];
+        out.push(match (&self.cache, cache_dir(&self.env)) {
+            (Some(_), Some(dir)) => format!(
+                "cache: {} hit{}, {} miss{} ({})",
+                self.hits.load(Relaxed),
+                if self.hits.load(Relaxed) == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                self.misses.load(Relaxed),
+                if self.misses.load(Relaxed) == 1 {
+                    ""
+                } else {
+                    "es"
+                },
+                dir.display()
+            ),
+            _ => "cache: not used".to_string(),
+        });
+        if let Some(Ok(net)) = self.net.get() {
+            out.extend(net.registry.notes());
+        }
+        out.extend(
+            self.notes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        out
     }
 
     fn net(&self) -> Result<&Net, String> {
@@ -167,13 +231,20 @@ impl Resolver {
     }
 }
 
-/// The only place the library prints: a `resolving N/M` line on stderr.
+/// The progress line on stderr (`resolving N/M`); the other place the
+/// library prints is [`show_note`].
 #[allow(clippy::print_stderr)]
 fn show_progress(done: usize, total: usize) {
     eprint!("\rresolving {done}/{total}");
     if done == total {
         eprintln!();
     }
+}
+
+/// A note every user should see, on stderr.
+#[allow(clippy::print_stderr)]
+fn show_note(message: &str) {
+    eprintln!("imagepin: {message}");
 }
 
 /// Indexes of the first occurrence of each distinct item, and for every
@@ -197,7 +268,24 @@ impl DigestSource for Resolver {
         let (unique, map) = dedupe(refs);
         let now = SystemTime::now();
         let mut answers: Vec<Option<Result<String, String>>> = vec![None; unique.len()];
-        if !self.opts.refresh {
+        if self.opts.offline {
+            // Offline, any cached answer will do, however old: say how old.
+            let mut oldest: Option<Duration> = None;
+            let mut n = 0;
+            self.with_cache(|c| {
+                for (i, t) in unique.iter().enumerate() {
+                    if let Some((d, age)) = c.get_any(&self.cache_key(t), now) {
+                        answers[i] = Some(Ok(d.to_string()));
+                        oldest = Some(oldest.map_or(age, |o| o.max(age)));
+                        n += 1;
+                    }
+                }
+            });
+            if let Some(age) = oldest {
+                let used: usize = map.iter().filter(|&&u| answers[u].is_some()).count();
+                self.note(offline_note(used.max(n), age), true);
+            }
+        } else if !self.opts.refresh {
             self.with_cache(|c| {
                 for (i, t) in unique.iter().enumerate() {
                     if let Some(d) = c.get(&self.cache_key(t), now) {
@@ -209,12 +297,17 @@ impl DigestSource for Resolver {
         let misses: Vec<usize> = (0..unique.len())
             .filter(|&i| answers[i].is_none())
             .collect();
+        {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.hits.fetch_add(unique.len() - misses.len(), Relaxed);
+            self.misses.fetch_add(misses.len(), Relaxed);
+        }
         if self.opts.offline {
-            let ttl = humanize(self.config.cache_ttl);
             for &i in &misses {
-                answers[i] = Some(Err(format!(
-                    "not in the local digest cache (or older than cache-ttl {ttl}); run without --offline to ask the registry"
-                )));
+                answers[i] = Some(Err(
+                    "not in the local digest cache; run without --offline to ask the registry"
+                        .to_string(),
+                ));
             }
         } else if !misses.is_empty() {
             let todo: Vec<TagRef> = misses.iter().map(|&i| unique[i].clone()).collect();
@@ -276,14 +369,23 @@ impl DigestSource for Resolver {
     }
 }
 
-fn humanize(d: Duration) -> String {
+/// "answered 3 references from the cache (oldest 26 h old)".
+pub fn offline_note(references: usize, oldest: Duration) -> String {
+    format!(
+        "answered {references} reference{} from the cache (oldest {} old)",
+        if references == 1 { "" } else { "s" },
+        age(oldest)
+    )
+}
+
+/// An age for people: seconds, minutes, hours (up to two days), days.
+pub fn age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0 => format!("{}ms", d.as_millis()),
-        s if s % 86400 == 0 => format!("{}d", s / 86400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86400),
     }
 }
 
@@ -367,6 +469,53 @@ mod tests {
             ..ResolveOptions::default()
         });
         assert_eq!(heads.load(SeqCst), 9);
+    }
+
+    #[test]
+    fn offline_answers_any_age_and_says_how_old() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        let yesterday = SystemTime::now() - Duration::from_secs(26 * 3600);
+        c.put(&tag("a", "1").to_string(), D1, yesterday);
+        c.put(&tag("b", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        let opts = ResolveOptions {
+            offline: true,
+            ..ResolveOptions::default()
+        };
+        let r = Resolver::with_env(&Config::default(), opts, env(d.path())).unwrap();
+        let out = r.resolve_tags(&[tag("a", "1"), tag("b", "1"), tag("a", "1")]);
+        assert!(out.iter().all(|o| o.as_deref() == Ok(D1)), "{out:?}");
+        let notes = r.notes();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n == "answered 3 references from the cache (oldest 26 h old)"),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("cache: 2 hits, 0 misses")),
+            "{notes:?}"
+        );
+        // Online, the same entry is past cache-ttl: asked again (and here
+        // the registry is unreachable).
+        let r = Resolver::with_env(&Config::default(), ResolveOptions::default(), env(d.path()))
+            .unwrap();
+        assert!(r.resolve_tags(&[tag("a", "1")])[0].is_err());
+    }
+
+    #[test]
+    fn ages_for_people() {
+        assert_eq!(age(Duration::from_secs(59)), "59 s");
+        assert_eq!(age(Duration::from_secs(600)), "10 min");
+        assert_eq!(age(Duration::from_secs(26 * 3600)), "26 h");
+        assert_eq!(age(Duration::from_secs(3 * 86400)), "3 days");
+        assert_eq!(
+            offline_note(1, Duration::from_secs(120)),
+            "answered 1 reference from the cache (oldest 2 min old)"
+        );
     }
 
     #[test]

@@ -12,9 +12,30 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-/// Reads every certificate in a PEM file (errors name the file).
+/// `ca-file`s larger than this are refused (a CA bundle is under 1 MiB).
+pub const MAX_PEM_BYTES: u64 = 8 << 20;
+
+/// Reads every certificate in a PEM file (errors name the file); only
+/// regular files, at most [`MAX_PEM_BYTES`].
 pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    // Checked before opening: opening a FIFO would wait for a writer.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut pem = Vec::new();
+    file.take(MAX_PEM_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(cannot)?;
+    if pem.len() as u64 > MAX_PEM_BYTES {
+        return Err(format!(
+            "{}: larger than {} MiB; not a certificate file",
+            path.display(),
+            MAX_PEM_BYTES >> 20
+        ));
+    }
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: not a PEM certificate file: {e}", path.display()))?;
@@ -114,6 +135,18 @@ impl ServerCertVerifier for ExtraCaVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_files_are_refused_without_reading_forever() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("zero.pem");
+        std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+        let e = read_pem_certs(&p).unwrap_err();
+        assert!(
+            e.contains("zero.pem") && e.contains("not a regular file"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn pem_files_are_read_or_named() {

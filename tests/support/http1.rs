@@ -165,6 +165,7 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         201 => "Created",
         202 => "Accepted",
+        307 => "Temporary Redirect",
         401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",

@@ -1,8 +1,8 @@
 //! Test support shared by the integration tests and the resolver benchmark:
 //! real `docker-registry` processes on loopback ([`registry`]), images and a
 //! pusher over the distribution API ([`image`], [`push`], [`seed`]), a token
-//! server ([`token`]), latency/fault proxies ([`proxy`]), self-signed TLS
-//! ([`tls`]) and a sandbox for running the `imagepin` binary ([`workspace`]).
+//! server ([`token`]), latency/fault proxies ([`proxy`]), an HTTPS
+//! redirector ([`redirect`]), self-signed TLS ([`tls`]) and a sandbox for running the `imagepin` binary ([`workspace`]).
 //!
 //! Include it from a test file with `mod support;` (or, from `benches/`,
 //! `#[path = "../tests/support/mod.rs"] mod support;`).
@@ -18,6 +18,7 @@ pub mod http1;
 pub mod image;
 pub mod proxy;
 pub mod push;
+pub mod redirect;
 pub mod registry;
 pub mod seed;
 pub mod tls;
@@ -27,6 +28,7 @@ pub mod workspace;
 pub use image::{Format, Image};
 pub use proxy::{Fault, Proxy, ProxyOpts};
 pub use push::Pusher;
+pub use redirect::TlsRedirect;
 pub use registry::{Auth, Registry, RegistryOpts};
 pub use tls::TestCa;
 pub use token::{TokenOpts, TokenServer};

@@ -32,6 +32,9 @@ pub enum Fault {
     DigestHeader(String),
     /// Manifest answers lose their `Docker-Content-Digest` header.
     NoDigestHeader,
+    /// Manifest requests are answered `307` to the same path under this
+    /// base URL (`http://127.0.0.1:PORT`).
+    Redirect(String),
 }
 
 #[derive(Debug, Clone)]
@@ -285,6 +288,14 @@ fn serve(conn: TcpStream, s: &Shared) {
                 Fault::Reset { first } if nth <= *first => {
                     reset(writer);
                     return;
+                }
+                Fault::Redirect(base) => {
+                    let location = format!("{base}{target}");
+                    let headers = [("Location", location.as_str())];
+                    if http1::write_response(&mut writer, 307, &headers, b"").is_err() {
+                        return;
+                    }
+                    continue;
                 }
                 Fault::Hang { first } if nth <= *first => {
                     while !s.stop.load(Ordering::SeqCst) {

@@ -51,6 +51,11 @@ pub struct TokenOpts {
     /// Refresh tokens accepted by the OAuth2 flow (`POST /token` with
     /// `grant_type=refresh_token`), as Docker uses for `identitytoken`.
     pub refresh_tokens: Vec<String>,
+    /// Sent as `expires_in` instead of `ttl` (absurd values: 2^64-1, -1, ...).
+    pub expires_in: Option<serde_json::Value>,
+    /// Token answers never end: a 200 whose body streams forever (throttled
+    /// to about 64 MB/s) until the client goes away.
+    pub endless_body: bool,
 }
 
 impl Default for TokenOpts {
@@ -64,6 +69,8 @@ impl Default for TokenOpts {
             latency: Duration::ZERO,
             empty_first: 0,
             refresh_tokens: Vec::new(),
+            expires_in: None,
+            endless_body: false,
         }
     }
 }
@@ -193,6 +200,11 @@ fn serve(conn: TcpStream, s: &Shared) {
         let Ok(request_body) = http1::read_body(&mut reader, &head, false, false) else {
             return;
         };
+        if s.opts.endless_body && head.second().starts_with("/token") {
+            s.requests.fetch_add(1, Ordering::SeqCst);
+            endless(writer, s);
+            return;
+        }
         let (status, headers, body) = answer(&head, &request_body, s);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         if http1::write_response(&mut writer, status, &headers, &body).is_err() {
@@ -284,6 +296,9 @@ fn answer(
     }
     let token = sign(s, json!(access));
     let mut body = json!({"expires_in": s.opts.ttl.as_secs()});
+    if let Some(v) = &s.opts.expires_in {
+        body["expires_in"] = v.clone();
+    }
     if s.opts.field != TokenField::AccessTokenOnly {
         body["token"] = json!(token);
     }
@@ -295,6 +310,23 @@ fn answer(
         vec![json_type],
         serde_json::to_vec(&body).expect("json"),
     )
+}
+
+/// A 200 answer whose body never ends (delimited by the connection's close,
+/// which never comes).
+fn endless(mut w: BufWriter<TcpStream>, s: &Shared) {
+    use std::io::Write;
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"token\":\"";
+    if w.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let chunk = vec![b'a'; 64 << 10];
+    while !s.stop.load(Ordering::SeqCst) {
+        if w.write_all(&chunk).and_then(|()| w.flush()).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 fn sign(s: &Shared, access: serde_json::Value) -> String {

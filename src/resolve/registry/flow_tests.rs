@@ -17,6 +17,10 @@ fn registry(port: u16, env: Env, timeout: Duration) -> Arc<Registry> {
         Path::new("/t"),
     )
     .unwrap();
+    // The user trusts this mirror with mock.test's credentials (outside the
+    // repository); without that, see `mirror_gets_no_credentials_unless_trusted`.
+    let mut env = env;
+    env.trusted_mirrors.push(format!("127.0.0.1:{port}"));
     Arc::new(Registry::new(
         Http::new(&Default::default(), false, timeout).unwrap(),
         cfg,
@@ -324,6 +328,106 @@ async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
         e.contains("no credentials") && e.contains("docker login mock.test"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn mirror_gets_no_credentials_unless_trusted() {
+    // `.imagepin.toml` maps mock.test to a loopback endpoint; the user's
+    // credentials for mock.test must not go there by default.
+    let d = tempfile::tempdir().unwrap();
+    let env = docker_config(
+        d.path(),
+        r#"{"auths":{"mock.test":{"auth":"dXNlcjpwYXNz"}}}"#,
+    );
+    let port = mock::serve(Arc::new(basic_handler)).await;
+    let cfg = Config::parse(
+        &format!("[registries.\"mock.test\"]\nendpoint = \"http://127.0.0.1:{port}\""),
+        Path::new("/t/.imagepin.toml"),
+        Path::new("/t"),
+    )
+    .unwrap();
+    let http = || Http::new(&Default::default(), false, T).unwrap();
+    let untrusted = Registry::new(http(), cfg.clone(), env.clone());
+    let e = untrusted.resolve_tag(&tag("app", "1")).await.unwrap_err();
+    assert!(
+        e.contains("401") && e.contains(&format!("127.0.0.1:{port}")),
+        "{e}"
+    );
+    let mut trusting = env;
+    trusting.trusted_mirrors = vec![format!("127.0.0.1:{port}")];
+    let r = Registry::new(http(), cfg, trusting);
+    assert_eq!(r.resolve_tag(&tag("app", "1")).await.unwrap(), D);
+    assert!(
+        r.notes()
+            .iter()
+            .any(|n| n.contains("credentials from") && n.contains("mock.test")),
+        "{:?}",
+        r.notes()
+    );
+}
+
+#[tokio::test]
+async fn token_realm_on_another_host_gets_only_its_own_credentials() {
+    // The registry (127.0.0.1) names a realm on `localhost`: another host
+    // name. mock.test's credentials must not be sent there.
+    let d = tempfile::tempdir().unwrap();
+    let sent = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let s = sent.clone();
+    let handler = move |q: &Req| {
+        let port = q
+            .header("host")
+            .and_then(|h| h.rsplit(':').next())
+            .unwrap_or("")
+            .to_string();
+        let ch = format!(r#"Bearer realm="http://localhost:{port}/token",service="svc""#);
+        if q.path.starts_with("/token") {
+            s.lock()
+                .unwrap()
+                .push(q.header("authorization").unwrap_or("-").to_string());
+            return ok(vec![], br#"{"token":"tok"}"#);
+        }
+        if q.header("authorization") == Some("Bearer tok") {
+            ok(digest(D), b"")
+        } else {
+            Action::Respond(401, vec![("WWW-Authenticate", ch)], vec![])
+        }
+    };
+    let port = mock::serve(Arc::new(handler)).await;
+    let run = |config_json: String| {
+        let env = docker_config(d.path(), &config_json);
+        registry(port, env, T)
+    };
+    let r = run(r#"{"auths":{"mock.test":{"auth":"dXNlcjpwYXNz"}}}"#.to_string());
+    assert_eq!(r.resolve_tag(&tag("app", "1")).await.unwrap(), D);
+    assert_eq!(sent.lock().unwrap().as_slice(), ["-"], "sent anonymously");
+    // Credentials stored for the realm host itself are used there.
+    sent.lock().unwrap().clear();
+    let r = run(format!(
+        r#"{{"auths":{{"mock.test":{{"auth":"dXNlcjpwYXNz"}},"localhost:{port}":{{"auth":"cmVhbG06cHc="}}}}}}"#
+    ));
+    assert_eq!(r.resolve_tag(&tag("app", "1")).await.unwrap(), D);
+    assert_eq!(sent.lock().unwrap().as_slice(), ["Basic cmVhbG06cHc="]);
+}
+
+#[test]
+fn realm_hosts_that_share_the_registry_credentials() {
+    for (server, realm, ok) in [
+        ("ghcr.io", "ghcr.io", true),
+        ("127.0.0.1:5000", "127.0.0.1", true),
+        ("[::1]:5000", "[::1]", true),
+        ("docker.io", "auth.docker.io", true),
+        ("registry-1.docker.io", "auth.docker.io", true),
+        ("ghcr.io", "auth.docker.io", false),
+        ("127.0.0.1:5000", "localhost", false),
+        ("registry.gitlab.com", "gitlab.com", false),
+        ("quay.io", "quay.io.evil.example", false),
+    ] {
+        assert_eq!(
+            realm_may_use_registry_credentials(server, realm),
+            ok,
+            "{server} -> {realm}"
+        );
+    }
 }
 
 #[tokio::test]
