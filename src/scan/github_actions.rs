@@ -12,12 +12,12 @@
 //! are never images. `${{ … }}` expressions are left to [`super::classify`],
 //! which reports them as dynamic.
 
-use std::ops::Range;
 use std::path::Path;
 
 use super::kind::{Kind, Syntax, is_yaml_name, is_yaml_named, lower_name, parents};
-use super::yaml::{self, Node, Style};
-use super::{Hint, Occurrence, ScanError, is_templated};
+use super::yaml::{self, Node};
+use super::yaml_image::{image_scalar, raw_span};
+use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
 /// The scheme that marks a step's or an action's image.
@@ -147,45 +147,6 @@ fn has_docker_scheme(value: &str) -> bool {
     value
         .get(..DOCKER_SCHEME.len())
         .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
-}
-
-/// An occurrence for a scalar image value; `None` for collections, nulls and
-/// empty strings. When the written text differs from the value (escapes,
-/// folded lines, block scalars) the occurrence covers the raw text: the
-/// grammar rejects it, so it fails `--check` as invalid and is never
-/// rewritten, rather than passing silently.
-pub(super) fn image_scalar(
-    node: &Node,
-    hint: Hint,
-    context: impl Into<String>,
-) -> Option<Occurrence> {
-    let scalar = node.as_scalar()?;
-    if node.is_null() || scalar.value.is_empty() {
-        return None;
-    }
-    match scalar.span.clone() {
-        Some(span) => Some(Occurrence::new(span, hint, context)),
-        None => {
-            let span = raw_span(node)?;
-            let unreadable = hint == Hint::Image && !is_templated(&scalar.value);
-            let hint = if unreadable { Hint::Unreadable } else { hint };
-            Some(Occurrence::new(span, hint, context))
-        }
-    }
-}
-
-/// The written text of a scalar without its quotes (for a block scalar, the
-/// whole token).
-fn raw_span(node: &Node) -> Option<Range<usize>> {
-    let scalar = node.as_scalar()?;
-    let source = scalar.source.clone();
-    let span = match scalar.style {
-        Style::SingleQuoted | Style::DoubleQuoted if source.len() >= 2 => {
-            source.start + 1..source.end - 1
-        }
-        _ => source,
-    };
-    (!span.is_empty()).then_some(span)
 }
 
 #[cfg(test)]
