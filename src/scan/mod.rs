@@ -42,6 +42,7 @@ kinds! {
     compose,
     github_actions,
     gitlab_ci,
+    woodpecker,
     devcontainer,
     kubernetes,
 }
