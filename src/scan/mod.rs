@@ -43,6 +43,7 @@ kinds! {
     github_actions,
     gitlab_ci,
     woodpecker,
+    drone,
     devcontainer,
     kubernetes,
 }
