@@ -44,6 +44,7 @@ kinds! {
     gitlab_ci,
     woodpecker,
     drone,
+    bitbucket,
     devcontainer,
     kubernetes,
 }
