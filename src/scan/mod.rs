@@ -45,6 +45,7 @@ kinds! {
     woodpecker,
     drone,
     bitbucket,
+    cloudbuild,
     devcontainer,
     kubernetes,
 }
