@@ -46,6 +46,7 @@ kinds! {
     drone,
     bitbucket,
     cloudbuild,
+    circleci,
     devcontainer,
     kubernetes,
 }
