@@ -19,12 +19,10 @@ use std::path::Path;
 
 use super::kind::{Kind, Syntax, is_yaml_name, is_yaml_named, lower_name, parents};
 use super::yaml::{self, Node};
-use super::yaml_image::{image_scalar, raw_span};
+use super::yaml_image::{docker_url, has_docker_scheme, image_scalar};
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
-/// The scheme that marks a step's or an action's image.
-const DOCKER_SCHEME: &str = "docker://";
 /// GitHub Actions: workflows (`.github/workflows/*.y(a)ml`, and any YAML file
 /// that reads as a workflow) and actions (`action.y(a)ml`).
 pub static KIND: Kind = Kind {
@@ -177,28 +175,6 @@ fn docker_steps(steps: &Node, context: &str, found: &mut Vec<Occurrence>) {
             found.extend(docker_url(uses, &format!("{context}[{i}].uses")));
         }
     }
-}
-
-/// A `docker://…` scalar: the occurrence is the text after the scheme. `None`
-/// for anything else.
-fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
-    let scalar = node.as_scalar()?;
-    if !has_docker_scheme(&scalar.value) || scalar.value.len() == DOCKER_SCHEME.len() {
-        return None;
-    }
-    let span = match &scalar.span {
-        Some(span) => span.start + DOCKER_SCHEME.len()..span.end,
-        // Escapes or folding: the raw text, which the grammar rejects, so the
-        // reference fails `--check` as invalid instead of being rewritten.
-        None => raw_span(node)?,
-    };
-    Some(Occurrence::new(span, Hint::Image, context))
-}
-
-fn has_docker_scheme(value: &str) -> bool {
-    value
-        .get(..DOCKER_SCHEME.len())
-        .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Shared pieces of the YAML scanners: turning a YAML node that holds an image
 //! into an [`Occurrence`] with an exact span ([`image_scalar`]), the
-//! `image: ref` / `image: {name: ref}` pair of forms ([`image_or_name`]), and
-//! walking a collection of steps or services written either as a list or as
-//! a map ([`list_or_map`]).
+//! `image: ref` / `image: {name: ref}` pair of forms ([`image_or_name`]), a
+//! `docker://ref` value ([`docker_url`]), and walking a collection of steps or
+//! services written either as a list or as a map ([`list_or_map`]).
 
 use std::ops::Range;
 
@@ -77,6 +77,32 @@ pub(super) fn list_or_map(node: &Node) -> Vec<(String, &Node)> {
             .filter_map(|(k, v)| Some((format!(".{}", k.as_str()?), v)))
             .collect()
     }
+}
+
+/// The scheme that marks an image where other things may be named too (a
+/// GitHub step's or action's `uses`, a Bitbucket `pipe`).
+const DOCKER_SCHEME: &str = "docker://";
+
+/// A `docker://…` scalar: the occurrence is the text after the scheme. `None`
+/// for anything else.
+pub(super) fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
+    let scalar = node.as_scalar()?;
+    if !has_docker_scheme(&scalar.value) || scalar.value.len() == DOCKER_SCHEME.len() {
+        return None;
+    }
+    let span = match &scalar.span {
+        Some(span) => span.start + DOCKER_SCHEME.len()..span.end,
+        // Escapes or folding: the raw text, which the grammar rejects, so the
+        // reference fails `--check` as invalid instead of being rewritten.
+        None => raw_span(node)?,
+    };
+    Some(Occurrence::new(span, Hint::Image, context))
+}
+
+pub(super) fn has_docker_scheme(value: &str) -> bool {
+    value
+        .get(..DOCKER_SCHEME.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
 }
 
 #[cfg(test)]
