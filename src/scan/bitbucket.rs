@@ -9,16 +9,18 @@
 //! usual home of `&anchors`: an anchored step gives one finding, where its
 //! text is written).
 //!
-//! Never images: `pipe:` entries of a `script` (Bitbucket pipes are versioned
-//! like actions), a step's `services` list (names of `definitions.services`),
-//! `caches`, `variables`, `script` text. `$VAR` and `{{ … }}` placeholders are
+//! A `pipe: docker://image:tag` entry of a step's `script` or `after-script`
+//! runs that container image: the text after the scheme is reported. Other
+//! pipes (`atlassian/aws-s3-deploy:1.1.0`) are Bitbucket pipes, versioned like
+//! actions, never images; so are a step's `services` list (names of
+//! `definitions.services`), `caches`, `variables` and `script` text. `$VAR` and `{{ … }}` placeholders are
 //! left to [`super::classify`], which reports them as dynamic.
 
 use std::collections::HashSet;
 
 use super::kind::{Kind, Syntax, is_yaml_named, lower_name};
 use super::yaml::{self, Node};
-use super::yaml_image::image_or_name;
+use super::yaml_image::{docker_url, image_or_name};
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
@@ -41,6 +43,7 @@ pub static KIND: Kind = Kind {
         "pipelines:\n  default:\n    - parallel:\n        steps:\n          - step:\n              image:\n                name:",
         "pipelines:\n  branches:\n    main:\n      - stage:\n          steps:\n            - step:\n                image:",
         "pipelines:\n  custom:\n    x:\n      - variables: []\n      - step:\n          script:\n            - pipe:",
+        "pipelines:\n  default:\n    - step:\n        after-script:\n          - pipe: docker://",
         "definitions:\n  services:\n    db:\n      image:",
         "definitions:\n  steps:\n    - step: &s\n        image:",
     ],
@@ -103,6 +106,23 @@ impl Walker {
         self.found.extend(image_or_name(image, Hint::Image, context));
     }
 
+    /// One step: its `image`, and the `pipe: docker://…` entries of its
+    /// scripts.
+    fn step(&mut self, step: &Node, context: &str) {
+        if let Some(image) = step.get("image") {
+            self.image(image, &format!("{context}.image"));
+        }
+        for key in ["script", "after-script"] {
+            let Some(script) = step.get(key) else { continue };
+            for (i, command) in script.items().enumerate() {
+                if let Some(pipe) = command.get("pipe") {
+                    let context = format!("{context}.{key}[{i}].pipe");
+                    self.found.extend(docker_url(pipe, &context));
+                }
+            }
+        }
+    }
+
     /// A list of pipeline items: `- step:`, `- parallel:`, `- stage:`.
     fn items(&mut self, list: &Node, context: &str) {
         if !list.is_sequence() || !self.visited.insert(list.id()) {
@@ -110,8 +130,8 @@ impl Walker {
         }
         for (i, item) in list.items().enumerate() {
             let context = format!("{context}[{i}]");
-            if let Some(image) = item.get("step").and_then(|step| step.get("image")) {
-                self.image(image, &format!("{context}.step.image"));
+            if let Some(step) = item.get("step") {
+                self.step(step, &format!("{context}.step"));
             }
             if let Some(parallel) = item.get("parallel") {
                 match parallel.get("steps") {
@@ -231,12 +251,39 @@ pipelines:
           - pipe: atlassian/aws-ecr-push-image:2.4.2
             variables:
               IMAGE_NAME: my/app
+          - pipe: docker://
+          - 'pipe: docker://alpine:3 is a command'
         after-script:
           - pipe: atlassian/slack-notify:2.1.0
     - step:
         image: {username: x}
 ";
         assert!(found(t).is_empty(), "{:?}", found(t));
+    }
+
+    #[test]
+    fn docker_pipes_are_images() {
+        let t = "\
+pipelines:
+  default:
+    - step:
+        script:
+          - pipe: docker://acme/pipe:1.2
+            variables: {X: y}
+          - pipe: atlassian/aws-s3-deploy:1.1.0
+        after-script:
+          - pipe: 'DOCKER://acme/notify:2'
+";
+        assert_eq!(
+            found(t),
+            [
+                ("acme/pipe:1.2", "pipelines.default[0].step.script[0].pipe".into()),
+                (
+                    "acme/notify:2",
+                    "pipelines.default[0].step.after-script[0].pipe".into()
+                ),
+            ]
+        );
     }
 
     #[test]
@@ -324,6 +371,13 @@ pipelines:
                     "alpine:3.20",
                     Status::Unpinned,
                     "pipelines.custom.release[1].step.image"
+                ),
+                row(
+                    67,
+                    31,
+                    "acme/release-notes:3.1",
+                    Status::Unpinned,
+                    "pipelines.custom.release[1].step.script[1].pipe"
                 ),
             ]
         );
