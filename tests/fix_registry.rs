@@ -339,3 +339,79 @@ fn diff_output_is_a_patch_that_applies_byte_exactly() {
         compose.replace("redis:7", &format!("redis:7@{redis}"))
     );
 }
+
+/// The CI kinds (Woodpecker, Drone, Bitbucket Pipelines, Cloud Build,
+/// CircleCI) and a workflow found by content outside `.github/workflows` are
+/// pinned in place by `--fix`; outputs (`images:`), pipes and VM images are
+/// left alone, and `--check` passes afterwards.
+#[test]
+fn fix_pins_the_ci_kinds_in_place() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let golang = push.push(
+        "library/golang",
+        "1.23",
+        &Image::single("golang", Format::Oci),
+    );
+    let postgres = push.push(
+        "library/postgres",
+        "16",
+        &Image::single("postgres", Format::Docker),
+    );
+    let tool = push.push("acme/tool", "1", &Image::single("tool", Format::Oci));
+    let ci = push.push("acme/ci", "2", &Image::multi_arch("ci", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    let files = [
+        (
+            ".woodpecker.yml",
+            "steps:\n  build:\n    image: golang:1.23\n",
+            vec![("golang:1.23", &golang)],
+        ),
+        (
+            ".drone.yml",
+            "kind: pipeline\nsteps:\n- name: t\n  image: \"golang:1.23\"\nservices:\n- name: db\n  image: postgres:16\n---\nkind: secret\nname: s\n",
+            vec![("golang:1.23", &golang), ("postgres:16", &postgres)],
+        ),
+        (
+            "bitbucket-pipelines.yml",
+            "image:\n  name: 'acme/tool:1'\npipelines:\n  default:\n    - step:\n        image: golang:1.23\n        script:\n          - pipe: atlassian/demo-pipe:1.0.0\n",
+            vec![("acme/tool:1", &tool), ("golang:1.23", &golang)],
+        ),
+        (
+            "cloudbuild.yaml",
+            "steps:\r\n- name: ghcr.io/acme/ci:2\r\n  args: [build, -t, acme/tool:1]\r\nimages: ['acme/tool:1']\r\n",
+            vec![("ghcr.io/acme/ci:2\r", &ci)],
+        ),
+        (
+            ".circleci/config.yml",
+            "jobs:\n  a:\n    docker:\n      - image: acme/tool:1 # primary\n  vm:\n    machine:\n      image: ubuntu-2204:2024.05.1\n",
+            vec![("acme/tool:1 ", &tool)],
+        ),
+        (
+            "templates/ci.yml",
+            "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    container: postgres:16\n",
+            vec![("postgres:16", &postgres)],
+        ),
+    ];
+    for (path, text, _) in &files {
+        ws.write(path, text);
+    }
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    for (path, text, pins) in &files {
+        let mut want = text.to_string();
+        for (reference, digest) in pins {
+            let bare = reference.trim_end_matches(['\r', ' ']);
+            let tail = &reference[bare.len()..];
+            want = want.replace(reference, &format!("{bare}@{digest}{tail}"));
+        }
+        assert_eq!(
+            std::fs::read_to_string(ws.path(path)).unwrap(),
+            want,
+            "{path}"
+        );
+    }
+    let check = ws.imagepin(&["--check"]);
+    assert_eq!(check.code, Some(0), "{check}");
+}

@@ -8,26 +8,27 @@
 //!   docker://…` (an image) or a path such as `Dockerfile` (a local build), and
 //!   `runs.steps[*].uses: docker://…` of composite actions.
 //!
+//! Workflows kept elsewhere (workflow templates, collections of reusable
+//! workflows, test data) are recognised by content ([`looks_like_workflow`]).
+//!
 //! `runs-on` labels, `run:` scripts, `env:`, `with:` inputs and matrix values
 //! are never images. `${{ … }}` expressions are left to [`super::classify`],
 //! which reports them as dynamic.
 
-use std::ops::Range;
 use std::path::Path;
 
 use super::kind::{Kind, Syntax, is_yaml_name, is_yaml_named, lower_name, parents};
-use super::yaml::{self, Node, Style};
-use super::{Hint, Occurrence, ScanError, is_templated};
+use super::yaml::{self, Node};
+use super::yaml_image::{docker_url, has_docker_scheme, image_scalar};
+use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
-/// The scheme that marks a step's or an action's image.
-const DOCKER_SCHEME: &str = "docker://";
-/// GitHub Actions: workflows (`.github/workflows/*.y(a)ml`) and actions
-/// (`action.y(a)ml`).
+/// GitHub Actions: workflows (`.github/workflows/*.y(a)ml`, and any YAML file
+/// that reads as a workflow) and actions (`action.y(a)ml`).
 pub static KIND: Kind = Kind {
     id: FileKind::new("github-actions"),
     names: is_actions_name,
-    sniff: None,
+    sniff: Some(looks_like_workflow),
     scan,
     syntax: Syntax::Yaml,
     keys: &[
@@ -50,6 +51,55 @@ fn is_actions_name(path: &Path) -> bool {
     }
     let mut dirs = parents(path);
     is_yaml_name(&lower) && dirs.next() == Some("workflows") && dirs.next() == Some(".github")
+}
+
+/// Whether a YAML text is a GitHub Actions workflow, by a cheap line test (the
+/// scanner does the real parse): a top-level `jobs:` block mapping job ids to
+/// jobs, one of which has `runs-on:` or `uses:` (keys only workflows have), or
+/// has `steps:` when the file also has a top-level `on:` (CircleCI and other
+/// CI files have `jobs.<id>.steps` but no `on`). A `jobs:` list (Azure
+/// Pipelines), a GitLab CI job that happens to be named `jobs`, and flow-style
+/// `jobs: {…}` are not workflows here.
+pub fn looks_like_workflow(text: &str) -> bool {
+    let (mut on, mut steps) = (false, false);
+    // Inside the `jobs:` block: the indentation of job ids, and that of the
+    // current job's keys.
+    let mut jobs: Option<(Option<usize>, Option<usize>)> = None;
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        if indent == 0 {
+            let key = |k: &str| {
+                body.strip_prefix(k)
+                    .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+            };
+            on |= ["on:", "\"on\":", "'on':"].iter().any(|k| body.starts_with(k));
+            jobs = key("jobs:").then_some((None, None));
+            continue;
+        }
+        let Some((job_indent, key_indent)) = &mut jobs else {
+            continue;
+        };
+        match *job_indent {
+            None if body.starts_with('-') => jobs = None,
+            None => *job_indent = Some(indent),
+            Some(j) if indent == j => *key_indent = None,
+            Some(j) if indent < j => jobs = None,
+            Some(_) => {
+                let k = *key_indent.get_or_insert(indent);
+                if indent == k {
+                    if body.starts_with("runs-on:") || body.starts_with("uses:") {
+                        return true;
+                    }
+                    steps |= body.starts_with("steps:");
+                }
+            }
+        }
+    }
+    steps && on
 }
 
 /// Finds the image references in one file's text (BOM already stripped).
@@ -126,67 +176,6 @@ fn docker_steps(steps: &Node, context: &str, found: &mut Vec<Occurrence>) {
             found.extend(docker_url(uses, &format!("{context}[{i}].uses")));
         }
     }
-}
-
-/// A `docker://…` scalar: the occurrence is the text after the scheme. `None`
-/// for anything else.
-fn docker_url(node: &Node, context: &str) -> Option<Occurrence> {
-    let scalar = node.as_scalar()?;
-    if !has_docker_scheme(&scalar.value) || scalar.value.len() == DOCKER_SCHEME.len() {
-        return None;
-    }
-    let span = match &scalar.span {
-        Some(span) => span.start + DOCKER_SCHEME.len()..span.end,
-        // Escapes or folding: the raw text, which the grammar rejects, so the
-        // reference fails `--check` as invalid instead of being rewritten.
-        None => raw_span(node)?,
-    };
-    Some(Occurrence::new(span, Hint::Image, context))
-}
-
-fn has_docker_scheme(value: &str) -> bool {
-    value
-        .get(..DOCKER_SCHEME.len())
-        .is_some_and(|s| s.eq_ignore_ascii_case(DOCKER_SCHEME))
-}
-
-/// An occurrence for a scalar image value; `None` for collections, nulls and
-/// empty strings. When the written text differs from the value (escapes,
-/// folded lines, block scalars) the occurrence covers the raw text: the
-/// grammar rejects it, so it fails `--check` as invalid and is never
-/// rewritten, rather than passing silently.
-pub(super) fn image_scalar(
-    node: &Node,
-    hint: Hint,
-    context: impl Into<String>,
-) -> Option<Occurrence> {
-    let scalar = node.as_scalar()?;
-    if node.is_null() || scalar.value.is_empty() {
-        return None;
-    }
-    match scalar.span.clone() {
-        Some(span) => Some(Occurrence::new(span, hint, context)),
-        None => {
-            let span = raw_span(node)?;
-            let unreadable = hint == Hint::Image && !is_templated(&scalar.value);
-            let hint = if unreadable { Hint::Unreadable } else { hint };
-            Some(Occurrence::new(span, hint, context))
-        }
-    }
-}
-
-/// The written text of a scalar without its quotes (for a block scalar, the
-/// whole token).
-fn raw_span(node: &Node) -> Option<Range<usize>> {
-    let scalar = node.as_scalar()?;
-    let source = scalar.source.clone();
-    let span = match scalar.style {
-        Style::SingleQuoted | Style::DoubleQuoted if source.len() >= 2 => {
-            source.start + 1..source.end - 1
-        }
-        _ => source,
-    };
-    (!span.is_empty()).then_some(span)
 }
 
 #[cfg(test)]
@@ -395,6 +384,70 @@ runs:
     fn invalid_yaml_is_an_error_with_a_position() {
         let e = scan("jobs:\n  a: [\n").unwrap_err();
         assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn workflows_are_recognised_by_content() {
+        let yes = [
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps: [{run: make}]\n",
+            "on:\n  workflow_call:\njobs:\n  call:\n    uses: org/repo/.github/workflows/ci.yml@v1\n",
+            "# header\n\"on\": [push]\njobs:\n\n  # comment\n  test:\n    name: Test\n    steps:\n      - run: make\n",
+            "jobs:\n  a:\n    name: x\n  b:\n    runs-on: ${{ matrix.os }}\n",
+            "jobs:\r\n  a:\r\n    runs-on: ubuntu-latest\r\n",
+        ];
+        for t in yes {
+            assert!(looks_like_workflow(t), "{t:?}");
+            assert_eq!(crate::scan::kind_by_content(t), Some(KIND.id), "{t:?}");
+        }
+        let no = [
+            // CircleCI: jobs with steps but no `on:`.
+            "version: 2.1\njobs:\n  build:\n    docker:\n      - image: cimg/go:1.23\n    steps: [checkout]\n",
+            // GitLab CI with a job named `jobs`.
+            "stages: [test]\njobs:\n  stage: test\n  script: [make]\n  image: alpine:3\n",
+            // Azure Pipelines: a list of jobs.
+            "on: x\njobs:\n- job: build\n  steps:\n  - script: make\n",
+            // The keys, but not directly under a job.
+            "on: push\njobs:\n  a:\n    with:\n      runs-on: x\n      steps: y\n",
+            "on: push\nother:\n  a:\n    runs-on: ubuntu-latest\n",
+            "jobs: {a: {runs-on: x}}\n",
+            "jobs:\nruns-on: x\n",
+            "services:\n  web:\n    image: nginx:1.27\n",
+            "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers: []\n",
+            "kind: pipeline\nsteps:\n- name: a\n  image: golang:1.23\n",
+            "",
+        ];
+        for t in no {
+            assert!(!looks_like_workflow(t), "{t:?}");
+        }
+        assert_eq!(
+            crate::scan::kind_by_content(no[8]).map(|k| k.as_str()),
+            Some("kubernetes")
+        );
+    }
+
+    #[test]
+    fn workflow_template_fixture() {
+        let t = include_str!("../../tests/fixtures/github-actions/workflow-templates/ci.yml");
+        assert_eq!(crate::scan::kind_by_content(t), Some(KIND.id));
+        assert_eq!(
+            fixture(t),
+            [
+                row(
+                    12,
+                    16,
+                    "node:22-bookworm",
+                    Status::Unpinned,
+                    "jobs.test.container"
+                ),
+                row(
+                    16,
+                    16,
+                    "postgres:16",
+                    Status::Unpinned,
+                    "jobs.test.services.db.image"
+                ),
+            ]
+        );
     }
 
     fn fixture(text: &str) -> Vec<crate::scan::test_helpers::Row> {

@@ -16,9 +16,9 @@
 //! `saas-macos-…` runner, and any image named `macos-<n>-xcode-<n>`, is not
 //! reported.
 
-use super::github_actions::image_scalar;
 use super::kind::{Kind, Syntax, lower_name};
 use super::yaml::{self, Node};
+use super::yaml_image::image_scalar;
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 

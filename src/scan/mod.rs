@@ -14,6 +14,7 @@ pub mod kind;
 #[cfg(test)]
 mod test_helpers;
 pub mod yaml;
+mod yaml_image;
 
 use std::ops::Range;
 use std::path::Path;
@@ -41,6 +42,11 @@ kinds! {
     compose,
     github_actions,
     gitlab_ci,
+    woodpecker,
+    drone,
+    bitbucket,
+    cloudbuild,
+    circleci,
     devcontainer,
     kubernetes,
 }
