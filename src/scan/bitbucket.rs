@@ -47,6 +47,7 @@ pub static KIND: Kind = Kind {
         "definitions:\n  services:\n    db:\n      image:",
         "definitions:\n  steps:\n    - step: &s\n        image:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).

@@ -39,6 +39,7 @@ pub static KIND: Kind = Kind {
         "docker:\n  - image:",
         "parameters:\n  tag:\n    default:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).

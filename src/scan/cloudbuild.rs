@@ -30,6 +30,7 @@ pub static KIND: Kind = Kind {
         "artifacts:\n  objects:\n    location:",
         "substitutions:\n  _IMAGE:",
     ],
+    relate: None,
 };
 
 /// A (lower-cased) YAML file name whose stem is `cloudbuild`, starts with

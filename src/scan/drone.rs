@@ -39,6 +39,7 @@ pub static KIND: Kind = Kind {
         "pipeline:\n  build:\n    image:",
         "services:\n  db:\n    image:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).

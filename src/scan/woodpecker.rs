@@ -43,6 +43,7 @@ pub static KIND: Kind = Kind {
         "matrix:\n  IMAGE:\n    -",
         "variables:\n  - &img\n    image:",
     ],
+    relate: None,
 };
 
 /// Finds the image references in one file's text (BOM already stripped).
