@@ -8,7 +8,8 @@
 # Inputs (generated under $OUT, default ${TMPDIR:-/tmp}/imagepin-bench/big):
 #   compose-one-line-N.yaml 40,000 references on one line (about 1 MB)
 #   list-<N>mb.yaml         a Kubernetes `kind: List` of Deployments, N MB
-# Prints, per input: size, references found, wall time, peak RSS and the RSS
+# Prints, per input: size, references found, wall and CPU time (user +
+# system; the one to compare on a shared machine), peak RSS and the RSS
 # as a multiple of the file size. Targets: time linear in size, peak RSS
 # within 3x the file (plus the binary's own baseline, printed as `empty`).
 # Needs python3 and GNU time (/usr/bin/time; Debian package `time`).
@@ -94,19 +95,20 @@ PY
 
 echo "binary: $BIN"
 echo "cores:  $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-28s %10s %8s %9s %10s %8s\n' input bytes refs seconds peak_kb rss/size
+printf '%-28s %10s %8s %8s %8s %10s %8s\n' input bytes refs wall_s cpu_s peak_kb rss/size
 for f in "$OUT/empty.Dockerfile" "$OUT/compose-one-line-$REFS.yaml" $(for mb in $SIZES; do echo "$OUT/list-${mb}mb.yaml"; done); do
     bytes=$(stat -c %s "$f")
     set +e
-    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$BIN" --check --format json "$f" >"$OUT/out.json" 2>"$OUT/err.txt"
+    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time.txt" "$BIN" --check --format json "$f" >"$OUT/out.json" 2>"$OUT/err.txt"
     rc=$?
     set -e
     if [[ $rc -gt 1 ]]; then
         echo "$(basename "$f"): exit $rc" >&2
         head -5 "$OUT/err.txt" >&2
     fi
-    read -r secs kb < <(tail -n 1 "$OUT/time.txt")
+    read -r secs user sys kb < <(tail -n 1 "$OUT/time.txt")
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     refs=$(grep -o '"reference"' "$OUT/out.json" | wc -l)
     ratio=$(awk -v k="$kb" -v b="$bytes" 'BEGIN { printf "%.1f", k * 1024 / b }')
-    printf '%-28s %10s %8s %9s %10s %8s\n' "$(basename "$f")" "$bytes" "$refs" "$secs" "$kb" "$ratio"
+    printf '%-28s %10s %8s %8s %8s %10s %8s\n' "$(basename "$f")" "$bytes" "$refs" "$secs" "$cpu" "$kb" "$ratio"
 done
