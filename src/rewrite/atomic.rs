@@ -3,8 +3,8 @@
 //! and sticky included) and extended attributes, is flushed to disk and is
 //! renamed over the original, so a file is either old or new, never half
 //! written. A symlink is followed: its target is edited and the link stays.
-//! A file the user may not write (an access check, not a look at the mode
-//! bits), a read-only file, or one whose owner, group, mode or attributes the
+//! A file the user may not write (an access check by the kernel, not a look
+//! at the mode bits), a read-only file, or one whose owner, group, mode or attributes the
 //! replacement could not keep is refused and left as it was. The temporary
 //! file is removed on every error path, and on SIGINT, SIGTERM or SIGHUP
 //! (see [`in_flight`]).
@@ -69,20 +69,23 @@ pub fn replace_file(path: &Path, expected: &str, new: &str) -> Result<PathBuf, W
     Ok(target)
 }
 
-/// Whether this process may write the file, asked of the kernel by opening
-/// it for writing (without truncating or changing a byte): it answers for
-/// ownership, ACLs, `chattr +i` and read-only mounts alike, where the mode
-/// bits alone would let a user replace a file they may not write (say a
-/// root-owned 0644 file in a directory the user can write: the rename would
-/// succeed).
+/// Whether this process may write the file, asked of the kernel
+/// (`faccessat(W_OK, AT_EACCESS)`): it answers for ownership, ACLs,
+/// `chattr +i` and read-only mounts alike, where the mode bits alone would
+/// let a user replace a file they may not write (say a root-owned 0644 file
+/// in a directory the user can write: the rename would succeed).
+#[cfg(unix)]
 fn check_writable(target: &Path) -> Result<(), String> {
-    match fs::OpenOptions::new().write(true).open(target) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            Err(format!("you may not write this file ({e}); not written"))
-        }
-        Err(e) => Err(format!("cannot open for writing ({e}); not written")),
-    }
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(CWD, target, Access::WRITE_OK, AtFlags::EACCESS).map_err(|e| {
+        let e = std::io::Error::from(e);
+        format!("you may not write this file ({e}); not written")
+    })
+}
+
+#[cfg(not(unix))]
+fn check_writable(_: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 /// Temporary file next to `target`, write, the original's owner and group
