@@ -27,6 +27,8 @@ use thiserror::Error;
 use crate::finding::FileKind;
 
 pub const FILE_NAME: &str = ".imagepin.toml";
+/// The largest configuration file read (a hand-written file is a few KiB).
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -35,11 +37,9 @@ pub const MAX_CONCURRENCY: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read configuration: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// Missing, unreadable, not a regular file, too large or not UTF-8.
+    #[error("{path}: cannot read configuration: {message}")]
+    Read { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
     /// A syntax or type error at a place in the file (1-based line and
@@ -136,7 +136,9 @@ impl Config {
         }
         for dir in start.ancestors() {
             let candidate = dir.join(FILE_NAME);
-            if candidate.is_file() {
+            // Anything by that name counts (a FIFO or a link to a device too:
+            // it is refused with its name rather than silently passed over).
+            if candidate.symlink_metadata().is_ok() {
                 return Config::load(&candidate);
             }
         }
@@ -147,9 +149,14 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::fsio::read_regular_text(path, MAX_CONFIG_SIZE).map_err(|message| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                message: message
+                    .strip_prefix("cannot read: ")
+                    .unwrap_or(&message)
+                    .to_string(),
+            }
         })?;
         let root = path
             .parent()

@@ -6,13 +6,15 @@
 //! findings with byte spans) → [`reference`] (the grammar) → [`resolve`]
 //! (registry client, auth, cache) → [`rewrite`] (byte-exact edits) →
 //! [`report`] (human, JSON, SARIF, GitHub). [`run`] wires them together for
-//! the CLI defined in [`cli`].
+//! the CLI defined in [`cli`]. [`fsio`] is the one bounded, regular-files-only
+//! reader of the files a repository or its configuration names.
 
 pub mod cli;
 pub mod config;
 pub mod files;
 pub mod finding;
 pub mod fix;
+pub mod fsio;
 pub mod reference;
 pub mod report;
 pub mod resolve;

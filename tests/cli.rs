@@ -740,6 +740,133 @@ fn staged_outside_a_git_repository_is_an_error() {
     assert!(run.stderr.contains("--staged"), "{}", run.stderr);
 }
 
+// ---- hostile files: devices, FIFOs, non-UTF-8 names (issue 8, items 5 and 11) -----------
+
+/// Runs in a sandbox, killed (and failing the test) if it hangs.
+fn bounded(ws: &support::Workspace, args: &[&str]) -> support::Run {
+    let run = ws.imagepin_within(args, std::time::Duration::from_secs(20));
+    assert!(!run.timed_out, "hung: {run}");
+    run
+}
+
+fn mkfifo(path: &Path) -> bool {
+    Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_that_is_a_device_or_fifo_is_refused_naming_it() {
+    use std::os::unix::fs::symlink;
+    let ws = support::Workspace::new();
+    ws.write("Dockerfile", "FROM alpine:3.20\n");
+    for args in [
+        &["--config", "/dev/zero", "--check"][..],
+        &["--config", "/dev/zero", "resolve", "alpine:3.20"][..],
+    ] {
+        let run = bounded(&ws, args);
+        assert_eq!(run.code, Some(2), "{run}");
+        assert!(
+            run.stderr
+                .contains("/dev/zero: cannot read configuration: not a regular file (a device)"),
+            "{run}"
+        );
+    }
+    // A committed `.imagepin.toml` that links to a device is not skipped
+    // either (that would drop the repository's settings silently).
+    symlink("/dev/zero", ws.path(".imagepin.toml")).unwrap();
+    let run = bounded(&ws, &["--check"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains(".imagepin.toml: cannot read configuration: not a regular file"),
+        "{run}"
+    );
+    fs::remove_file(ws.path(".imagepin.toml")).unwrap();
+    if mkfifo(&ws.path("fifo.toml")) {
+        let run = bounded(&ws, &["--config", "fifo.toml"]);
+        assert_eq!(run.code, Some(2), "{run}");
+        assert!(
+            run.stderr
+                .contains("fifo.toml: cannot read configuration: not a regular file (a FIFO)"),
+            "{run}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn files_that_are_links_to_fifos_or_devices_are_refused_naming_them() {
+    use std::os::unix::fs::symlink;
+    let ws = support::Workspace::new();
+    ws.write("ok.Dockerfile", "FROM alpine:3.20\n");
+    assert!(mkfifo(&ws.path("pipe")), "mkfifo");
+    symlink("pipe", ws.path("fifo.Dockerfile")).unwrap();
+    symlink("/dev/zero", ws.path("zero.yaml")).unwrap();
+    for args in [
+        &["--check", "fifo.Dockerfile", "ok.Dockerfile"][..],
+        &["--check", "zero.yaml", "ok.Dockerfile"][..],
+        &["--list-files", "zero.yaml"][..],
+    ] {
+        let run = bounded(&ws, args);
+        assert_eq!(run.code, Some(2), "{run}");
+        let name = args[1];
+        let named = |out: &str| {
+            out.lines()
+                .any(|l| l.contains(name) && l.contains("cannot read: not a regular file"))
+        };
+        assert!(named(&run.stdout) || named(&run.stderr), "{run}");
+        if args[0] == "--check" {
+            assert!(run.stdout.contains("ok.Dockerfile:1:6"), "{run}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_staged_link_to_a_device_is_refused_naming_it() {
+    use std::os::unix::fs::symlink;
+    let ws = support::Workspace::new();
+    git(&ws.dir, &["init", "-q"]);
+    symlink("/dev/zero", ws.path("Dockerfile")).unwrap();
+    ws.write("compose.yaml", "services:\n  a:\n    image: redis:7\n");
+    git(&ws.dir, &["add", "Dockerfile", "compose.yaml"]);
+    let run = bounded(&ws, &["--staged", "--format", "json"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains("Dockerfile: cannot read: not a regular file (a device)"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("redis:7"), "{run}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dockerfile_whose_name_is_not_utf8_is_scanned() {
+    use std::os::unix::ffi::OsStrExt;
+    let ws = support::Workspace::new();
+    let name = std::ffi::OsStr::from_bytes(b"Dockerfile\xff");
+    fs::write(ws.dir.join(name), "FROM alpine:3.20\n").unwrap();
+    let dir = std::ffi::OsStr::from_bytes(b"svc-\xfe");
+    fs::create_dir(ws.dir.join(dir)).unwrap();
+    fs::write(ws.dir.join(dir).join("Dockerfile"), "FROM redis:7\n").unwrap();
+    let run = bounded(&ws, &["--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let refs: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["alpine:3.20", "redis:7"], "{doc:#}");
+    let run = bounded(&ws, &["--list-files"]);
+    assert_eq!(run.stdout.lines().count(), 2, "{run}");
+}
+
 // ---- the bundled example ---------------------------------------------------------------
 
 #[test]
@@ -870,6 +997,192 @@ fn fix_reports_what_it_cannot_resolve_and_exits_2() {
         fs::read_to_string(ws.path("Dockerfile")).unwrap(),
         format!("FROM alpine:3.20@{digest}\nFROM nosuch/image:1\n")
     );
+}
+
+// ---- --fix on hostile terminals and file systems (issue 8, items 9 and 10) -------------
+
+/// Every file under `dir` whose name marks it as an imagepin temporary file.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(leftovers(&p));
+        } else if p.to_string_lossy().contains("imagepin-tmp") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_and_sigterm_during_fix_leave_no_temporary_file_and_no_half_file() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    use support::{Format, Image, Proxy, ProxyOpts, Registry, Workspace};
+
+    let reg = Registry::anonymous();
+    let digest = reg
+        .pusher()
+        .push("library/python", "3.12", &Image::single("py", Format::Oci));
+    // A slow registry: the signal can also land while tags are resolved.
+    let mut opts = ProxyOpts::to(reg.addr());
+    opts.latency = Duration::from_millis(150);
+    let proxy = Proxy::start(opts);
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        proxy.url()
+    ));
+    let files: Vec<String> = (0..300).map(|i| format!("s{i:03}/Dockerfile")).collect();
+    let old = "# app\r\nFROM python:3.12 AS app\r\n";
+    let new = old.replace("python:3.12", &format!("python:3.12@{digest}"));
+    // (signal, when): a delay after start, or after the first file changed.
+    let moments: [(&str, i32, Option<u64>, u64); 6] = [
+        ("INT", 2, None, 50),
+        ("TERM", 15, None, 200),
+        ("INT", 2, Some(0), 0),
+        ("TERM", 15, Some(0), 0),
+        ("INT", 2, Some(5), 0),
+        ("TERM", 15, Some(30), 0),
+    ];
+    let mut interrupted_mid_write = 0;
+    for (name, number, after_first, delay) in moments {
+        for f in &files {
+            ws.write(f, old);
+        }
+        let mut child = ws
+            .command(&["--fix", "--no-cache"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        match after_first {
+            None => std::thread::sleep(Duration::from_millis(delay)),
+            Some(ms) => {
+                let first = ws.path(&files[0]);
+                while fs::read_to_string(&first).unwrap() == old
+                    && start.elapsed() < Duration::from_secs(30)
+                    && child.try_wait().unwrap().is_none()
+                {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                std::thread::sleep(Duration::from_millis(ms));
+            }
+        }
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-s", name, &pid]).status();
+        let status = child.wait().unwrap();
+        // Ended by the signal (or finished first, having written everything).
+        assert!(
+            status.signal() == Some(number) || status.code() == Some(1),
+            "SIG{name}: {status:?}"
+        );
+        assert_eq!(leftovers(&ws.dir), Vec::<PathBuf>::new(), "SIG{name}");
+        let mut changed = 0;
+        for f in &files {
+            let text = fs::read_to_string(ws.path(f)).unwrap();
+            assert!(text == old || text == new, "SIG{name}: {f} is {text:?}");
+            changed += usize::from(text == new);
+        }
+        if after_first.is_none() && delay < 100 {
+            assert_eq!(changed, 0, "SIG{name} while resolving");
+        }
+        if changed > 0 && changed < files.len() {
+            interrupted_mid_write += 1;
+        }
+    }
+    // Most of the signals sent after the first write land mid-write; one
+    // suffices to show the cleanup (the others still check old-or-new).
+    assert!(interrupted_mid_write > 0, "no signal landed while writing");
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_refuses_files_the_user_may_not_write_by_access_not_mode_bits() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    use support::{Format, Image, Registry, Workspace};
+
+    // Needs root (to make files of two users) and setpriv (to run as nobody).
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let has_setpriv = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !is_root || !has_setpriv {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let reg = Registry::anonymous();
+    let digest = reg
+        .pusher()
+        .push("library/python", "3.12", &Image::single("py", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "[registries.\"docker.io\"]\nendpoint = \"{}\"\n",
+        reg.url()
+    ));
+    let mode = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    mode(ws.root(), 0o755);
+    // The project directory is one the user may write (world-writable).
+    for d in [&ws.dir, &ws.cache, &ws.home] {
+        mode(d, 0o777);
+    }
+    let old = "FROM python:3.12\n";
+    let new = format!("FROM python:3.12@{digest}\n");
+    // root's 0644 file: only mode bits said "writable" (by its owner).
+    ws.write("root.Dockerfile", old);
+    mode(&ws.path("root.Dockerfile"), 0o644);
+    // root's 0666 file: writable, but replacing it would make it nobody's.
+    ws.write("shared.Dockerfile", old);
+    mode(&ws.path("shared.Dockerfile"), 0o666);
+    // nobody's own file, setgid: pinned, mode kept.
+    ws.write("mine.Dockerfile", old);
+    chown(ws.path("mine.Dockerfile"), Some(65534), Some(65534)).unwrap();
+    mode(&ws.path("mine.Dockerfile"), 0o2754);
+
+    let inner = ws.command(&["--fix"]);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .current_dir(&ws.dir)
+        .env_clear();
+    for (k, v) in inner.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let run = ws.run_bounded(
+        cmd,
+        &["--fix (as nobody)"],
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains("root.Dockerfile: error: you may not write this file"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("shared.Dockerfile: error: the file belongs to another user"),
+        "{run}"
+    );
+    assert_eq!(fs::read_to_string(ws.path("root.Dockerfile")).unwrap(), old);
+    assert_eq!(
+        fs::read_to_string(ws.path("shared.Dockerfile")).unwrap(),
+        old
+    );
+    assert_eq!(fs::read_to_string(ws.path("mine.Dockerfile")).unwrap(), new);
+    let m = fs::metadata(ws.path("mine.Dockerfile")).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o2754);
+    assert_eq!(leftovers(&ws.dir), Vec::<PathBuf>::new());
 }
 
 #[test]

@@ -260,9 +260,19 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
     for c in &selection.files {
         let kind = match c.kind {
             Some(k) => Some(k),
-            None => std::fs::read_to_string(&c.path)
-                .ok()
-                .and_then(|t| files::kind_of(c, &t)),
+            None => {
+                match crate::fsio::read_regular_file(&c.path, crate::scan::batch::MAX_FILE_SIZE) {
+                    Ok(bytes) => files::kind_of(c, &String::from_utf8_lossy(&bytes)),
+                    Err(message) => {
+                        errors.push(FileError {
+                            path: c.path.clone(),
+                            line: None,
+                            message,
+                        });
+                        None
+                    }
+                }
+            }
         };
         if let Some(kind) = kind {
             let path = c.path.display().to_string();

@@ -5,7 +5,6 @@
 //! it, and the other files go on; a scanner that panics on one file costs only
 //! that file.
 
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -222,37 +221,8 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
     }
 }
 
-/// Reads a regular file (a symbolic link is followed to one) of at most
-/// `limit` bytes. A FIFO, a device (`/dev/zero`), a socket or a directory is
-/// refused before it is opened, so nothing blocks or reads forever.
-pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("cannot read: not a regular file".into());
-    }
-    if meta.len() > limit {
-        return Err(format!(
-            "cannot read: larger than {} MiB ({} bytes)",
-            limit / (1024 * 1024),
-            meta.len()
-        ));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err("cannot read: not a regular file".into());
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "cannot read: larger than {} MiB",
-            limit / (1024 * 1024)
-        ));
-    }
-    Ok(bytes)
-}
+/// The bounded reader, re-exported where the scan loop used to define it.
+pub use crate::fsio::read_regular_file;
 
 #[cfg(test)]
 mod tests {
@@ -313,7 +283,10 @@ mod tests {
         assert_eq!(scanned.errors.len(), candidates.len());
         assert_eq!(
             scanned.errors[0].to_string(),
-            format!("{}: cannot read: not a regular file", link.display())
+            format!(
+                "{}: cannot read: not a regular file (a device)",
+                link.display()
+            )
         );
     }
 

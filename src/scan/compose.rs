@@ -21,6 +21,10 @@
 //! - A Compose v1 file (services at the top level, no `services:` and no
 //!   `version:` key) is read the same way.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::ops::Range;
+
 use super::kind::{Kind, Syntax, is_yaml_name, lower_name};
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
@@ -56,6 +60,8 @@ pub static KIND: Kind = Kind {
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found: Vec<Occurrence> = Vec::new();
+    // Where each span is in `found`: thousands of services stay linear.
+    let mut at: HashMap<Range<usize>, usize> = HashMap::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
         // A v1 file has services at the top level, and neither a `services`
@@ -71,16 +77,20 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
                 continue;
             }
             for o in inline_dockerfile(text, name, service) {
-                if !found.iter().any(|f| f.span == o.span) {
+                if let Entry::Vacant(e) = at.entry(o.span.clone()) {
+                    e.insert(found.len());
                     found.push(o);
                 }
             }
             if let Some(o) = service_image(text, name, service) {
-                match found.iter_mut().find(|f| f.span == o.span) {
+                match at.get(&o.span).and_then(|&i| found.get_mut(i)) {
                     // The same anchored text: a pull anywhere makes it a pulled image.
                     Some(f) if o.hint == Hint::Image && f.hint != Hint::Image => *f = o,
                     Some(_) => {}
-                    None => found.push(o),
+                    None => {
+                        at.insert(o.span.clone(), found.len());
+                        found.push(o);
+                    }
                 }
             }
         }

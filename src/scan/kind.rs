@@ -54,9 +54,11 @@ pub enum Syntax {
     Lines,
 }
 
-/// The file name, lower-cased; `None` when it is not UTF-8.
+/// The file name, lower-cased; bytes that are not UTF-8 become U+FFFD, so
+/// `Dockerfile\xff` is still a Dockerfile (a file is never skipped for its
+/// name's encoding). `None` only for a path without a file name.
 pub fn lower_name(path: &Path) -> Option<String> {
-    Some(path.file_name()?.to_str()?.to_ascii_lowercase())
+    Some(path.file_name()?.to_string_lossy().to_ascii_lowercase())
 }
 
 /// Whether a (lower-cased) name ends in `.yml` or `.yaml`.
@@ -65,14 +67,15 @@ pub fn is_yaml_name(lower: &str) -> bool {
 }
 
 /// The names of the directories a path is in, innermost first
-/// (`a/b/c.yml` → `b`, `a`). Non-UTF-8 names are skipped.
+/// (`a/b/c.yml` → `b`, `a`). A name that is not UTF-8 is `"\u{fffd}"` (it
+/// matches no rule, but keeps its place).
 pub fn parents(path: &Path) -> impl Iterator<Item = &str> {
     let comps: Vec<&str> = path
         .parent()
         .into_iter()
         .flat_map(Path::components)
         .filter_map(|c| match c {
-            Component::Normal(n) => n.to_str(),
+            Component::Normal(n) => Some(n.to_str().unwrap_or("\u{fffd}")),
             _ => None,
         })
         .collect();
@@ -103,6 +106,23 @@ mod tests {
             ["workflows", ".github", "a"]
         );
         assert_eq!(parents(Path::new("ci.yml")).count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_still_match() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(
+            lower_name(&p(b"Dockerfile\xff")).as_deref(),
+            Some("dockerfile\u{fffd}")
+        );
+        let k = |b: &[u8]| crate::scan::kind_by_name(&p(b)).map(FileKind::as_str);
+        assert_eq!(k(b"Dockerfile\xff"), Some("dockerfile"));
+        assert_eq!(k(b"\xfe.Dockerfile"), Some("dockerfile"));
+        assert_eq!(k(b"compose-\xff.yaml"), Some("compose"));
+        assert_eq!(k(b"\xff/.github/workflows/ci.yml"), Some("github-actions"));
+        assert_eq!(k(b".github/\xff/ci.yml"), None);
     }
 
     #[test]

@@ -27,7 +27,7 @@
 use std::collections::HashSet;
 
 use super::kind::{Kind, Syntax, no_names};
-use super::yaml::{self, Node};
+use super::yaml::{self, Node, Piece};
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
@@ -90,11 +90,6 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
-    let docs = match yaml::parse(text) {
-        Ok(docs) => docs,
-        Err(_) if text.contains("{{") => return Ok(template::scan(text)),
-        Err(e) => return Err(e),
-    };
     let mut walker = Walker {
         text,
         found: Vec::new(),
@@ -102,16 +97,48 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
         spans: HashSet::new(),
         path: Vec::new(),
     };
-    for doc in &docs {
-        let root = doc.root();
-        let (Some(_), Some(kind)) = (root.get("apiVersion"), root.get("kind")) else {
-            continue;
-        };
-        walker.path.clear();
-        walker.path.push(kind.as_str().unwrap_or("?").to_string());
-        walker.mapping(root, true);
+    // Documents, and the items of a `kind: List`, are walked as they are
+    // parsed and freed after: a 50 MB List never exists as one tree. An
+    // item's finds count once its document turns out to be a resource.
+    let mut pending: Vec<Occurrence> = Vec::new();
+    let parsed = yaml::parse_each(text, &mut |piece| match piece {
+        Piece::Item(item) => {
+            // Freed nodes' addresses are reused: visited sets don't carry over.
+            walker.visited.clear();
+            let kind = item.root_get("kind").and_then(Node::as_str).unwrap_or("?");
+            walker.path.clear();
+            walker.path.push(kind.to_string());
+            walker.path.push("items".into());
+            walker.path.push(format!("[{}]", item.index));
+            let before = walker.found.len();
+            walker.node(item.node);
+            pending.extend(walker.found.drain(before..));
+        }
+        Piece::Document(doc) => {
+            walker.visited.clear();
+            let root = doc.root();
+            let (Some(_), Some(kind)) = (root.get("apiVersion"), root.get("kind")) else {
+                pending.clear();
+                return;
+            };
+            let kind = kind.as_str().unwrap_or("?");
+            for mut o in pending.drain(..) {
+                // `kind:` written after `items:`: name it now.
+                if let Some(rest) = o.context.strip_prefix("? ").filter(|_| kind != "?") {
+                    o.context = format!("{kind} {rest}");
+                }
+                walker.found.push(o);
+            }
+            walker.path.clear();
+            walker.path.push(kind.to_string());
+            walker.mapping(root, true);
+        }
+    });
+    match parsed {
+        Ok(()) => Ok(walker.found),
+        Err(_) if text.contains("{{") => Ok(template::scan(text)),
+        Err(e) => Err(e),
     }
-    Ok(walker.found)
 }
 
 struct Walker<'t> {
@@ -648,6 +675,36 @@ items:
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].0, "app:1");
         assert_eq!(f[0].2, "List items[0].spec.containers[0].image");
+    }
+
+    #[test]
+    fn list_items_are_walked_as_they_are_parsed_with_the_same_results() {
+        // Streaming a List's items (to keep memory flat) must find what the
+        // whole tree finds, with the same contexts, whatever the key order.
+        let item = |i: usize| {
+            format!(
+                "- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: a{i}:1\n    - image: &x b{i}:1\n    initContainers:\n    - image: *x\n"
+            )
+        };
+        let items: String = (0..3).map(item).collect();
+        for t in [
+            format!("apiVersion: v1\nkind: List\nitems:\n{items}"),
+            format!("items:\n{items}apiVersion: v1\nkind: List\n"),
+            format!("apiVersion: v1\nkind: List\nitems:\n{items}---\nnot: k8s\nitems:\n{items}"),
+        ] {
+            let got = found(&t);
+            let want: Vec<(String, String)> = (0..3)
+                .flat_map(|i| {
+                    [
+                        (format!("a{i}:1"), format!("List items[{i}].spec.containers[0].image")),
+                        (format!("b{i}:1"), format!("List items[{i}].spec.containers[1].image")),
+                    ]
+                })
+                .collect();
+            let got: Vec<(String, String)> =
+                got.into_iter().map(|(r, _, c)| (r.to_string(), c)).collect();
+            assert_eq!(got, want, "{t}");
+        }
     }
 
     #[test]

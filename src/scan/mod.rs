@@ -210,16 +210,19 @@ pub fn scan_file(
 ) -> Result<Vec<Finding>, ScanError> {
     let occurrences = scan_text(kind, text)?;
     let lines = LineIndex::new(text);
+    // Occurrences come sorted by offset: positions and ignore comments are
+    // found in one pass over the text, however many share a line.
+    let mut positions = lines.positions(text);
     Ok(occurrences
         .into_iter()
         .map(|o| {
             let reference = text[o.span.clone()].to_string();
             let image = o.split.as_ref().map_or(reference.as_str(), |s| &s.image);
-            let (line, column) = lines.line_col(text, o.span.start);
+            let (line, column) = positions.line_col(o.span.start);
             let (mut status, mut note) = classify(o.hint, image);
             if status != Status::Stage
                 && status != Status::Scratch
-                && (lines.has_ignore_comment(text, line)
+                && (positions.has_ignore_comment(line)
                     || ignore_image(&reference)
                     || ignore_image(image))
             {
@@ -305,6 +308,17 @@ impl LineIndex {
         text[start..end].trim_end_matches(['\n', '\r'])
     }
 
+    /// A cursor for looking up many offsets of `text` in increasing order, in
+    /// time linear in the text (see [`Positions`]).
+    pub fn positions<'a>(&'a self, text: &'a str) -> Positions<'a> {
+        Positions {
+            index: self,
+            text,
+            last: None,
+            ignore: None,
+        }
+    }
+
     /// An `imagepin: ignore` comment on this line or alone on the line above.
     pub fn has_ignore_comment(&self, text: &str, line: usize) -> bool {
         let marker = |l: &str| {
@@ -319,6 +333,59 @@ impl LineIndex {
         }
         let above = self.line_text(text, line.wrapping_sub(1)).trim_start();
         line > 1 && (above.starts_with('#') || above.starts_with("//")) && marker(above)
+    }
+}
+
+/// [`LineIndex::line_col`] and [`LineIndex::has_ignore_comment`] for offsets
+/// visited in increasing order: the column of an offset is counted on from the
+/// previous one on the same line, and a line's ignore comment is looked for
+/// once. Thousands of references on one line cost one pass over it, not one
+/// pass each. Offsets out of order are still answered correctly, from the line
+/// start.
+pub struct Positions<'a> {
+    index: &'a LineIndex,
+    text: &'a str,
+    /// The previous answer: offset, line, column.
+    last: Option<(usize, usize, usize)>,
+    /// The previous ignore-comment answer: line, whether ignored.
+    ignore: Option<(usize, bool)>,
+}
+
+impl Positions<'_> {
+    /// 1-based line and column (in characters; a BOM is not counted).
+    pub fn line_col(&mut self, offset: usize) -> (usize, usize) {
+        let answer = match self.last {
+            Some((at, line, column))
+                if at <= offset && self.index.starts.get(line).is_none_or(|&s| offset < s) =>
+            {
+                match self.text.get(at..offset) {
+                    Some(between) => {
+                        let between = if at == 0 {
+                            between.strip_prefix('\u{feff}').unwrap_or(between)
+                        } else {
+                            between
+                        };
+                        (line, column + between.chars().count())
+                    }
+                    None => self.index.line_col(self.text, offset),
+                }
+            }
+            _ => self.index.line_col(self.text, offset),
+        };
+        self.last = Some((offset, answer.0, answer.1));
+        answer
+    }
+
+    /// [`LineIndex::has_ignore_comment`], remembered for the last line asked.
+    pub fn has_ignore_comment(&mut self, line: usize) -> bool {
+        match self.ignore {
+            Some((l, answer)) if l == line => answer,
+            _ => {
+                let answer = self.index.has_ignore_comment(self.text, line);
+                self.ignore = Some((line, answer));
+                answer
+            }
+        }
     }
 }
 
@@ -358,6 +425,59 @@ mod tests {
         let off = t.find("img").unwrap();
         assert_eq!(idx.line_col(t, off), (2, 5));
         assert_eq!(idx.line_text(t, 2), "xé: img");
+    }
+
+    #[test]
+    fn positions_agree_with_line_col_on_a_long_line() {
+        // 40,000 references on one line (issue 8, item 14): every column
+        // right, and the cursor agrees with the per-offset lookup.
+        let mut t = String::from("\u{feff}x:\n");
+        let refs: Vec<usize> = (0..40_000)
+            .map(|i| {
+                t.push_str(if i % 2 == 0 { "é " } else { "a " });
+                let at = t.len();
+                t.push_str(&format!("img{i}:1,"));
+                at
+            })
+            .collect();
+        t.push_str(" # imagepin: ignore\nnext: b\n");
+        let idx = LineIndex::new(&t);
+        let mut pos = idx.positions(&t);
+        let mut column = 0;
+        for (i, &at) in refs.iter().enumerate() {
+            let (line, col) = pos.line_col(at);
+            assert_eq!(line, 2);
+            let width = if i == 0 {
+                2
+            } else {
+                format!("img{}:1,", i - 1).len() + 2
+            };
+            column = if i == 0 { 3 } else { column + width };
+            assert_eq!(col, column, "reference {i}");
+            assert!(pos.has_ignore_comment(line));
+        }
+        for at in [refs[7], refs[3], t.len() - 2, 0] {
+            assert_eq!(pos.line_col(at), idx.line_col(&t, at));
+        }
+        assert_eq!(pos.line_col(t.len() - 2), (3, 7));
+        assert!(!pos.has_ignore_comment(3));
+    }
+
+    #[test]
+    fn scan_file_is_linear_in_references_per_line() {
+        let refs = 40_000;
+        let body: Vec<String> = (0..refs)
+            .map(|i| format!("s{i}: {{image: é{i}:1}}"))
+            .collect();
+        let text = format!("{{services: {{{}}}}} # imagepin: ignore\n", body.join(", "));
+        let compose = crate::scan::kind_named("compose").unwrap();
+        let found = scan_file(Path::new("compose.yaml"), compose, &text, &|_| false).unwrap();
+        assert_eq!(found.len(), refs);
+        for f in [&found[0], &found[refs / 2], &found[refs - 1]] {
+            let chars = text[..f.span.start].chars().count();
+            assert_eq!((f.line, f.column), (1, chars + 1), "{}", f.reference);
+            assert_eq!(f.status, Status::Ignored);
+        }
     }
 
     #[test]

@@ -18,6 +18,11 @@
 //! of a billion-laughs stream is exponential. [`Scalar::source_range`] maps a
 //! range of a value (a literal `|` block too) back to the source, for
 //! scanners that run another scanner over embedded text.
+//!
+//! A tree costs far more than its text (a node per scalar), so for big inputs
+//! [`parse_each`] hands over each document as it ends, and each item of a
+//! top-level `items:` sequence (a Kubernetes `List`) as soon as it is
+//! complete, and frees it after: memory stays at about one item's tree.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -388,8 +393,65 @@ impl Node {
 /// Parses a YAML stream into its documents. A syntax error (or an alias to an
 /// unknown anchor) is a [`ScanError`] with a 1-based line and column.
 pub fn parse(text: &str) -> Result<Vec<Document>, ScanError> {
+    let mut documents = Vec::new();
+    parse_with(text, false, &mut |piece| {
+        if let Piece::Document(d) = piece {
+            documents.push(d);
+        }
+    })?;
+    Ok(documents)
+}
+
+/// What [`parse_each`] hands over.
+pub enum Piece<'a> {
+    /// One item of a document's top-level `items:` sequence (a Kubernetes
+    /// `List`), as soon as it is complete. The document keeps a null in its
+    /// place, so the item's tree is freed once the callback returns.
+    Item(ListItem<'a>),
+    /// A complete document (its `items:` already handed over item by item).
+    Document(Document),
+}
+
+/// An item of a top-level `items:` sequence, and what its document's root
+/// mapping has shown so far.
+pub struct ListItem<'a> {
+    /// The item's position in the sequence (0-based).
+    pub index: usize,
+    pub node: &'a Node,
+    root: &'a [(Rc<Node>, Rc<Node>)],
+}
+
+impl ListItem<'_> {
+    /// The value of an explicit `key` of the document root that comes before
+    /// `items:` (`kind`, `apiVersion`), if any.
+    pub fn root_get(&self, key: &str) -> Option<&Node> {
+        self.root
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| &**v)
+    }
+}
+
+/// [`parse`] for big inputs: each document is handed to `each` as soon as it
+/// ends and freed after, and each item of a top-level `items:` sequence
+/// before that, so peak memory is about one document (or one item) rather
+/// than the whole stream. A syntax error stops the stream; pieces already
+/// handed over stay handed over.
+pub fn parse_each(text: &str, each: &mut dyn FnMut(Piece<'_>)) -> Result<(), ScanError> {
+    parse_with(text, true, each)
+}
+
+fn parse_with(
+    text: &str,
+    split_items: bool,
+    each: &mut dyn FnMut(Piece<'_>),
+) -> Result<(), ScanError> {
     let opts = options! { emit_comments: false };
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        split_items,
+        ..Builder::default()
+    };
     for next in Parser::new_from_str_with_options(text, opts) {
         let (event, span) = next.map_err(|e| {
             let m = e.marker();
@@ -400,9 +462,9 @@ pub fn parse(text: &str) -> Result<Vec<Document>, ScanError> {
             )
         })?;
         let range = span.byte_range().unwrap_or(0..0);
-        builder.event(event, range, text)?;
+        builder.event(event, range, text, each)?;
     }
-    Ok(builder.documents)
+    Ok(())
 }
 
 enum Frame {
@@ -425,10 +487,13 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
-    documents: Vec<Document>,
     stack: Vec<Frame>,
     root: Option<Rc<Node>>,
     anchors: HashMap<usize, Rc<Node>>,
+    /// Hand over the items of a top-level `items:` sequence one by one.
+    split_items: bool,
+    /// The null left in place of an item handed over (one, shared).
+    handed_over: Option<Rc<Node>>,
 }
 
 impl Builder {
@@ -437,7 +502,9 @@ impl Builder {
         event: Event<'_>,
         range: Range<usize>,
         text: &str,
+        each: &mut dyn FnMut(Piece<'_>),
     ) -> Result<(), ScanError> {
+        let mut push = |b: &mut Builder, node: Rc<Node>| b.push(node, each);
         match event {
             Event::DocumentStart(..) => {
                 self.stack.clear();
@@ -446,8 +513,10 @@ impl Builder {
             }
             Event::DocumentEnd => {
                 let root = self.root.take().unwrap_or_else(|| null_at(range.start));
-                self.documents.push(Document { root });
                 self.stack.clear();
+                // Anchors keep nodes alive: a finished document frees them.
+                self.anchors.clear();
+                each(Piece::Document(Document { root }));
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let (style, span) = scalar_span(&value, style, &range, text);
@@ -461,7 +530,7 @@ impl Builder {
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
-                self.push(node);
+                push(self, node);
             }
             Event::Alias(id) => {
                 // An alias to a collection still being built (a self-reference)
@@ -471,7 +540,7 @@ impl Builder {
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| null_at(range.start));
-                self.push(node);
+                push(self, node);
             }
             Event::UnresolvedAlias(name) => {
                 return Err(ScanError::new(format!("YAML alias *{name} has no anchor")));
@@ -530,14 +599,37 @@ impl Builder {
                 if anchor != 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
-                self.push(node);
+                push(self, node);
             }
             _ => {}
         }
         Ok(())
     }
 
-    fn push(&mut self, node: Rc<Node>) {
+    fn push(&mut self, node: Rc<Node>, each: &mut dyn FnMut(Piece<'_>)) {
+        if self.split_items {
+            if let [
+                Frame::Mapping {
+                    entries,
+                    key: Some(key),
+                    ..
+                },
+                Frame::Sequence { items, .. },
+            ] = &mut self.stack[..]
+            {
+                if key.as_str() == Some("items") {
+                    each(Piece::Item(ListItem {
+                        index: items.len(),
+                        node: &node,
+                        root: entries,
+                    }));
+                    drop(node);
+                    let null = self.handed_over.get_or_insert_with(|| null_at(0)).clone();
+                    items.push(null);
+                    return;
+                }
+            }
+        }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Sequence { items, .. }) => items.push(node),

@@ -138,6 +138,12 @@ impl Workspace {
 
     /// Runs the binary in the project directory; kills it after `timeout`.
     pub fn imagepin_within(&self, args: &[&str], timeout: Duration) -> Run {
+        run_bounded(self.command(args), args, timeout)
+    }
+
+    /// The sandboxed command [`Workspace::imagepin`] runs, for tests that
+    /// spawn it themselves (to signal it, or to run it as another user).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_imagepin"));
         cmd.args(args)
             .current_dir(&self.dir)
@@ -155,6 +161,12 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Runs `cmd` (e.g. a [`Workspace::command`] wrapped in `setpriv`) like
+    /// [`Workspace::imagepin_within`].
+    pub fn run_bounded(&self, cmd: Command, args: &[&str], timeout: Duration) -> Run {
         run_bounded(cmd, args, timeout)
     }
 
