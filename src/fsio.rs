@@ -2,7 +2,8 @@
 //! regular files (a symbolic link is followed to one), never more than a
 //! limit. A FIFO, a device such as `/dev/zero`, a socket or a directory is
 //! refused before it is read, so nothing hangs or reads forever. Used for
-//! scanned files, `.imagepin.toml` and the files `--fix` rewrites.
+//! scanned files, `.imagepin.toml`, auth files, `ca-file`s, the cache and
+//! the files `--fix` rewrites.
 
 use std::io::Read;
 use std::path::Path;

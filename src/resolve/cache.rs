@@ -56,23 +56,10 @@ fn now_secs(now: SystemTime) -> u64 {
 }
 
 fn read(path: &Path) -> HashMap<String, Entry> {
-    use std::io::Read as _;
-    // Checked before opening: opening a FIFO would wait for a writer.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return HashMap::new();
-    }
-    let Ok(file) = std::fs::File::open(path) else {
+    // A cache file that is not a regular file, or too large, is no cache.
+    let Ok(bytes) = crate::fsio::read_regular_file(path, MAX_FILE_BYTES) else {
         return HashMap::new();
     };
-    let mut bytes = Vec::new();
-    if file
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .is_err()
-        || bytes.len() as u64 > MAX_FILE_BYTES
-    {
-        return HashMap::new();
-    }
     parse(&bytes).unwrap_or_default()
 }
 

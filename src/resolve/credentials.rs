@@ -277,27 +277,11 @@ pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Opti
 }
 
 fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, String> {
-    use std::io::Read as _;
-    // Checked before opening: opening a FIFO would wait for a writer.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(format!("{}: not a regular file", path.display()));
+    if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(None);
     }
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let mut text = Vec::new();
-    file.take(MAX_AUTH_FILE_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if text.len() as u64 > MAX_AUTH_FILE_BYTES {
-        return Err(format!(
-            "{}: larger than {} MiB; not an auth file",
-            path.display(),
-            MAX_AUTH_FILE_BYTES >> 20
-        ));
-    }
+    let text = crate::fsio::read_regular_file(path, MAX_AUTH_FILE_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     parse_auth_text(&text, &path.display().to_string())
 }
 

@@ -18,24 +18,8 @@ pub const MAX_PEM_BYTES: u64 = 8 << 20;
 /// Reads every certificate in a PEM file (errors name the file); only
 /// regular files, at most [`MAX_PEM_BYTES`].
 pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    use std::io::Read as _;
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    // Checked before opening: opening a FIFO would wait for a writer.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut pem = Vec::new();
-    file.take(MAX_PEM_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(cannot)?;
-    if pem.len() as u64 > MAX_PEM_BYTES {
-        return Err(format!(
-            "{}: larger than {} MiB; not a certificate file",
-            path.display(),
-            MAX_PEM_BYTES >> 20
-        ));
-    }
+    let pem = crate::fsio::read_regular_file(path, MAX_PEM_BYTES)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: not a PEM certificate file: {e}", path.display()))?;
