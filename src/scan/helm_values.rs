@@ -236,7 +236,12 @@ impl Walker<'_> {
             return true; // `repository: ""`: a placeholder the user fills in
         }
         let (span, hint) = match at.value_span(self.text) {
-            Some(span) => (span, Hint::Image),
+            // Reported at a tag (an override): the tag without its digest,
+            // so the reported text stays the same when it is pinned.
+            Some(span) => match self.text[span.clone()].find('@') {
+                Some(at) if repo_f.is_none() => (span.start..span.start + at, Hint::Image),
+                _ => (span, Hint::Image),
+            },
             None => {
                 let s = at.source();
                 (s.start..s.start, Hint::Unreadable)
