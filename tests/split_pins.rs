@@ -561,3 +561,58 @@ proptest! {
         }
     }
 }
+
+/// The fixtures' unpinned split references that have a place for a digest.
+fn split_fixtures() -> Vec<(ScannedFile, Vec<usize>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    [
+        ("helm/chart/values.yaml", "helm-values"),
+        ("helm/chart/values-prod.yaml", "helm-values"),
+        ("kustomize/app/kustomization.yaml", "kustomize"),
+    ]
+    .iter()
+    .map(|(rel, kind)| {
+        let f = scanned(&root.join(rel), kind);
+        let idx = (0..f.findings.len())
+            .filter(|&i| {
+                let x = &f.findings[i];
+                x.status == Status::Unpinned
+                    && x.split.as_ref().is_some_and(|s| {
+                        !matches!(s.digest, imagepin::finding::DigestSlot::Nowhere(_))
+                    })
+            })
+            .collect();
+        (f, idx)
+    })
+    .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The safety check refuses a split pin written anywhere but its slot.
+    #[test]
+    fn a_split_pin_anywhere_else_is_refused(pick in any::<usize>(), which in any::<usize>(), at in any::<usize>()) {
+        use imagepin::rewrite::{Edit, apply, check, pin_edit};
+        const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        let all = split_fixtures();
+        let (file, unpinned) = &all[pick % all.len()];
+        let i = unpinned[which % unpinned.len()];
+        let good = pin_edit(&file.text, &file.findings, i, D1).unwrap();
+        let new = apply(&file.text, std::slice::from_ref(&good)).unwrap();
+        prop_assert!(check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&good)).is_ok());
+        let mut offset = at % (file.text.len() + 1);
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        prop_assume!(offset != good.range.start);
+        let bad = Edit { range: offset..offset, ..good };
+        let new = apply(&file.text, std::slice::from_ref(&bad)).unwrap();
+        let verdict = check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&bad));
+        prop_assert!(verdict.is_err(), "{} accepted a digest at byte {offset}: {new:?}", file.path.display());
+    }
+}
