@@ -109,6 +109,16 @@ fn helm_chart_is_pinned_verified_and_updated_in_its_split_fields() {
         "{run}"
     );
 
+    // Named alone (as pre-commit does), an override still finds its base.
+    let run = ws.imagepin(&["--check", "chart/values-prod.yaml"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(
+            "chart/values-prod.yaml:4:11: helm-values: prom/statsd-exporter:v0.27.1 is not pinned"
+        ),
+        "{run}"
+    );
+
     let run = ws.imagepin(&["--fix"]);
     // acme/exporter has no tag to pin: reported as an error, the rest pinned.
     assert_eq!(run.code, Some(2), "{run}");

@@ -540,4 +540,38 @@ other:\n  image: {{pullPolicy: IfNotPresent}}\n  useImage: true\n  repository: x
         let d = t.find(D).unwrap();
         assert_eq!(f[0].2, DigestSlot::At(d..d + D.len()));
     }
+
+    fn file(path: &str, text: &str) -> ScannedFile {
+        let findings = crate::scan::scan_file(Path::new(path), KIND.id, text, &|_| false).unwrap();
+        ScannedFile {
+            path: PathBuf::from(path),
+            kind: KIND.id,
+            text: text.to_string(),
+            findings,
+        }
+    }
+
+    #[test]
+    fn overrides_are_composed_with_their_base() {
+        let base = "image:\n  registry: r.io\n  repository: app\n  tag: \"1\"\nweb:\n  image:\n    repository: web\n    tag: \"1\"\n    digest: \"\"\n";
+        let prod = "\u{feff}image:\r\n  tag: \"2\"\r\nweb:\r\n  image:\r\n    tag: \"3\"\r\nlone:\r\n  image:\r\n    tag: \"4\"\r\n";
+        let mut files = [
+            file("no-such-chart/values.yaml", base),
+            file("no-such-chart/values-prod.yaml", prod),
+        ];
+        relate(&mut files, &mut Vec::new());
+        let p = &files[1].findings;
+        assert_eq!(p.len(), 3);
+        assert_eq!((p[0].image(), p[0].status), ("r.io/app:2", Status::Unpinned));
+        assert_eq!(p[0].reference, "2");
+        // The base has a digest: key that this override leaves paired with tag 3.
+        assert_eq!((p[1].image(), p[1].status), ("web:3", Status::Invalid));
+        assert!(p[1].note.as_deref().unwrap().contains("add `digest: \"\"` here"));
+        // No base map at that path: the repository is unknown.
+        assert_eq!(p[2].status, Status::Dynamic);
+        // The pin goes after the override's own tag.
+        let edit = crate::rewrite::pin_edit(prod, p, 0, D).unwrap();
+        assert_eq!(&prod[edit.range.start - 2..edit.range.start], "\"2");
+        assert_eq!(edit.text, format!("@{D}"));
+    }
 }
