@@ -125,8 +125,11 @@ pub fn new_entry(text: &str, map: &Node, key: &str) -> DigestSlot {
     }
     // Block mapping: the keys' column, from the last key's line.
     let key_start = last_key.source().start;
-    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
-    let prefix = &text[line_start..key_start];
+    let (Some(before_key), Some(after_value)) = (text.get(..key_start), text.get(end..)) else {
+        return DigestSlot::Nowhere("the mapping could not be located in the text".into());
+    };
+    let line_start = before_key.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &before_key[line_start..];
     if !prefix.chars().all(|c| c == ' ' || c == '-') {
         return DigestSlot::Nowhere("its keys are not each on a line of their own".into());
     }
@@ -136,16 +139,15 @@ pub fn new_entry(text: &str, map: &Node, key: &str) -> DigestSlot {
         Style::DoubleQuoted => "\"",
         _ => "",
     };
-    match text[end..].find('\n') {
+    match after_value.find('\n') {
         Some(nl) => {
-            let nl = end + nl;
-            let eol = if text[..nl].ends_with('\r') {
+            let eol = if after_value[..nl].ends_with('\r') {
                 "\r\n"
             } else {
                 "\n"
             };
             DigestSlot::Insert {
-                at: nl + 1,
+                at: end + nl + 1,
                 before: format!("{indent}{key}: {quote}"),
                 after: format!("{quote}{eol}"),
             }

@@ -238,7 +238,7 @@ impl Walker<'_> {
         let (span, hint) = match at.value_span(self.text) {
             // Reported at a tag (an override): the tag without its digest,
             // so the reported text stays the same when it is pinned.
-            Some(span) => match self.text[span.clone()].find('@') {
+            Some(span) => match self.text.get(span.clone()).and_then(|t| t.find('@')) {
                 Some(at) if repo_f.is_none() => (span.start..span.start + at, Hint::Image),
                 _ => (span, Hint::Image),
             },
