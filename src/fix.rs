@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use similar::{ChangeTag, TextDiff};
 
 use crate::finding::FileError;
-use crate::finding::{Finding, Status};
+use crate::finding::{DigestSlot, Finding, Status};
 use crate::reference::Reference;
 use crate::report::escape::{git_path, visible_keep_tabs};
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
@@ -204,6 +204,15 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
     let pinned = matches!(f.status, Status::Pinned | Status::Stale | Status::Missing);
     if f.status != Status::Unpinned && !(update && pinned) {
         return Ok(None);
+    }
+    // A split reference with no place for a digest: say why, without a lookup.
+    if let (Status::Unpinned, Some(DigestSlot::Nowhere(why))) =
+        (f.status, f.split.as_ref().map(|s| &s.digest))
+    {
+        return Err(error_at(
+            f,
+            format!("{} can't be pinned in place: {why}", f.image()),
+        ));
     }
     let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
     Ok(match r.digest.clone() {

@@ -10,6 +10,7 @@
 //! [`Finding`] with a [`Status`]; [`batch`] reads and scans many files.
 
 pub mod batch;
+mod digest_slot;
 pub mod kind;
 #[cfg(test)]
 mod test_helpers;
@@ -49,6 +50,8 @@ kinds! {
     circleci,
     devcontainer,
     kubernetes,
+    helm_values,
+    kustomize,
 }
 
 /// The registry entry of a kind; `None` only for a module that declares a
