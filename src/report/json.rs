@@ -41,6 +41,10 @@ pub struct JsonFinding<'a> {
     pub column: usize,
     /// Exactly as written, without quotes.
     pub reference: &'a str,
+    /// The reference as used, for one written in parts (Helm values,
+    /// Kustomize images, a default behind a variable); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<&'a str>,
     pub status: &'static str,
     /// The file kind (`dockerfile`, `compose`, `github-actions`, …).
     pub kind: &'static str,
@@ -106,6 +110,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             line: f.line,
             column: f.column,
             reference: &f.reference,
+            image: f.split.as_ref().map(|s| s.image.as_str()),
             status: f.status.as_str(),
             kind: f.kind.as_str(),
             context: &f.context,
