@@ -45,6 +45,11 @@ pub struct CommonArgs {
     /// Answer only from the cache; never contact a registry.
     #[arg(long, global = true, conflicts_with = "no_cache")]
     pub offline: bool,
+    /// Say on stderr which configuration file was used and, when registries
+    /// are asked, each one's endpoint and credential source (never a
+    /// secret) and the cache's hits and misses.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args, Default)]

@@ -182,7 +182,8 @@ impl DigestSlot {
 }
 
 /// A file that could not be listed, read, parsed, resolved or written; the
-/// run goes on without it. Line is 1-based when known.
+/// run goes on without it. Line is 1-based when known. An empty path means
+/// an error of the whole run (every lookup failed for one reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     pub path: PathBuf,
@@ -191,9 +192,13 @@ pub struct FileError {
 }
 
 impl fmt::Display for FileError {
-    /// `path[:line]: message`, control characters made visible (it is for people).
+    /// `path[:line]: message`, control characters made visible (it is for
+    /// people); just the message for an error of the whole run (no path).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::report::escape::visible;
+        if self.path.as_os_str().is_empty() {
+            return write!(f, "{}", visible(&self.message));
+        }
         write!(f, "{}", visible(&self.path.display().to_string()))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;

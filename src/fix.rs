@@ -15,6 +15,7 @@ use crate::finding::FileError;
 use crate::finding::{DigestSlot, Finding, Status};
 use crate::reference::Reference;
 use crate::report::escape::{git_path, visible_keep_tabs};
+use crate::resolve::cause::{RootCause, root_cause};
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
 use crate::scan::batch::ScannedFile;
@@ -108,6 +109,8 @@ pub fn fix(
         .collect();
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
     let answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
+    // When every lookup failed for one network-wide reason, it is said once.
+    let cause = root_cause(&failures(&answers));
 
     // 3. Per file: plan, apply, check, show, write. The same file named
     // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
@@ -130,7 +133,9 @@ pub fn fix(
             let digest = match &answers[tag] {
                 Ok(d) => d,
                 Err(e) => {
-                    outcome.errors.push(lookup_error(f, tag, e));
+                    if cause.is_none() {
+                        outcome.errors.push(lookup_error(f, tag, e));
+                    }
                     continue;
                 }
             };
@@ -194,6 +199,7 @@ pub fn fix(
         outcome.pinned += pinned;
         outcome.updated += updated;
     }
+    outcome.errors.extend(cause.map(run_wide));
     Ok(outcome)
 }
 
@@ -253,6 +259,24 @@ fn error_at(f: &Finding, message: String) -> FileError {
         path: f.path.clone(),
         line: Some(f.line),
         message,
+    }
+}
+
+/// The failed answers of a batch.
+fn failures<K, V>(answers: &BTreeMap<K, Result<V, ResolveError>>) -> Vec<ResolveError> {
+    answers
+        .values()
+        .filter_map(|a| a.as_ref().err().cloned())
+        .collect()
+}
+
+/// One error for the whole run (no file, no line): the root cause and what
+/// to do about it.
+fn run_wide(cause: RootCause) -> FileError {
+    FileError {
+        path: PathBuf::new(),
+        line: None,
+        message: format!("{}; {}", cause.summary, cause.advice),
     }
 }
 
@@ -384,6 +408,9 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         .into_iter()
         .collect();
     let exist_answers = lookup(&digests, ask(&digests, |d| source.digests_exist(d)));
+    let mut failed = failures(&tag_answers);
+    failed.extend(failures(&exist_answers));
+    let cause = root_cause(&failed);
 
     for p in &pins {
         let (fi, i, tag, dref) = p;
@@ -391,7 +418,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
         let f = &files[*fi].findings[*i];
         let mut status = Status::Pinned;
         let mut note = None;
-        if let Some(t) = tag {
+        if let Some(t) = tag.as_ref().filter(|_| cause.is_none()) {
             if let Err(e) = &tag_answers[t] {
                 errors.push(error_at(
                     f,
@@ -415,10 +442,11 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
                     None => gone,
                 });
             }
-            Some(Err(e)) => errors.push(error_at(
+            Some(Err(e)) if cause.is_none() => errors.push(error_at(
                 f,
                 format!("could not verify {} ({dref}): {}", f.image(), e.message),
             )),
+            Some(Err(_)) => {}
             Some(Ok(true)) | None => {}
         }
         let f = &mut files[*fi].findings[*i];
@@ -427,5 +455,6 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
             f.note = note;
         }
     }
+    errors.extend(cause.map(run_wide));
     errors
 }

@@ -1290,3 +1290,94 @@ fn offline_answers_from_a_cache_older_than_cache_ttl_and_says_how_old() {
         "{run}"
     );
 }
+
+/// `-v` says which configuration was read, each registry's endpoint and
+/// where its credentials came from (never the secret), and the cache's
+/// hits and misses; without `-v`, none of it.
+#[test]
+fn verbose_says_configuration_endpoint_credential_source_and_cache() {
+    let reg = basic_registry("alice", "s3cret-verbose");
+    let app = Image::single("verbose-app", Format::Oci);
+    reg.pusher().push("team/app", "1", &app);
+    let ws = workspace_for(&reg.url());
+    ws.docker_config(&json!({"auths": {"ghcr.io": auth_entry("alice", "s3cret-verbose")}}));
+    ws.write("Dockerfile", "FROM ghcr.io/team/app:1\n");
+    let run = ws.imagepin(&["-v", "--diff", "Dockerfile"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("imagepin: "))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.starts_with("imagepin: configuration: ") && l.ends_with(".imagepin.toml")),
+        "{run}"
+    );
+    assert!(
+        notes.iter().any(|l| l.contains("cache: 0 hits, 1 miss")),
+        "{run}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.contains("ghcr.io") && l.contains(&reg.url()) && l.contains("config.json")),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("s3cret-verbose"), "{run}");
+    let quiet = ws.imagepin(&["--diff", "--no-cache", "Dockerfile"]);
+    assert!(!quiet.stderr.contains("imagepin: configuration"), "{quiet}");
+    let check = ws.imagepin(&["--check", "-v", "Dockerfile"]);
+    assert!(
+        check.stderr.contains("imagepin: configuration: "),
+        "{check}"
+    );
+}
+
+/// When every lookup fails for one network-wide reason, it is said once,
+/// with the count and what to do, instead of once per reference.
+#[test]
+fn one_root_cause_is_said_once_with_what_to_do() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let ws = workspace_for(&endpoint);
+    ws.write(
+        "Dockerfile",
+        "FROM ghcr.io/a/one:1\nFROM ghcr.io/a/two:1\nFROM ghcr.io/a/three:1\n",
+    );
+    let run = ws.imagepin(&["--fix", "--no-cache", "Dockerfile"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(errors[0].starts_with("imagepin: error: all 3"), "{run}");
+    assert!(
+        errors[0].contains("all 3 lookups failed for one reason"),
+        "{run}"
+    );
+    assert!(errors[0].contains("SKIP=imagepin"), "{run}");
+    assert!(errors[0].contains("--offline"), "{run}");
+    let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    ws.write(
+        "pinned.Dockerfile",
+        &format!("FROM ghcr.io/a/one:1@{d}\nFROM ghcr.io/a/two:1@{d}\n"),
+    );
+    let verify = ws.imagepin(&["--check", "--verify", "--no-cache", "pinned.Dockerfile"]);
+    assert_eq!(verify.code, Some(2), "{verify}");
+    let errors: Vec<&str> = verify
+        .stdout
+        .lines()
+        .chain(verify.stderr.lines())
+        .filter(|l| l.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{verify}");
+    assert!(
+        errors[0].contains("lookups failed for one reason"),
+        "{verify}"
+    );
+}

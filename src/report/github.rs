@@ -45,11 +45,16 @@ pub fn render(
         )?;
     }
     for e in report.errors {
-        let line = e.line.map(|l| format!(",line={l}")).unwrap_or_default();
+        // An error of the whole run (no path) is annotated on no file.
+        let file = if e.path.as_os_str().is_empty() {
+            String::new()
+        } else {
+            let line = e.line.map(|l| format!(",line={l}")).unwrap_or_default();
+            format!("file={}{line},", property(root.locate(&e.path).as_str()))
+        };
         writeln!(
             out,
-            "::error file={}{line},title={}::{}",
-            property(root.locate(&e.path).as_str()),
+            "::error {file}title={}::{}",
             property("imagepin: error"),
             data(&e.message),
         )?;

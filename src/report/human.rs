@@ -77,7 +77,12 @@ pub fn render_errors(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for e in errors {
-        let mut location = visible(&e.path.display().to_string()).into_owned();
+        // An error of the whole run has no path: it is imagepin's own.
+        let mut location = if e.path.as_os_str().is_empty() {
+            "imagepin".to_string()
+        } else {
+            visible(&e.path.display().to_string()).into_owned()
+        };
         if let Some(line) = e.line {
             location.push_str(&format!(":{line}"));
         }

@@ -14,7 +14,7 @@ use crate::files;
 use crate::finding::{FileError, Finding, Status};
 use crate::fix::{self, FixOptions};
 use crate::report::{self, RenderOptions, Report};
-use crate::resolve::{DigestSource, ResolveOptions};
+use crate::resolve::{ResolveOptions, Resolver};
 use crate::scan::batch::{Scanned, scan_files};
 
 /// How a run ends. Decided here, from what the stages produced, and nowhere
@@ -140,14 +140,35 @@ fn resolve_command(
         return Exit::Error;
     };
     let opts = resolve_options(&args.common, env, false, false);
-    resolve_command::run(&args.refs, &config, opts, out, err)
+    resolve_command::run(&args.refs, &config, opts, args.common.verbose, out, err)
 }
 
 /// The registry client behind `--verify`, `--fix` and `--diff`.
-fn digest_source(config: &Config, opts: ResolveOptions) -> Result<Box<dyn DigestSource>, String> {
-    match crate::resolve::Resolver::new(config, opts) {
-        Ok(r) => Ok(Box::new(r)),
-        Err(e) => Err(e.to_string()),
+fn digest_source(config: &Config, opts: ResolveOptions) -> Result<Resolver, String> {
+    Resolver::new(config, opts).map_err(|e| e.to_string())
+}
+
+/// `-v`: what the run used (the configuration file; with a resolver, each
+/// registry's endpoint and credential source and the cache's hits), one
+/// `imagepin: ` line each on stderr.
+fn say_verbose(
+    common: &CommonArgs,
+    config: &Config,
+    resolver: Option<&Resolver>,
+    err: &mut dyn Write,
+) {
+    if !common.verbose {
+        return;
+    }
+    let notes = match resolver {
+        Some(r) => r.notes(),
+        None => vec![match &config.source {
+            Some(p) => format!("configuration: {}", p.display()),
+            None => "configuration: none found (defaults)".to_string(),
+        }],
+    };
+    for n in notes {
+        let _ = writeln!(err, "imagepin: {}", report::escape::visible(&n));
     }
 }
 
@@ -178,12 +199,16 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     if fixing {
         return fix_mode(args, &config, env, scanned, out, err);
     }
+    if !args.verify {
+        say_verbose(&args.common, &config, None, err);
+    }
     if args.verify {
         let opts = resolve_options(&args.common, env, true, args.quiet);
         match digest_source(&config, opts) {
             Ok(source) => {
-                let mut lookup_errors = fix::verify(&mut scanned.files, source.as_ref());
+                let mut lookup_errors = fix::verify(&mut scanned.files, &source);
                 scanned.errors.append(&mut lookup_errors);
+                say_verbose(&args.common, &config, Some(&source), err);
             }
             Err(e) => {
                 let _ = writeln!(err, "imagepin: error: --verify: {e}");
@@ -314,7 +339,9 @@ fn fix_mode(
         color: env.color,
         quiet: args.quiet || json,
     };
-    let outcome = match fix::fix(&scanned.files, source.as_ref(), &fix_opts, out) {
+    let outcome = fix::fix(&scanned.files, &source, &fix_opts, out);
+    say_verbose(&args.common, config, Some(&source), err);
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Exit::Error,
         Err(e) => {

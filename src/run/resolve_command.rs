@@ -23,6 +23,7 @@ pub fn run(
     refs: &[String],
     config: &Config,
     opts: ResolveOptions,
+    verbose: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
@@ -44,11 +45,19 @@ pub fn run(
         Vec::new()
     } else {
         match Resolver::new(config, opts) {
-            Ok(resolver) => resolver
-                .resolve_tags(&tags)
-                .into_iter()
-                .map(|r| r.map_err(|e| e.message))
-                .collect(),
+            Ok(resolver) => {
+                let answers = resolver
+                    .resolve_tags(&tags)
+                    .into_iter()
+                    .map(|r| r.map_err(|e| e.message))
+                    .collect();
+                if verbose {
+                    for n in resolver.notes() {
+                        let _ = writeln!(err, "imagepin: {}", crate::report::escape::visible(&n));
+                    }
+                }
+                answers
+            }
             Err(e) => tags.iter().map(|_| Err(e.to_string())).collect(),
         }
     };
@@ -87,6 +96,7 @@ mod tests {
             &refs,
             &Config::default(),
             ResolveOptions::default(),
+            false,
             &mut out,
             &mut err,
         );
