@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use similar::{ChangeTag, TextDiff};
 
 use crate::finding::FileError;
-use crate::finding::{Finding, Status};
+use crate::finding::{DigestSlot, Finding, Status};
 use crate::reference::Reference;
 use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
@@ -178,6 +178,15 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
         return Ok(None);
     }
     let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
+    // No lookup for a digest that has nowhere to go: say why instead.
+    if let Some(DigestSlot::Nowhere(why)) = f.split.as_ref().map(|s| &s.digest) {
+        let what = if r.digest.is_none() {
+            "can't be pinned in place"
+        } else {
+            "can't have its digest updated in place"
+        };
+        return Err(error_at(f, format!("{} {what}: {why}", f.image())));
+    }
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),

@@ -324,12 +324,15 @@ pub fn check_with(
     for (j, (b, a)) in before.iter().zip(&after).enumerate() {
         let was = &old[b.span.clone()];
         let line = line_of(b.span.start);
-        // Inline pins grow their own span; every other edit before a span
-        // moves it, and none may overlap it.
+        // A reference's own edits inside its span grow it (inline pins, and
+        // split references whose digest slot is in the text reported, such
+        // as `redis:${TAG:-7}`); every other edit before a span moves it,
+        // and none may overlap it.
         let inline = b.split.is_none();
         let (mut shift, mut grow) = (0isize, 0isize);
         for e in &order {
-            if inline && own[j].contains(e) {
+            let inside = b.span.start < e.range.start && e.range.end <= b.span.end;
+            if own[j].contains(e) && (inline || inside) {
                 grow += e.delta();
             } else if e.range.end <= b.span.start {
                 shift += e.delta();

@@ -49,13 +49,15 @@ pub fn render_findings(
     for f in findings.iter().filter(|f| f.status.fails_check()) {
         let location = format!("{}:{}:{}:", f.path.display(), f.line, f.column);
         let text = problem(f);
-        let rest = text.strip_prefix(f.reference.as_str()).unwrap_or(&text);
+        // A split reference is shown as the image it makes up (the
+        // reference as written is at line:column).
+        let rest = text.strip_prefix(f.image()).unwrap_or(&text);
         writeln!(
             out,
             "{} {}: {}{rest}",
             paint(opts.color, BOLD, &location),
             f.kind,
-            paint(opts.color, YELLOW, &f.reference),
+            paint(opts.color, YELLOW, f.image()),
         )?;
     }
     Ok(())

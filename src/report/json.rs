@@ -39,6 +39,11 @@ pub struct JsonFinding<'a> {
     pub context: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'a str>,
+    /// For a reference whose parts are written apart (an `ARG` default
+    /// behind `FROM golang:${GO_VERSION}`, Compose `redis:${TAG:-7}`): the
+    /// image they make up, which is what is resolved and pinned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<&'a str>,
 }
 
 /// A file that could not be read or parsed, or a failed lookup.
@@ -61,6 +66,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             kind: f.kind.as_str(),
             context: &f.context,
             note: f.note.as_deref(),
+            image: f.split.as_ref().map(|s| s.image.as_str()),
         }
     }
 }

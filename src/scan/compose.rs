@@ -124,7 +124,126 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
         return None;
     }
     let hint = if builds { Hint::LocalBuild } else { hint };
+    if hint == Hint::Dynamic {
+        if let Some(split) = partial_default(text, value, span.start) {
+            return Some(Occurrence::split(span, Hint::Image, context, split));
+        }
+    }
     Some(Occurrence::new(span, hint, context))
+}
+
+/// `redis:${TAG:-7}`: a value whose every variable is `${V:-d}` or
+/// `${V-d}` with a plain default, not the whole value. It is what Compose
+/// pulls when the variables are unset (the usual case in CI), so it is
+/// reported as that image. Its digest goes after the default that ends the
+/// value when that variable is used nowhere else in the file (`${TAG:-7@sha256:…}`),
+/// or at the end of a value whose variables all come before its last `/`;
+/// otherwise nowhere (a digest after `${V:-1}-alpine` would not follow `V`).
+/// `at` is the value's offset in `text`.
+fn partial_default(text: &str, value: &str, at: usize) -> Option<crate::finding::Split> {
+    use crate::finding::{DigestSlot, Split};
+    // (range in `value`, the variable's name when it is a default)
+    let mut pieces: Vec<(std::ops::Range<usize>, Option<&str>)> = Vec::new();
+    let mut image = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        let base = value.len() - rest.len();
+        if i > 0 {
+            pieces.push((base..base + i, None));
+            image.push_str(&rest[..i]);
+        }
+        let inner = rest[i..].strip_prefix("${")?;
+        let close = inner.find('}')?;
+        let d = whole_default(&rest[i..i + 3 + close])?;
+        let start = base + i + d.start;
+        let name = inner[..d.start - 2].trim_end_matches([':', '-']);
+        pieces.push((start..base + i + d.end, Some(name)));
+        image.push_str(&value[start..base + i + d.end]);
+        rest = &rest[i + 3 + close..];
+    }
+    if !rest.is_empty() {
+        let base = value.len() - rest.len();
+        pieces.push((base..value.len(), None));
+        image.push_str(rest);
+    }
+    let vars: Vec<&str> = pieces.iter().filter_map(|(_, v)| *v).collect();
+    let reference = crate::reference::Reference::parse(&image).ok()?;
+    let mut note = match vars.as_slice() {
+        [one] => format!("the default of ${{{one}}}"),
+        [first @ .., last] => format!(
+            "the defaults of {} and ${{{last}}}",
+            first
+                .iter()
+                .map(|v| format!("${{{v}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        [] => return None,
+    };
+    let (last, var) = pieces.last()?.clone();
+    let written = &value[last.clone()];
+    let digest = match (reference.digest, var) {
+        (Some(d), _) => match written.rfind('@') {
+            Some(i) if written[i + 1..] == d => DigestSlot::At(at + last.start + i + 1..at + last.end),
+            _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
+        },
+        (None, Some(v)) => match other_use(text, v, at + last.start) {
+            Some(line) => DigestSlot::Nowhere(format!(
+                "${{{v}}} is also used on line {line}; a digest in its default would reach that use too"
+            )),
+            None => DigestSlot::Insert {
+                at: at + last.end,
+                before: "@".into(),
+                after: String::new(),
+            },
+        },
+        (None, None) if written.contains('/') => DigestSlot::Insert {
+            at: at + last.end,
+            before: "@".into(),
+            after: String::new(),
+        },
+        (None, None) => DigestSlot::Nowhere(format!(
+            "the reference goes on after ${{{}}}, so a digest at its end would not follow that variable",
+            vars.last().unwrap_or(&"")
+        )),
+    };
+    if let DigestSlot::Nowhere(why) = &digest {
+        note.push_str(&format!("; imagepin can't write its digest in place: {why}"));
+    }
+    Some(Split {
+        image,
+        digest,
+        note: Some(note),
+    })
+}
+
+/// The line of a use of `$name` / `${name…}` in `text` (comment lines
+/// aside) other than the one in the interpolation whose default is at
+/// `here`.
+fn other_use(text: &str, name: &str, here: usize) -> Option<usize> {
+    let mut start = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let end = start + line.len();
+        if !line.trim_start().starts_with('#') {
+            for (i, _) in line.match_indices('$') {
+                let b = line.as_bytes();
+                if i > 0 && b[i - 1] == b'$' {
+                    continue;
+                }
+                let at = i + 1 + usize::from(b.get(i + 1) == Some(&b'{'));
+                let tail = &line[at.min(line.len())..];
+                let follows = tail.strip_prefix(name).is_some_and(|t| {
+                    !t.starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric())
+                });
+                let ours = start + i < here && here < end && !line[i..here - start].contains('}');
+                if follows && !ours {
+                    return Some(n + 1);
+                }
+            }
+        }
+        start = end;
+    }
+    None
 }
 
 /// The image references of a service's `build.dockerfile_inline`.
