@@ -373,13 +373,31 @@ impl Scanner<'_> {
                     }
                 }
                 Expands::Word(w) => {
-                    let text = format!("${{{}:-…}}", &src.text[name.clone()]);
+                    let op = if matches!(seg, Seg::Var { alt: true, .. }) {
+                        "+"
+                    } else {
+                        "-"
+                    };
+                    let text = format!("${{{}:{op}…}}", &src.text[name.clone()]);
                     if !out.contains(&text) {
                         out.push(text);
                     }
                     self.collect_suppliers(&w, before, depth + 1, seen, out)
                 }
-                Expands::Empty | Expands::Unknown => false,
+                // Empty by default: fine when the ARG is declared (`ARG X=`)
+                // or the word says so (`${X:+w}`); an undeclared `$X` is
+                // more likely a mistake or a value only the build knows.
+                Expands::Empty => match self.decl_before(&src.text[name.clone()], before) {
+                    Some(d) => {
+                        if seen.insert(d) {
+                            let line = self.decls[d].line;
+                            out.push(format!("ARG {} (line {line})", &src.text[name.clone()]));
+                        }
+                        true
+                    }
+                    None => matches!(seg, Seg::Var { alt: true, .. }),
+                },
+                Expands::Unknown => false,
             };
             if !complete {
                 return false;
