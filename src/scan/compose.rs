@@ -8,9 +8,13 @@
 //! - A whole value `${VAR:-default}` or `${VAR-default}` whose default is a
 //!   plain reference: the finding is the default's text (that is what Compose
 //!   pulls when the variable is unset, and where a digest belongs).
-//! - `${VAR}`, `$VAR`, `${VAR:?err}`, `${VAR?err}` and partial interpolation
-//!   (`${REG}/app:${TAG}`) are the whole value, dynamic. `$$` is an escaped
-//!   dollar, never the start of a variable.
+//! - A value whose every variable is `${VAR:-default}` / `${VAR-default}`
+//!   (`redis:${TAG:-7}`) is the image those defaults make up, reported at
+//!   the whole value; its digest goes after the default that ends it when
+//!   that variable is used nowhere else in the file (see [`partial_default`]).
+//! - `${VAR}`, `$VAR`, `${VAR:?err}`, `${VAR?err}` and other partial
+//!   interpolation (`${REG}/app:${TAG}`) are the whole value, dynamic. `$$` is
+//!   an escaped dollar, never the start of a variable.
 //! - A service with both `build:` and `image:` names the image it builds:
 //!   local-build (unless another service pulls the same anchored text).
 //! - Never `build.tags`, `build.cache_from`, `build.args`, `x-` extension keys
@@ -217,28 +221,30 @@ fn partial_default(text: &str, value: &str, at: usize) -> Option<crate::finding:
     })
 }
 
-/// The line of a use of `$name` / `${name…}` in `text` (comment lines
-/// aside) other than the one in the interpolation whose default is at
-/// `here`.
+/// The line of a use of `$name` / `${name…}` in `text` (comments aside)
+/// other than the one in the interpolation whose default is at `here`.
 fn other_use(text: &str, name: &str, here: usize) -> Option<usize> {
     let mut start = 0;
     for (n, line) in text.split_inclusive('\n').enumerate() {
         let end = start + line.len();
-        if !line.trim_start().starts_with('#') {
-            for (i, _) in line.match_indices('$') {
-                let b = line.as_bytes();
-                if i > 0 && b[i - 1] == b'$' {
-                    continue;
-                }
-                let at = i + 1 + usize::from(b.get(i + 1) == Some(&b'{'));
-                let tail = &line[at.min(line.len())..];
-                let follows = tail.strip_prefix(name).is_some_and(|t| {
-                    !t.starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric())
-                });
-                let ours = start + i < here && here < end && !line[i..here - start].contains('}');
-                if follows && !ours {
-                    return Some(n + 1);
-                }
+        // A comment starts at a `#` after a space or at the line's start.
+        let code = match line.find(" #").or_else(|| line.find("\t#")) {
+            _ if line.trim_start().starts_with('#') => "",
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let b = line.as_bytes();
+        for (i, _) in code.match_indices('$') {
+            if i > 0 && b[i - 1] == b'$' {
+                continue;
+            }
+            let at = i + 1 + usize::from(b.get(i + 1) == Some(&b'{'));
+            let follows = line[at.min(line.len())..]
+                .strip_prefix(name)
+                .is_some_and(|t| !t.starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric()));
+            let ours = start + i < here && here < end && !line[i..here - start].contains('}');
+            if follows && !ours {
+                return Some(n + 1);
             }
         }
         start = end;
@@ -410,7 +416,8 @@ services:
         let f = found(t);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].0, "docker.io/app:${V-1.0}");
-        assert_eq!(f[0].1, Hint::Dynamic);
+        // Its default is an image: reported as that (see partial_defaults_…).
+        assert_eq!(f[0].1, Hint::Image);
     }
 
     #[test]
@@ -437,7 +444,135 @@ services:
                 ("$NAME:$TAG", Hint::Dynamic),
                 ("${X?unset}:${T-latest}", Hint::Dynamic),
                 ("${A:-${B:-x}}", Hint::Dynamic),
-                ("${R:-reg}/app:1", Hint::Dynamic),
+                // Every variable has a default: the image it makes up.
+                ("${R:-reg}/app:1", Hint::Image),
+            ]
+        );
+    }
+
+    /// (line, column, reference, status, image, note, where a pin writes
+    /// its digest: the value after `@D` is inserted, or `nowhere: why`).
+    fn rows(text: &str) -> Vec<(usize, usize, String, Status, String, String, String)> {
+        use crate::finding::DigestSlot;
+        crate::scan::scan_file(
+            std::path::Path::new("compose.yaml"),
+            KIND.id,
+            text,
+            &|_| false,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let slot = match f.split.as_ref().map(|s| &s.digest) {
+                None => String::new(),
+                Some(DigestSlot::Insert { at, before, after }) => {
+                    let mut t = text.to_string();
+                    t.insert_str(*at, &format!("{before}D{after}"));
+                    let end = f.span.end + before.len() + 1 + after.len();
+                    t[f.span.start..end].to_string()
+                }
+                Some(DigestSlot::At(r)) => format!("at {}", &text[r.clone()]),
+                Some(DigestSlot::Nowhere(why)) => format!("nowhere: {why}"),
+            };
+            (
+                f.line,
+                f.column,
+                f.reference.clone(),
+                f.status,
+                f.image().to_string(),
+                f.note.unwrap_or_default(),
+                slot,
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn partial_defaults_are_the_image_compose_pulls() {
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let t = format!(
+            "services:
+  a:
+    image: redis:${{TAG:-7}}
+  b:
+    image: \"${{REG:-docker.io}}/acme/app:1.2\"
+  c:
+    image: app:${{V:-1}}-alpine
+  d:
+    image: x:${{T:-1}}
+    environment:
+      - T=${{T}}
+  e:
+    image: ${{REG2-ghcr.io}}/acme/e:${{E_TAG:-2}}  # ${{E_TAG}} in a comment
+  f:
+    image: redis:${{F:-7@{d}}}
+  g:
+    image: ${{GREG:-docker.io}}/library/nginx:${{NGINX:-1.27}}
+  h:
+    image: nginx:${{NGINX}}
+"
+        );
+        let nowhere = |v: &str, why: &str| {
+            (
+                format!("the default of ${{{v}}}; imagepin can't write its digest in place: {why}"),
+                format!("nowhere: {why}"),
+            )
+        };
+        let goes_on = nowhere(
+            "V",
+            "the reference goes on after ${V}, so a digest at its end would not follow that variable",
+        );
+        let reused = nowhere(
+            "T",
+            "${T} is also used on line 11; a digest in its default would reach that use too",
+        );
+        let row = |l, c, r: &str, s, i: &str, n: &str, slot: &str| {
+            (l, c, r.to_string(), s, i.to_string(), n.to_string(), slot.to_string())
+        };
+        use Status::{Dynamic, Pinned, Unpinned};
+        assert_eq!(
+            rows(&t),
+            [
+                row(3, 12, "redis:${TAG:-7}", Unpinned, "redis:7", "the default of ${TAG}", "redis:${TAG:-7@D}"),
+                row(
+                    5,
+                    13,
+                    "${REG:-docker.io}/acme/app:1.2",
+                    Unpinned,
+                    "docker.io/acme/app:1.2",
+                    "the default of ${REG}",
+                    "${REG:-docker.io}/acme/app:1.2@D"
+                ),
+                row(7, 12, "app:${V:-1}-alpine", Unpinned, "app:1-alpine", &goes_on.0, &goes_on.1),
+                row(9, 12, "x:${T:-1}", Unpinned, "x:1", &reused.0, &reused.1),
+                row(
+                    13,
+                    12,
+                    "${REG2-ghcr.io}/acme/e:${E_TAG:-2}",
+                    Unpinned,
+                    "ghcr.io/acme/e:2",
+                    "the defaults of ${REG2} and ${E_TAG}",
+                    "${REG2-ghcr.io}/acme/e:${E_TAG:-2@D}"
+                ),
+                row(
+                    15,
+                    12,
+                    &format!("redis:${{F:-7@{d}}}"),
+                    Pinned,
+                    &format!("redis:7@{d}"),
+                    "the default of ${F}",
+                    &format!("at {d}")
+                ),
+                row(
+                    17,
+                    12,
+                    "${GREG:-docker.io}/library/nginx:${NGINX:-1.27}",
+                    Unpinned,
+                    "docker.io/library/nginx:1.27",
+                    "the defaults of ${GREG} and ${NGINX}; imagepin can't write its digest in place: ${NGINX} is also used on line 19; a digest in its default would reach that use too",
+                    "nowhere: ${NGINX} is also used on line 19; a digest in its default would reach that use too"
+                ),
+                row(19, 12, "nginx:${NGINX}", Dynamic, "nginx:${NGINX}", "", ""),
             ]
         );
     }

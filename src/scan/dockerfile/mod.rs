@@ -14,13 +14,19 @@
 //!   `FROM` with a default that is a complete reference: the occurrence is
 //!   that default, at the `ARG` line (context `ARG X`), once however many
 //!   `FROM`s use it, since that is where a digest belongs.
+//! - `ARG X=${X:-image}` (the variable unset there) is the same as
+//!   `ARG X=image`: the occurrence is `image`, inside the braces.
 //! - Other `FROM`s with variables are expanded with the global `ARG`
 //!   defaults: when the result names an earlier stage, or the text before the
 //!   first unknown variable is a non-empty prefix of an earlier stage that the
 //!   whole pattern matches (`binaries-$TARGETOS`), or all unknown variables are
 //!   automatic platform ARGs and a stage matches (`FROM ${TARGETOS}`), it is a
-//!   stage; otherwise the `FROM` word itself is the occurrence (its `$` makes
-//!   it dynamic).
+//!   stage. When every variable has a default (`FROM golang:${GO_VERSION}`
+//!   with `ARG GO_VERSION=1.26`, `FROM debian:${DEB:-bookworm}`), the `FROM`
+//!   word is the occurrence as a split reference: the image the default build
+//!   pulls, which defaults make it up, and where its digest goes
+//!   ([`defaults`]). Otherwise the `FROM` word itself is the occurrence (its
+//!   `$` makes it dynamic).
 //! - `COPY`/`ADD --from=X` and `RUN --mount=…,from=X`: a numeric index or
 //!   the name of any stage in the file (BuildKit resolves these after reading
 //!   all stages) is a stage, `scratch` is scratch, anything else an image.
