@@ -178,6 +178,30 @@ fn count(findings: &[imagepin::finding::Finding], status: Status) -> usize {
     findings.iter().filter(|f| f.status == status).count()
 }
 
+/// Whether a split reference's digest has no place to go (`--fix` says why).
+fn nowhere(f: &imagepin::finding::Finding) -> bool {
+    matches!(
+        f.split.as_ref().map(|s| &s.digest),
+        Some(imagepin::finding::DigestSlot::Nowhere(_))
+    )
+}
+
+/// Unpinned references `--fix` can pin.
+fn pinnable(findings: &[imagepin::finding::Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Unpinned && !nowhere(f))
+        .count()
+}
+
+/// Unpinned references whose digest has nowhere to go.
+fn unpinnable(findings: &[imagepin::finding::Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Unpinned && nowhere(f))
+        .count()
+}
+
 /// A fixture variant: as written, CRLF, with a BOM, or without its final newline.
 fn variant(text: &str, v: u8) -> String {
     match v % 4 {
@@ -221,7 +245,7 @@ fn scan_case(case: &mut Case) -> Vec<ScannedFile> {
     let mut files = Vec::new();
     for (rel, _, unpinned) in &mut case.before {
         if let Some(f) = scan(&case.dir.path().join(&*rel), rel) {
-            *unpinned = count(&f.findings, Status::Unpinned);
+            *unpinned = pinnable(&f.findings);
             files.push(f);
         }
     }
@@ -242,16 +266,22 @@ proptest! {
     /// Over every fixture in the repository (all areas), in random line-ending,
     /// BOM and final-newline variants, with random digests: after `--fix`,
     /// removing each inserted `@sha256:<hex>` gives back the original bytes
-    /// exactly; nothing unpinned is left; a second `--fix` changes nothing;
-    /// no temporary file is left.
+    /// exactly; nothing unpinned is left but the references whose digest
+    /// has no safe place (each one an error that says why, with no lookup);
+    /// a second `--fix` changes nothing; no temporary file is left.
     #[test]
     fn fix_inserts_only_digests_and_is_idempotent(seed in any::<u64>()) {
         let mut case = copy_fixtures(seed);
         let files = scan_case(&mut case);
+        let stuck: usize = files.iter().map(|f| unpinnable(&f.findings)).sum();
         let listing = all_files(case.dir.path());
         let source = Fake::new(seed);
         let (outcome, diff) = run_fix(&files, &source, &write_opts());
-        prop_assert!(outcome.errors.is_empty(), "errors: {:#?}", outcome.errors);
+        prop_assert_eq!(outcome.errors.len(), stuck, "errors: {:#?}", outcome.errors);
+        prop_assert!(
+            outcome.errors.iter().all(|e| e.message.contains("can't be pinned in place: ")),
+            "errors: {:#?}", outcome.errors
+        );
         prop_assert!(source.tag_calls.borrow().len() <= 1, "one batch of lookups");
 
         let issued = source.issued.borrow().clone();
@@ -280,13 +310,15 @@ proptest! {
         // Fix twice == fix once.
         let again = scan_case(&mut case);
         for f in &again {
-            prop_assert_eq!(count(&f.findings, Status::Unpinned), 0, "{} still unpinned", f.path.display());
+            prop_assert_eq!(pinnable(&f.findings), 0, "{} still unpinned", f.path.display());
         }
+        let still: usize = again.iter().map(|f| unpinnable(&f.findings)).sum();
+        prop_assert_eq!(still, stuck);
         let snapshot: Vec<String> = again.iter().map(|f| f.text.clone()).collect();
         let second_source = Fake::new(seed);
         let (second, diff2) = run_fix(&again, &second_source, &write_opts());
         prop_assert!(second_source.tag_calls.borrow().is_empty(), "nothing left to look up");
-        prop_assert!(second.changed.is_empty() && second.errors.is_empty());
+        prop_assert!(second.changed.is_empty() && second.errors.len() == stuck);
         prop_assert!(diff2.is_empty());
         for (f, before) in again.iter().zip(snapshot) {
             prop_assert_eq!(fs::read_to_string(&f.path).unwrap(), before);
@@ -382,6 +414,121 @@ fn dockerfile_arg_default_is_pinned_at_the_arg() {
     assert_eq!(
         fs::read_to_string(&p).unwrap(),
         format!("ARG BASE=python:3.12@{D1}\nFROM ${{BASE}}\nFROM python:${{PY}}\n")
+    );
+}
+
+/// Fixes a copy of `fixture` with every tag in `tags` resolving to D1:
+/// the fixed text, the errors (`line: message`) and a second run's outcome.
+fn fix_fixture_copy(fixture: &str, name: &str, tags: &[&str]) -> (String, Vec<String>, FixOutcome) {
+    let d = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(fixtures_root().join(fixture)).unwrap();
+    let p = write(d.path(), name, &text);
+    let source = tags.iter().fold(Fake::new(0), |f, t| f.with_tag(t, D1));
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    let errors = outcome
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.line.unwrap_or(0), e.message))
+        .collect();
+    let fixed = fs::read_to_string(&p).unwrap();
+    // Fix twice == fix once: nothing to look up, nothing changes, the same
+    // references are still reported as having no place for a digest.
+    let second_source = Fake::new(1);
+    let (second, diff) = run_fix(&[scan_one(&p)], &second_source, &write_opts());
+    assert!(second_source.tag_calls.borrow().is_empty());
+    assert!(diff.is_empty() && second.changed.is_empty());
+    assert_eq!(fs::read_to_string(&p).unwrap(), fixed);
+    assert_eq!(second.errors.len(), outcome.errors.len());
+    (fixed, errors, outcome)
+}
+
+#[test]
+fn dockerfile_defaults_behind_variables_are_pinned_where_safe() {
+    let (fixed, errors, outcome) = fix_fixture_copy(
+        "dockerfile/defaults.Dockerfile",
+        "Dockerfile",
+        &[
+            "docker.io/docker/dockerfile:1",
+            "docker.io/library/golang:1.26",
+            "docker.io/library/python:3.12-slim",
+            "docker.io/library/nginx:1.27",
+            "docker.io/library/busybox:1.36",
+        ],
+    );
+    let original =
+        fs::read_to_string(fixtures_root().join("dockerfile/defaults.Dockerfile")).unwrap();
+    let expected = original
+        .replace("dockerfile:1\n", &format!("dockerfile:1@{D1}\n"))
+        .replace("GO_VERSION=1.26\n", &format!("GO_VERSION=1.26@{D1}\n"))
+        .replace("python:3.12-slim}", &format!("python:3.12-slim@{D1}}}"))
+        .replace("nginx:1.27 AS", &format!("nginx:1.27@{D1} AS"))
+        .replace(":-1.36}", &format!(":-1.36@{D1}}}"));
+    assert_eq!(fixed, expected);
+    assert_eq!(outcome.pinned, 5);
+    let goes_on = |v: &str| {
+        format!(
+            "the reference goes on after ${{{v}}}, so a digest at its end would not follow that variable"
+        )
+    };
+    let shared = |v: &str, lines: &str| {
+        format!(
+            "ARG {v} is used on more than this line (lines {lines}); a digest in its default would reach them all"
+        )
+    };
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "15: node:22 can't be pinned in place: {}",
+                shared("NODE_VERSION", "15, 17")
+            ),
+            format!(
+                "19: debian:bookworm-slim can't be pinned in place: {}",
+                goes_on("DEBIAN_RELEASE")
+            ),
+            format!(
+                "22: alpine:3.20 can't be pinned in place: {}",
+                shared("ALPINE_VERSION", "22, 23")
+            ),
+            format!(
+                "23: golang:1.22-alpine3.20 can't be pinned in place: {}",
+                shared("ALPINE_VERSION", "22, 23")
+            ),
+            format!(
+                "24: ghcr.io/acme/tools:2.4-slim can't be pinned in place: {}",
+                goes_on("TOOLS_VERSION")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn compose_partial_defaults_are_pinned_where_safe() {
+    let (fixed, errors, outcome) = fix_fixture_copy(
+        "compose/compose.defaults.yaml",
+        "compose.yaml",
+        &[
+            "docker.io/library/redis:7.2",
+            "docker.io/acme/web:1.4.0",
+            "ghcr.io/acme/proxy:2.1",
+            "docker.io/axllent/mailpit:v1.18",
+        ],
+    );
+    let original =
+        fs::read_to_string(fixtures_root().join("compose/compose.defaults.yaml")).unwrap();
+    let expected = original
+        .replace(":-7.2}", &format!(":-7.2@{D1}}}"))
+        .replace(":-1.4.0}", &format!(":-1.4.0@{D1}}}"))
+        .replace("proxy:2.1 #", &format!("proxy:2.1@{D1} #"))
+        .replace("mailpit:v1.18}", &format!("mailpit:v1.18@{D1}}}"));
+    assert_eq!(fixed, expected);
+    assert_eq!(outcome.pinned, 4);
+    assert_eq!(
+        errors,
+        [
+            "10: ghcr.io/acme/worker:3-alpine can't be pinned in place: the reference goes on after ${WORKER_TAG}, so a digest at its end would not follow that variable".to_string(),
+            "12: postgres:16 can't be pinned in place: ${PG_TAG} is also used on line 14; a digest in its default would reach that use too".into(),
+        ]
     );
 }
 
@@ -740,7 +887,9 @@ fn scanned_fixtures() -> &'static [(ScannedFile, Vec<usize>)] {
             .filter_map(|rel| scan(&root.join(&rel), &rel))
             .map(|f| {
                 let idx = (0..f.findings.len())
-                    .filter(|&i| f.findings[i].status == Status::Unpinned)
+                    .filter(|&i| {
+                        f.findings[i].status == Status::Unpinned && !nowhere(&f.findings[i])
+                    })
                     .collect();
                 (f, idx)
             })
