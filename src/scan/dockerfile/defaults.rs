@@ -311,15 +311,16 @@ impl Scanner<'_> {
         if uses.len() <= 1 {
             return Ok(());
         }
-        let lines: Vec<String> = uses
-            .iter()
-            .map(|&at| self.line_of(at).to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        // At most a few line numbers, however many uses there are.
+        let lines: std::collections::BTreeSet<usize> =
+            uses.iter().map(|&at| self.line_of(at)).collect();
+        let mut shown: Vec<String> = lines.iter().take(5).map(usize::to_string).collect();
+        if lines.len() > 5 {
+            shown.push("…".into());
+        }
         Err(format!(
             "ARG {name} is used on more than this line (lines {}); a digest in its default would reach them all",
-            lines.join(", ")
+            shown.join(", ")
         ))
     }
 
