@@ -354,8 +354,11 @@ impl Scanner<'_> {
             span: Some(span.clone()),
         };
         let before = self.decls.len();
-        let Some(suppliers) = self.suppliers(&src, before) else {
-            // An undeclared variable, or one only the build knows.
+        // An undeclared variable, one only the build knows, or defaults that
+        // make no valid reference (`${IMAGE}@${IMAGE_SHA}` with an empty
+        // `IMAGE_SHA`: meant to be given at build time) leave it dynamic.
+        let (Some(suppliers), Ok(r)) = (self.suppliers(&src, before), Reference::parse(&image))
+        else {
             self.push(span, Hint::Image, "FROM");
             return;
         };
@@ -364,26 +367,23 @@ impl Scanner<'_> {
             [one] => format!("the default of {one}"),
             [first @ .., last] => format!("the defaults of {} and {last}", first.join(", ")),
         };
-        let digest = match Reference::parse(&image) {
-            Err(_) => DigestSlot::Nowhere(format!("{image} is not a valid reference")),
-            Ok(r) => match self.tail(&src, before, 0) {
-                Err(why) => DigestSlot::Nowhere(why),
-                Ok(piece) => match r.digest {
-                    None => DigestSlot::Insert {
-                        at: piece.end,
-                        before: "@".into(),
-                        after: String::new(),
-                    },
-                    Some(d) => {
-                        let written = &self.text[piece.clone()];
-                        match written.rfind('@') {
-                            Some(at) if written[at + 1..] == d => {
-                                DigestSlot::At(piece.start + at + 1..piece.end)
-                            }
-                            _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
-                        }
-                    }
+        let digest = match self.tail(&src, before, 0) {
+            Err(why) => DigestSlot::Nowhere(why),
+            Ok(piece) => match r.digest {
+                None => DigestSlot::Insert {
+                    at: piece.end,
+                    before: "@".into(),
+                    after: String::new(),
                 },
+                Some(d) => {
+                    let written = &self.text[piece.clone()];
+                    match written.rfind('@') {
+                        Some(at) if written[at + 1..] == d => {
+                            DigestSlot::At(piece.start + at + 1..piece.end)
+                        }
+                        _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
+                    }
+                }
             },
         };
         if let DigestSlot::Nowhere(why) = &digest {

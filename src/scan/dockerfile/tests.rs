@@ -487,6 +487,9 @@ fn global_args_are_what_from_sees() {
     // `${V:-1.20}` keeps the earlier 1.25: that default is where a digest goes.
     assert_eq!(rows(t)[0].image, "golang:1.25");
     assert_eq!(rows(t)[0].slot, "ARG V=1.25@D");
+    // Defaults that make no valid reference are meant for the build to fill.
+    let t = "ARG IMAGE=ghcr.io/acme/base:latest\nARG IMAGE_SHA=\"\"\nFROM ${IMAGE}@${IMAGE_SHA}\n";
+    assert_eq!(rows(t)[0].status, Status::Dynamic);
     let t = "ARG BASE=${BASE:-python:3.12}\nFROM ${BASE}\nFROM ${BASE} AS again\n";
     let got = rows(t);
     assert_eq!(got.len(), 1);
