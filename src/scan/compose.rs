@@ -184,6 +184,21 @@ fn partial_default(text: &str, value: &str, at: usize) -> Option<crate::finding:
         ),
         [] => return None,
     };
+    // Other variables in the tag: a digest after the last default would
+    // hide a change to them (`app:${MAJOR:-1}.${MINOR:-2}`).
+    let name_tag = image.split('@').next().unwrap_or(&image);
+    let slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let tag = name_tag[slash..].find(':').map(|i| slash + i + 1);
+    let mut in_tag: Vec<&str> = Vec::new();
+    let mut offset = 0;
+    for (k, (r, v)) in pieces.iter().enumerate() {
+        if let (Some(v), Some(t)) = (v, tag) {
+            if k + 1 < pieces.len() && offset + r.len() > t && offset < name_tag.len() {
+                in_tag.push(v);
+            }
+        }
+        offset += r.len();
+    }
     let (last, var) = pieces.last()?.clone();
     let written = &value[last.clone()];
     let digest = match (reference.digest, var) {
@@ -191,6 +206,12 @@ fn partial_default(text: &str, value: &str, at: usize) -> Option<crate::finding:
             Some(i) if written[i + 1..] == d => DigestSlot::At(at + last.start + i + 1..at + last.end),
             _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
         },
+        (None, Some(v)) if !in_tag.is_empty() => DigestSlot::Nowhere(format!(
+            "{} also make{} up its tag, and a digest after ${{{v}}}'s default would hide a change to {}",
+            in_tag.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(", "),
+            if in_tag.len() == 1 { "s" } else { "" },
+            if in_tag.len() == 1 { "it" } else { "them" },
+        )),
         (None, Some(v)) => match other_use(text, v, at + last.start) {
             Some(line) => DigestSlot::Nowhere(format!(
                 "${{{v}}} is also used on line {line}; a digest in its default would reach that use too"
@@ -510,6 +531,8 @@ services:
     image: ${{GREG:-docker.io}}/library/nginx:${{NGINX:-1.27}}
   h:
     image: nginx:${{NGINX}}
+  i:
+    image: app:${{MAJOR:-1}}.${{MINOR:-2}}
 "
         );
         let nowhere = |v: &str, why: &str| {
@@ -573,6 +596,15 @@ services:
                     "nowhere: ${NGINX} is also used on line 19; a digest in its default would reach that use too"
                 ),
                 row(19, 12, "nginx:${NGINX}", Dynamic, "nginx:${NGINX}", "", ""),
+                row(
+                    21,
+                    12,
+                    "app:${MAJOR:-1}.${MINOR:-2}",
+                    Unpinned,
+                    "app:1.2",
+                    "the defaults of ${MAJOR} and ${MINOR}; imagepin can't write its digest in place: ${MAJOR} also makes up its tag, and a digest after ${MINOR}'s default would hide a change to it",
+                    "nowhere: ${MAJOR} also makes up its tag, and a digest after ${MINOR}'s default would hide a change to it"
+                ),
             ]
         );
     }

@@ -169,6 +169,14 @@ impl<'a> Src<'a> {
     }
 }
 
+/// A piece of an expanded image: how long it is, the span start of the
+/// text it comes from, and who supplies that text.
+struct Chunk {
+    len: usize,
+    from: Option<usize>,
+    who: String,
+}
+
 /// How a variable expands at some point of the file.
 enum Expands<'s> {
     /// To the default of the global `ARG` declared `decl`-th.
@@ -288,6 +296,111 @@ impl Scanner<'_> {
                 Expands::Unknown => Err(format!("${{{}}} has no default", name(last))),
             },
         }
+    }
+
+    /// `Ok` when the text at `tail` (see [`Scanner::tail`]) is all that
+    /// makes up the tag of `image`, what `src` expands to; otherwise a
+    /// digest there would hide a change to the other parts
+    /// (`golang:${GO_VERSION}-alpine${ALPINE_VERSION}`).
+    pub(super) fn tag_only_from(
+        &self,
+        src: &Src<'_>,
+        before: usize,
+        image: &str,
+        tail: &Range<usize>,
+    ) -> Result<(), String> {
+        let mut chunks = Vec::new();
+        let total: usize = if self.render(src, before, 0, "the FROM line", &mut chunks) {
+            chunks.iter().map(|c| c.len).sum()
+        } else {
+            0
+        };
+        if total != image.len() {
+            return Err("imagepin can't tell which text makes up its tag".into());
+        }
+        let name_tag = image.split('@').next().unwrap_or(image);
+        let last = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let Some(tag) = name_tag[last..].find(':').map(|i| last + i + 1) else {
+            return Ok(());
+        };
+        let mut others: Vec<&str> = Vec::new();
+        let mut at = 0;
+        for c in &chunks {
+            let overlaps = at + c.len > tag && at < name_tag.len() && c.len > 0;
+            if overlaps && c.from != Some(tail.start) && !others.contains(&c.who.as_str()) {
+                others.push(&c.who);
+            }
+            at += c.len;
+        }
+        match others.as_slice() {
+            [] => Ok(()),
+            [one] => Err(format!(
+                "{one} also makes up its tag, and a digest would hide a change to it"
+            )),
+            [first @ .., last] => Err(format!(
+                "{} and {last} also make up its tag, and a digest would hide a change to them",
+                first.join(", ")
+            )),
+        }
+    }
+
+    /// Appends the pieces `src` expands to, each with the span start of
+    /// the text it comes from and who supplies that text; `false` when a
+    /// part is unknown here.
+    fn render(
+        &self,
+        src: &Src<'_>,
+        before: usize,
+        depth: usize,
+        who: &str,
+        out: &mut Vec<Chunk>,
+    ) -> bool {
+        if depth > MAX_DEPTH || out.len() > 256 {
+            return false;
+        }
+        let Some(segs) = segments(src.text) else {
+            return false;
+        };
+        for seg in &segs {
+            let ok = match seg {
+                Seg::Lit(r) => {
+                    out.push(Chunk {
+                        len: r.len(),
+                        from: src.sub(r.clone()).span.map(|s| s.start),
+                        who: who.to_string(),
+                    });
+                    true
+                }
+                Seg::Quote => true,
+                Seg::Var { name, alt, .. } => match self.expands(src, seg, before) {
+                    Expands::Arg(d) => {
+                        let decl = &self.decls[d];
+                        let who = format!("ARG {} (line {})", &src.text[name.clone()], decl.line);
+                        match &decl.arg.default {
+                            Some((text, span)) => {
+                                let inner = Src {
+                                    text,
+                                    span: span.clone(),
+                                };
+                                self.render(&inner, d, depth + 1, &who, out)
+                            }
+                            None => false,
+                        }
+                    }
+                    Expands::Word(w) => {
+                        let op = if *alt { "+" } else { "-" };
+                        let who = format!("${{{}:{op}…}}", &src.text[name.clone()]);
+                        self.render(&w, before, depth + 1, &who, out)
+                    }
+                    Expands::Empty => true,
+                    Expands::Unknown => false,
+                },
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
     }
 
     /// `Ok` when the global `ARG` `name` is used exactly once in the file

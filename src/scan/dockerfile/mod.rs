@@ -367,7 +367,10 @@ impl Scanner<'_> {
             [one] => format!("the default of {one}"),
             [first @ .., last] => format!("the defaults of {} and {last}", first.join(", ")),
         };
-        let digest = match self.tail(&src, before, 0) {
+        let tail = self
+            .tail(&src, before, 0)
+            .and_then(|piece| self.tag_only_from(&src, before, &image, &piece).map(|()| piece));
+        let digest = match tail {
             Err(why) => DigestSlot::Nowhere(why),
             Ok(piece) => match r.digest {
                 None => DigestSlot::Insert {

@@ -487,6 +487,21 @@ fn global_args_are_what_from_sees() {
     // `${V:-1.20}` keeps the earlier 1.25: that default is where a digest goes.
     assert_eq!(rows(t)[0].image, "golang:1.25");
     assert_eq!(rows(t)[0].slot, "ARG V=1.25@D");
+    // The tag made of two ARGs (or an ARG and text in the FROM): a digest in
+    // the last would hide a change to the other. A variable repository is
+    // not the tag.
+    let t = "ARG GO_VERSION=1.26\nARG ALPINE_VERSION=3.23\nFROM golang:${GO_VERSION}-alpine${ALPINE_VERSION}\n";
+    assert_eq!(
+        rows(t)[0].slot,
+        "nowhere: ARG GO_VERSION (line 1) and the FROM line also make up its tag, and a digest would hide a change to them"
+    );
+    let t = "ARG V=3.23\nFROM golang:1.26-alpine${V}\n";
+    assert_eq!(
+        rows(t)[0].slot,
+        "nowhere: the FROM line also makes up its tag, and a digest would hide a change to it"
+    );
+    let t = "ARG REPO=mcr.microsoft.com/powershell\nARG VERSION=nanoserver\nFROM ${REPO}:$VERSION\n";
+    assert_eq!(rows(t)[0].slot, "ARG VERSION=nanoserver@D");
     // Defaults that make no valid reference are meant for the build to fill.
     let t = "ARG IMAGE=ghcr.io/acme/base:latest\nARG IMAGE_SHA=\"\"\nFROM ${IMAGE}@${IMAGE_SHA}\n";
     assert_eq!(rows(t)[0].status, Status::Dynamic);
