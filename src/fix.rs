@@ -169,6 +169,16 @@ pub fn fix(
     Ok(outcome)
 }
 
+/// Whether a finding's digest has no place it can safely be written (a
+/// default behind a variable that is used elsewhere too, …): `--fix` leaves
+/// it as it is, for the user, like an invalid reference.
+pub fn unpinnable(f: &Finding) -> bool {
+    matches!(
+        f.split.as_ref().map(|s| &s.digest),
+        Some(DigestSlot::Nowhere(_))
+    )
+}
+
 /// Which lookup a finding needs, if any. Only unpinned findings (and, with
 /// `update`, pinned ones that carry a tag) are touched: dynamic, stage,
 /// scratch, local-build, ignored and invalid ones are left alone.
@@ -178,14 +188,10 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
         return Ok(None);
     }
     let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
-    // No lookup for a digest that has nowhere to go: say why instead.
-    if let Some(DigestSlot::Nowhere(why)) = f.split.as_ref().map(|s| &s.digest) {
-        let what = if r.digest.is_none() {
-            "can't be pinned in place"
-        } else {
-            "can't have its digest updated in place"
-        };
-        return Err(error_at(f, format!("{} {what}: {why}", f.image())));
+    // No lookup for a digest that has nowhere to go: the reference is left
+    // for the user, and its note says why (see `unpinnable`).
+    if unpinnable(f) {
+        return Ok(None);
     }
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
