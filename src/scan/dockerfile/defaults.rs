@@ -16,7 +16,14 @@
 //!   holds a `/` (the variables pick a registry or path, not the tag):
 //!   `FROM golang:${V}-alpine` can't be pinned in place, since a digest at
 //!   its end would no longer follow `V`;
+//! - the text that takes the digest must make up the whole tag: in
+//!   `golang:${GO_VERSION}-alpine${ALPINE_VERSION}` a digest after
+//!   `ALPINE_VERSION`'s default would hide a change to `GO_VERSION`;
 //! - escapes, single quotes and other modifiers are left alone.
+//!
+//! A variable that is undeclared, declared without a default, or set only by
+//! the build (`TARGETARCH`) leaves the `FROM` dynamic, as do defaults that
+//! make no valid reference.
 
 use std::collections::HashSet;
 use std::ops::Range;

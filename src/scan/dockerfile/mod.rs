@@ -237,6 +237,12 @@ impl Scanner<'_> {
                     },
                 },
             };
+            // `ARG X` again: its default is still written where it was.
+            let previous = self.decl_ids.get(name).and_then(|ids| ids.last());
+            let line = match previous.map(|&d| &self.decls[d]) {
+                Some(p) if arg.written.is_some() && p.arg.written == arg.written => p.line,
+                _ => line,
+            };
             self.decl_ids
                 .entry(name.to_string())
                 .or_default()

@@ -482,6 +482,8 @@ fn global_args_are_what_from_sees() {
     let got = rows(t);
     assert_eq!(got[0].image, "golang:1.26");
     assert_eq!(got[0].slot, "ARG V=1.26@D");
+    // The note names the line where the default is written.
+    assert_eq!(got[0].note.as_deref(), Some("the default of ARG V (line 1)"));
     assert_eq!(got[1].status, Status::Stage);
     let t = "ARG V=1.25\nARG V=${V:-1.20}\nFROM golang:${V}\n";
     // `${V:-1.20}` keeps the earlier 1.25: that default is where a digest goes.
