@@ -30,6 +30,9 @@ What it does:
        the FROM / value row as `dynamic` with an `arg-default:` / `env-default:`
        note. A finding whose text equals such a default in the same file (and
        whose line holds that text) is counted as correct, not a false positive.
+       So is a finding on such a row itself (`FROM golang:${GO_VERSION}`,
+       `redis:${TAG:-7}`) whose JSON `image` (the image the defaults make up)
+       equals the note's value.
   4. Prints per-kind (corpus directory) and overall numbers, the misses and the
      false positives (file:line reference, expected class, imagepin's status),
      and the confusion of expected class x imagepin status.
@@ -375,7 +378,11 @@ def score(exp: Expected, where, findings, tmp: Path):
             status = f["status"] if f else None
             res["confusion"][(row.cls + (" (opt)" if row.optional else ""), status or "-")] += 1
             if row.cls != "unpinned":
-                if status == "unpinned":
+                if status == "unpinned" and f.get("image") in row_defaults(row):
+                    # The FROM / value itself, reported as the image its
+                    # defaults make up (JSON `image`): extra coverage too.
+                    res["extra"].append((cfile, f, row))
+                elif status == "unpinned":
                     res["fp"].append((cfile, f, f"expected {row.cls}"))
                 elif status is None:
                     res["unfound"].append(row)
@@ -408,6 +415,11 @@ def score(exp: Expected, where, findings, tmp: Path):
             reason = f"look-alike: {la}" if la else "no row"
             res["fp"].append((cfile, f, reason))
     return res
+
+
+def row_defaults(row: Row) -> set[str]:
+    """The images a row's `arg-default:` / `env-default:` notes name."""
+    return {m.group(2) or m.group(3) for m in DEFAULT_NOTE.finditer(row.notes)}
 
 
 def near_hint(row: Row, fs) -> str:

@@ -203,6 +203,16 @@ pub fn fix(
     Ok(outcome)
 }
 
+/// Whether a finding's digest has no place it can safely be written (a
+/// default behind a variable that is used elsewhere too, …): `--fix` leaves
+/// it as it is, for the user, like an invalid reference.
+pub fn unpinnable(f: &Finding) -> bool {
+    matches!(
+        f.split.as_ref().map(|s| &s.digest),
+        Some(DigestSlot::Nowhere(_))
+    )
+}
+
 /// Which lookup a finding needs, if any. Only unpinned findings (and, with
 /// `update`, pinned ones that carry a tag) are touched: dynamic, stage,
 /// scratch, local-build, ignored and invalid ones are left alone.
@@ -211,16 +221,12 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
     if f.status != Status::Unpinned && !(update && pinned) {
         return Ok(None);
     }
-    // A split reference with no place for a digest: say why, without a lookup.
-    if let (Status::Unpinned, Some(DigestSlot::Nowhere(why))) =
-        (f.status, f.split.as_ref().map(|s| &s.digest))
-    {
-        return Err(error_at(
-            f,
-            format!("{} can't be pinned in place: {why}", f.image()),
-        ));
-    }
     let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
+    // No lookup for a digest that has nowhere to go: the reference is left
+    // for the user, and its note says why (see `unpinnable`).
+    if unpinnable(f) {
+        return Ok(None);
+    }
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),

@@ -185,6 +185,30 @@ fn count(findings: &[imagepin::finding::Finding], status: Status) -> usize {
     findings.iter().filter(|f| f.status == status).count()
 }
 
+/// Whether a split reference's digest has no place to go (`--fix` says why).
+fn nowhere(f: &imagepin::finding::Finding) -> bool {
+    matches!(
+        f.split.as_ref().map(|s| &s.digest),
+        Some(imagepin::finding::DigestSlot::Nowhere(_))
+    )
+}
+
+/// Unpinned references `--fix` can pin.
+fn pinnable(findings: &[imagepin::finding::Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Unpinned && !nowhere(f))
+        .count()
+}
+
+/// Unpinned references whose digest has nowhere to go.
+fn unpinnable(findings: &[imagepin::finding::Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Unpinned && nowhere(f))
+        .count()
+}
+
 /// A fixture variant: as written, CRLF, with a BOM, or without its final newline.
 fn variant(text: &str, v: u8) -> String {
     match v % 4 {
@@ -228,7 +252,7 @@ fn scan_case(case: &mut Case) -> Vec<ScannedFile> {
     let mut files = Vec::new();
     for (rel, _, unpinned) in &mut case.before {
         if let Some(f) = scan(&case.dir.path().join(&*rel), rel) {
-            *unpinned = count(&f.findings, Status::Unpinned);
+            *unpinned = pinnable(&f.findings);
             files.push(f);
         }
     }
@@ -249,12 +273,14 @@ proptest! {
     /// Over every fixture in the repository (all areas), in random line-ending,
     /// BOM and final-newline variants, with random digests: after `--fix`,
     /// removing each inserted `@sha256:<hex>` gives back the original bytes
-    /// exactly; nothing unpinned is left; a second `--fix` changes nothing;
-    /// no temporary file is left.
+    /// exactly; nothing unpinned is left but the references whose digest
+    /// has no safe place (left alone, with no lookup); a second `--fix`
+    /// changes nothing; no temporary file is left.
     #[test]
     fn fix_inserts_only_digests_and_is_idempotent(seed in any::<u64>()) {
         let mut case = copy_fixtures(seed);
         let files = scan_case(&mut case);
+        let stuck: usize = files.iter().map(|f| unpinnable(&f.findings)).sum();
         let listing = all_files(case.dir.path());
         let source = Fake::new(seed);
         let (outcome, diff) = run_fix(&files, &source, &write_opts());
@@ -287,8 +313,10 @@ proptest! {
         // Fix twice == fix once.
         let again = scan_case(&mut case);
         for f in &again {
-            prop_assert_eq!(count(&f.findings, Status::Unpinned), 0, "{} still unpinned", f.path.display());
+            prop_assert_eq!(pinnable(&f.findings), 0, "{} still unpinned", f.path.display());
         }
+        let still: usize = again.iter().map(|f| unpinnable(&f.findings)).sum();
+        prop_assert_eq!(still, stuck);
         let snapshot: Vec<String> = again.iter().map(|f| f.text.clone()).collect();
         let second_source = Fake::new(seed);
         let (second, diff2) = run_fix(&again, &second_source, &write_opts());
@@ -389,6 +417,146 @@ fn dockerfile_arg_default_is_pinned_at_the_arg() {
     assert_eq!(
         fs::read_to_string(&p).unwrap(),
         format!("ARG BASE=python:3.12@{D1}\nFROM ${{BASE}}\nFROM python:${{PY}}\n")
+    );
+}
+
+/// Fixes a copy of `fixture` with every tag in `tags` resolving to D1: the
+/// fixed text, the outcome, and the references left unpinned (`line:
+/// image: note`), which were not looked up. Fixing again changes nothing.
+fn fix_fixture_copy(fixture: &str, name: &str, tags: &[&str]) -> (String, FixOutcome, Vec<String>) {
+    let d = tempfile::tempdir().unwrap();
+    let text = fs::read_to_string(fixtures_root().join(fixture)).unwrap();
+    let p = write(d.path(), name, &text);
+    let source = tags.iter().fold(Fake::new(0), |f, t| f.with_tag(t, D1));
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let asked: Vec<String> = source
+        .tag_calls
+        .borrow()
+        .iter()
+        .flatten()
+        .map(|t| t.to_string())
+        .collect();
+    let mut expected_asks: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    expected_asks.sort();
+    let mut sorted = asked.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, expected_asks,
+        "only the pinnable tags are looked up"
+    );
+    let fixed = fs::read_to_string(&p).unwrap();
+    // Fix twice == fix once: nothing to look up, nothing changes.
+    let again = scan_one(&p);
+    let second_source = Fake::new(1);
+    let (second, diff) = run_fix(std::slice::from_ref(&again), &second_source, &write_opts());
+    assert!(second_source.tag_calls.borrow().is_empty());
+    assert!(diff.is_empty() && second.changed.is_empty() && second.errors.is_empty());
+    assert_eq!(fs::read_to_string(&p).unwrap(), fixed);
+    let left = again
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Unpinned)
+        .map(|f| {
+            format!(
+                "{}: {}: {}",
+                f.line,
+                f.image(),
+                f.note.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    (fixed, outcome, left)
+}
+
+#[test]
+fn dockerfile_defaults_behind_variables_are_pinned_where_safe() {
+    let (fixed, outcome, left) = fix_fixture_copy(
+        "dockerfile/defaults.Dockerfile",
+        "Dockerfile",
+        &[
+            "docker.io/docker/dockerfile:1",
+            "docker.io/library/golang:1.26",
+            "docker.io/library/python:3.12-slim",
+            "docker.io/library/nginx:1.27",
+            "docker.io/library/busybox:1.36",
+        ],
+    );
+    let original =
+        fs::read_to_string(fixtures_root().join("dockerfile/defaults.Dockerfile")).unwrap();
+    let expected = original
+        .replace("dockerfile:1\n", &format!("dockerfile:1@{D1}\n"))
+        .replace("GO_VERSION=1.26\n", &format!("GO_VERSION=1.26@{D1}\n"))
+        .replace("python:3.12-slim}", &format!("python:3.12-slim@{D1}}}"))
+        .replace("nginx:1.27 AS", &format!("nginx:1.27@{D1} AS"))
+        .replace(":-1.36}", &format!(":-1.36@{D1}}}"));
+    assert_eq!(fixed, expected);
+    assert_eq!(outcome.pinned, 5);
+    let cant = "imagepin can't write its digest in place";
+    let goes_on = |v: &str| {
+        format!(
+            "{cant}: the reference goes on after ${{{v}}}, so a digest at its end would not follow that variable"
+        )
+    };
+    let shared = |v: &str, lines: &str| {
+        format!(
+            "{cant}: ARG {v} is used on more than this line (lines {lines}); a digest in its default would reach them all"
+        )
+    };
+    assert_eq!(
+        left,
+        [
+            format!(
+                "15: node:22: the default of ARG NODE_VERSION (line 4); {}",
+                shared("NODE_VERSION", "15, 17")
+            ),
+            format!(
+                "19: debian:bookworm-slim: the defaults of ARG DEBIAN_IMAGE (line 6) and ARG DEBIAN_RELEASE (line 5); {}",
+                goes_on("DEBIAN_RELEASE")
+            ),
+            format!(
+                "22: alpine:3.20: the default of ARG ALPINE_VERSION (line 9); {}",
+                shared("ALPINE_VERSION", "22, 23")
+            ),
+            format!(
+                "23: golang:1.22-alpine3.20: the default of ARG ALPINE_VERSION (line 9); {}",
+                shared("ALPINE_VERSION", "22, 23")
+            ),
+            format!(
+                "24: ghcr.io/acme/tools:2.4-slim: the default of ARG TOOLS_VERSION (line 10); {}",
+                goes_on("TOOLS_VERSION")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn compose_partial_defaults_are_pinned_where_safe() {
+    let (fixed, outcome, left) = fix_fixture_copy(
+        "compose/compose.defaults.yaml",
+        "compose.yaml",
+        &[
+            "docker.io/library/redis:7.2",
+            "docker.io/acme/web:1.4.0",
+            "ghcr.io/acme/proxy:2.1",
+            "docker.io/axllent/mailpit:v1.18",
+        ],
+    );
+    let original =
+        fs::read_to_string(fixtures_root().join("compose/compose.defaults.yaml")).unwrap();
+    let expected = original
+        .replace(":-7.2}", &format!(":-7.2@{D1}}}"))
+        .replace(":-1.4.0}", &format!(":-1.4.0@{D1}}}"))
+        .replace("proxy:2.1 #", &format!("proxy:2.1@{D1} #"))
+        .replace("mailpit:v1.18}", &format!("mailpit:v1.18@{D1}}}"));
+    assert_eq!(fixed, expected);
+    assert_eq!(outcome.pinned, 4);
+    assert_eq!(
+        left,
+        [
+            "10: ghcr.io/acme/worker:3-alpine: the default of ${WORKER_TAG}; imagepin can't write its digest in place: the reference goes on after ${WORKER_TAG}, so a digest at its end would not follow that variable",
+            "12: postgres:16: the default of ${PG_TAG}; imagepin can't write its digest in place: ${PG_TAG} is also used on line 14; a digest in its default would reach that use too",
+        ]
     );
 }
 
@@ -747,7 +915,9 @@ fn scanned_fixtures() -> &'static [(ScannedFile, Vec<usize>)] {
             .filter_map(|rel| scan(&root.join(&rel), &rel))
             .map(|f| {
                 let idx = (0..f.findings.len())
-                    .filter(|&i| f.findings[i].status == Status::Unpinned)
+                    .filter(|&i| {
+                        f.findings[i].status == Status::Unpinned && !nowhere(&f.findings[i])
+                    })
                     .collect();
                 (f, idx)
             })

@@ -415,3 +415,104 @@ fn fix_pins_the_ci_kinds_in_place() {
     let check = ws.imagepin(&["--check"]);
     assert_eq!(check.code, Some(0), "{check}");
 }
+
+#[test]
+fn defaults_behind_variables_are_pinned_verified_and_updated_where_written() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let go = push.push(
+        "library/golang",
+        "1.26",
+        &Image::multi_arch("g1", Format::Oci),
+    );
+    let redis = push.push("library/redis", "7", &Image::single("r1", Format::Docker));
+    push.push("library/alpine", "3.20", &Image::single("a1", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    // ARG V feeds two images: no safe place for a digest, left for the user.
+    let dockerfile = "ARG GO_VERSION=1.26\nARG V=3.20\nFROM golang:${GO_VERSION} AS build\nFROM alpine:${V}\nFROM golang:1.26-alpine${V}\n";
+    let compose = "services:\n  cache:\n    image: \"redis:${REDIS_TAG:-7}\"\n";
+    ws.write("Dockerfile", dockerfile);
+    ws.write("compose.yaml", compose);
+
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let pinned_dockerfile = dockerfile.replace("=1.26\n", &format!("=1.26@{go}\n"));
+    let pinned_compose = compose.replace(":-7}", &format!(":-7@{redis}}}"));
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        pinned_dockerfile
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("compose.yaml")).unwrap(),
+        pinned_compose
+    );
+    assert!(
+        run.stderr.contains("Dockerfile:4:6: dockerfile: alpine:3.20 is not pinned to a digest: the default of ARG V (line 2); imagepin can't write its digest in place: ARG V is used on more than this line (lines 4, 5)"),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("error"), "{run}");
+
+    // Fixing again changes nothing; the shared ARG still needs the user.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        pinned_dockerfile
+    );
+    let run = ws.imagepin(&["--check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows: Vec<(&str, &str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["reference"].as_str().unwrap(),
+                f["image"].as_str().unwrap_or(""),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&(
+            "golang:${GO_VERSION}",
+            &*format!("golang:1.26@{go}"),
+            "pinned"
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            &*format!("redis:${{REDIS_TAG:-7@{redis}}}"),
+            &*format!("redis:7@{redis}"),
+            "pinned"
+        )),
+        "{rows:?}"
+    );
+
+    // The tags move: --verify says stale, --update rewrites the digests
+    // where they are written.
+    let go2 = push.push(
+        "library/golang",
+        "1.26",
+        &Image::multi_arch("g2", Format::Oci),
+    );
+    let redis2 = push.push("library/redis", "7", &Image::single("r2", Format::Docker));
+    let run = ws.imagepin(&["--check", "--verify"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!("golang:1.26@{go} is stale")),
+        "{run}"
+    );
+    let run = ws.imagepin(&["--fix", "--update"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        dockerfile.replace("=1.26\n", &format!("=1.26@{go2}\n"))
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("compose.yaml")).unwrap(),
+        compose.replace(":-7}", &format!(":-7@{redis2}}}"))
+    );
+}

@@ -57,6 +57,8 @@ pub fn render_findings(
             f.column
         );
         let text = problem(f);
+        // A split reference is shown as the image it makes up (the
+        // reference as written is at line:column).
         let rest = text.strip_prefix(f.image()).unwrap_or(&text);
         writeln!(
             out,

@@ -350,11 +350,14 @@ fn fix_mode(
         }
     };
     let render = RenderOptions::default();
-    // References fix cannot pin (invalid ones) still need the user.
+    // References fix cannot pin (invalid ones, unpinned ones whose digest
+    // has no safe place) still need the user; their notes say why.
     let left: Vec<Finding> = scanned
         .findings()
         .into_iter()
-        .filter(|f| f.status == Status::Invalid)
+        .filter(|f| {
+            f.status == Status::Invalid || (f.status == Status::Unpinned && fix::unpinnable(f))
+        })
         .collect();
     let all_errors: Vec<FileError> = scanned
         .errors

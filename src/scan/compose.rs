@@ -8,9 +8,13 @@
 //! - A whole value `${VAR:-default}` or `${VAR-default}` whose default is a
 //!   plain reference: the finding is the default's text (that is what Compose
 //!   pulls when the variable is unset, and where a digest belongs).
-//! - `${VAR}`, `$VAR`, `${VAR:?err}`, `${VAR?err}` and partial interpolation
-//!   (`${REG}/app:${TAG}`) are the whole value, dynamic. `$$` is an escaped
-//!   dollar, never the start of a variable.
+//! - A value whose every variable is `${VAR:-default}` / `${VAR-default}`
+//!   (`redis:${TAG:-7}`) is the image those defaults make up, reported at
+//!   the whole value; its digest goes after the default that ends it when
+//!   that variable is used nowhere else in the file (see [`partial_default`]).
+//! - `${VAR}`, `$VAR`, `${VAR:?err}`, `${VAR?err}` and other partial
+//!   interpolation (`${REG}/app:${TAG}`) are the whole value, dynamic. `$$` is
+//!   an escaped dollar, never the start of a variable.
 //! - A service with both `build:` and `image:` names the image it builds:
 //!   local-build (unless another service pulls the same anchored text).
 //! - Never `build.tags`, `build.cache_from`, `build.args`, `x-` extension keys
@@ -134,7 +138,149 @@ fn service_image(text: &str, name: &str, service: &Node) -> Option<Occurrence> {
         return None;
     }
     let hint = if builds { Hint::LocalBuild } else { hint };
+    if hint == Hint::Dynamic {
+        if let Some(split) = partial_default(text, value, span.start) {
+            return Some(Occurrence::split(span, Hint::Image, context, split));
+        }
+    }
     Some(Occurrence::new(span, hint, context))
+}
+
+/// `redis:${TAG:-7}`: a value whose every variable is `${V:-d}` or
+/// `${V-d}` with a plain default, not the whole value. It is what Compose
+/// pulls when the variables are unset (the usual case in CI), so it is
+/// reported as that image. Its digest goes after the default that ends the
+/// value when that variable is used nowhere else in the file (`${TAG:-7@sha256:…}`),
+/// or at the end of a value whose variables all come before its last `/`;
+/// otherwise nowhere (a digest after `${V:-1}-alpine` would not follow `V`).
+/// `at` is the value's offset in `text`.
+fn partial_default(text: &str, value: &str, at: usize) -> Option<crate::finding::Split> {
+    use crate::finding::{DigestSlot, Split};
+    // (range in `value`, the variable's name when it is a default)
+    let mut pieces: Vec<(std::ops::Range<usize>, Option<&str>)> = Vec::new();
+    let mut image = String::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        let base = value.len() - rest.len();
+        if i > 0 {
+            pieces.push((base..base + i, None));
+            image.push_str(&rest[..i]);
+        }
+        let inner = rest[i..].strip_prefix("${")?;
+        let close = inner.find('}')?;
+        let d = whole_default(&rest[i..i + 3 + close])?;
+        let start = base + i + d.start;
+        let name = inner[..d.start - 2].trim_end_matches([':', '-']);
+        pieces.push((start..base + i + d.end, Some(name)));
+        image.push_str(&value[start..base + i + d.end]);
+        rest = &rest[i + 3 + close..];
+    }
+    if !rest.is_empty() {
+        let base = value.len() - rest.len();
+        pieces.push((base..value.len(), None));
+        image.push_str(rest);
+    }
+    let vars: Vec<&str> = pieces.iter().filter_map(|(_, v)| *v).collect();
+    let reference = crate::reference::Reference::parse(&image).ok()?;
+    let mut note = match vars.as_slice() {
+        [one] => format!("the default of ${{{one}}}"),
+        [first @ .., last] => format!(
+            "the defaults of {} and ${{{last}}}",
+            first
+                .iter()
+                .map(|v| format!("${{{v}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        [] => return None,
+    };
+    // Other variables in the tag: a digest after the last default would
+    // hide a change to them (`app:${MAJOR:-1}.${MINOR:-2}`).
+    let name_tag = image.split('@').next().unwrap_or(&image);
+    let slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let tag = name_tag[slash..].find(':').map(|i| slash + i + 1);
+    let mut in_tag: Vec<&str> = Vec::new();
+    let mut offset = 0;
+    for (k, (r, v)) in pieces.iter().enumerate() {
+        if let (Some(v), Some(t)) = (v, tag) {
+            if k + 1 < pieces.len() && offset + r.len() > t && offset < name_tag.len() {
+                in_tag.push(v);
+            }
+        }
+        offset += r.len();
+    }
+    let (last, var) = pieces.last()?.clone();
+    let written = &value[last.clone()];
+    let digest = match (reference.digest, var) {
+        (Some(d), _) => match written.rfind('@') {
+            Some(i) if written[i + 1..] == d => DigestSlot::At(at + last.start + i + 1..at + last.end),
+            _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
+        },
+        (None, Some(v)) if !in_tag.is_empty() => DigestSlot::Nowhere(format!(
+            "{} also make{} up its tag, and a digest after ${{{v}}}'s default would hide a change to {}",
+            in_tag.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(", "),
+            if in_tag.len() == 1 { "s" } else { "" },
+            if in_tag.len() == 1 { "it" } else { "them" },
+        )),
+        (None, Some(v)) => match other_use(text, v, at + last.start) {
+            Some(line) => DigestSlot::Nowhere(format!(
+                "${{{v}}} is also used on line {line}; a digest in its default would reach that use too"
+            )),
+            None => DigestSlot::Insert {
+                at: at + last.end,
+                before: "@".into(),
+                after: String::new(),
+            },
+        },
+        (None, None) if written.contains('/') => DigestSlot::Insert {
+            at: at + last.end,
+            before: "@".into(),
+            after: String::new(),
+        },
+        (None, None) => DigestSlot::Nowhere(format!(
+            "the reference goes on after ${{{}}}, so a digest at its end would not follow that variable",
+            vars.last().unwrap_or(&"")
+        )),
+    };
+    if let DigestSlot::Nowhere(why) = &digest {
+        note.push_str(&format!("; imagepin can't write its digest in place: {why}"));
+    }
+    Some(Split {
+        image,
+        digest,
+        note: Some(note),
+    })
+}
+
+/// The line of a use of `$name` / `${name…}` in `text` (comments aside)
+/// other than the one in the interpolation whose default is at `here`.
+fn other_use(text: &str, name: &str, here: usize) -> Option<usize> {
+    let mut start = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let end = start + line.len();
+        // A comment starts at a `#` after a space or at the line's start.
+        let code = match line.find(" #").or_else(|| line.find("\t#")) {
+            _ if line.trim_start().starts_with('#') => "",
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let b = line.as_bytes();
+        for (i, _) in code.match_indices('$') {
+            if i > 0 && b[i - 1] == b'$' {
+                continue;
+            }
+            let at = i + 1 + usize::from(b.get(i + 1) == Some(&b'{'));
+            let follows = line[at.min(line.len())..]
+                .strip_prefix(name)
+                .is_some_and(|t| !t.starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric()));
+            let ours = start + i < here && here < end && !line[i..here - start].contains('}');
+            if follows && !ours {
+                return Some(n + 1);
+            }
+        }
+        start = end;
+    }
+    None
 }
 
 /// The image references of a service's `build.dockerfile_inline`.
@@ -301,7 +447,8 @@ services:
         let f = found(t);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].0, "docker.io/app:${V-1.0}");
-        assert_eq!(f[0].1, Hint::Dynamic);
+        // Its default is an image: reported as that (see partial_defaults_…).
+        assert_eq!(f[0].1, Hint::Image);
     }
 
     #[test]
@@ -328,7 +475,146 @@ services:
                 ("$NAME:$TAG", Hint::Dynamic),
                 ("${X?unset}:${T-latest}", Hint::Dynamic),
                 ("${A:-${B:-x}}", Hint::Dynamic),
-                ("${R:-reg}/app:1", Hint::Dynamic),
+                // Every variable has a default: the image it makes up.
+                ("${R:-reg}/app:1", Hint::Image),
+            ]
+        );
+    }
+
+    /// (line, column, reference, status, image, note, where a pin writes
+    /// its digest: the value after `@D` is inserted, or `nowhere: why`).
+    fn rows(text: &str) -> Vec<(usize, usize, String, Status, String, String, String)> {
+        use crate::finding::DigestSlot;
+        crate::scan::scan_file(
+            std::path::Path::new("compose.yaml"),
+            KIND.id,
+            text,
+            &|_| false,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let slot = match f.split.as_ref().map(|s| &s.digest) {
+                None => String::new(),
+                Some(DigestSlot::Insert { at, before, after }) => {
+                    let mut t = text.to_string();
+                    t.insert_str(*at, &format!("{before}D{after}"));
+                    let end = f.span.end + before.len() + 1 + after.len();
+                    t[f.span.start..end].to_string()
+                }
+                Some(DigestSlot::At(r)) => format!("at {}", &text[r.clone()]),
+                Some(DigestSlot::Nowhere(why)) => format!("nowhere: {why}"),
+            };
+            (
+                f.line,
+                f.column,
+                f.reference.clone(),
+                f.status,
+                f.image().to_string(),
+                f.note.unwrap_or_default(),
+                slot,
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn partial_defaults_are_the_image_compose_pulls() {
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let t = format!(
+            "services:
+  a:
+    image: redis:${{TAG:-7}}
+  b:
+    image: \"${{REG:-docker.io}}/acme/app:1.2\"
+  c:
+    image: app:${{V:-1}}-alpine
+  d:
+    image: x:${{T:-1}}
+    environment:
+      - T=${{T}}
+  e:
+    image: ${{REG2-ghcr.io}}/acme/e:${{E_TAG:-2}}  # ${{E_TAG}} in a comment
+  f:
+    image: redis:${{F:-7@{d}}}
+  g:
+    image: ${{GREG:-docker.io}}/library/nginx:${{NGINX:-1.27}}
+  h:
+    image: nginx:${{NGINX}}
+  i:
+    image: app:${{MAJOR:-1}}.${{MINOR:-2}}
+"
+        );
+        let nowhere = |v: &str, why: &str| {
+            (
+                format!("the default of ${{{v}}}; imagepin can't write its digest in place: {why}"),
+                format!("nowhere: {why}"),
+            )
+        };
+        let goes_on = nowhere(
+            "V",
+            "the reference goes on after ${V}, so a digest at its end would not follow that variable",
+        );
+        let reused = nowhere(
+            "T",
+            "${T} is also used on line 11; a digest in its default would reach that use too",
+        );
+        let row = |l, c, r: &str, s, i: &str, n: &str, slot: &str| {
+            (l, c, r.to_string(), s, i.to_string(), n.to_string(), slot.to_string())
+        };
+        use Status::{Dynamic, Pinned, Unpinned};
+        assert_eq!(
+            rows(&t),
+            [
+                row(3, 12, "redis:${TAG:-7}", Unpinned, "redis:7", "the default of ${TAG}", "redis:${TAG:-7@D}"),
+                row(
+                    5,
+                    13,
+                    "${REG:-docker.io}/acme/app:1.2",
+                    Unpinned,
+                    "docker.io/acme/app:1.2",
+                    "the default of ${REG}",
+                    "${REG:-docker.io}/acme/app:1.2@D"
+                ),
+                row(7, 12, "app:${V:-1}-alpine", Unpinned, "app:1-alpine", &goes_on.0, &goes_on.1),
+                row(9, 12, "x:${T:-1}", Unpinned, "x:1", &reused.0, &reused.1),
+                row(
+                    13,
+                    12,
+                    "${REG2-ghcr.io}/acme/e:${E_TAG:-2}",
+                    Unpinned,
+                    "ghcr.io/acme/e:2",
+                    "the defaults of ${REG2} and ${E_TAG}",
+                    "${REG2-ghcr.io}/acme/e:${E_TAG:-2@D}"
+                ),
+                row(
+                    15,
+                    12,
+                    &format!("redis:${{F:-7@{d}}}"),
+                    Pinned,
+                    &format!("redis:7@{d}"),
+                    "the default of ${F}",
+                    &format!("at {d}")
+                ),
+                row(
+                    17,
+                    12,
+                    "${GREG:-docker.io}/library/nginx:${NGINX:-1.27}",
+                    Unpinned,
+                    "docker.io/library/nginx:1.27",
+                    "the defaults of ${GREG} and ${NGINX}; imagepin can't write its digest in place: ${NGINX} is also used on line 19; a digest in its default would reach that use too",
+                    "nowhere: ${NGINX} is also used on line 19; a digest in its default would reach that use too"
+                ),
+                row(19, 12, "nginx:${NGINX}", Dynamic, "nginx:${NGINX}", "", ""),
+                row(
+                    21,
+                    12,
+                    "app:${MAJOR:-1}.${MINOR:-2}",
+                    Unpinned,
+                    "app:1.2",
+                    "the defaults of ${MAJOR} and ${MINOR}; imagepin can't write its digest in place: ${MAJOR} also makes up its tag, and a digest after ${MINOR}'s default would hide a change to it",
+                    "nowhere: ${MAJOR} also makes up its tag, and a digest after ${MINOR}'s default would hide a change to it"
+                ),
             ]
         );
     }

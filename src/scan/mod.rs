@@ -231,11 +231,25 @@ pub fn scan_file(
             {
                 status = Status::Ignored;
             }
-            if let Some(why) = o.split.as_ref().and_then(|s| s.note.clone()) {
-                note = Some(match note {
-                    Some(n) => format!("{why}; {n}"),
-                    None => why,
-                });
+            if let Some(split) = &o.split {
+                // Where the parts come from, and why the digest has no place
+                // when it has none (said once, whoever wrote it first).
+                let mut why = split.note.clone().unwrap_or_default();
+                if let DigestSlot::Nowhere(reason) = &split.digest {
+                    if !reason.is_empty() && !why.contains(reason.as_str()) {
+                        if !why.is_empty() {
+                            why.push_str("; ");
+                        }
+                        why.push_str("imagepin can't write its digest in place: ");
+                        why.push_str(reason);
+                    }
+                }
+                if !why.is_empty() {
+                    note = Some(match note {
+                        Some(n) => format!("{why}; {n}"),
+                        None => why,
+                    });
+                }
             }
             Finding {
                 path: path.to_path_buf(),

@@ -14,13 +14,19 @@
 //!   `FROM` with a default that is a complete reference: the occurrence is
 //!   that default, at the `ARG` line (context `ARG X`), once however many
 //!   `FROM`s use it, since that is where a digest belongs.
+//! - `ARG X=${X:-image}` (the variable unset there) is the same as
+//!   `ARG X=image`: the occurrence is `image`, inside the braces.
 //! - Other `FROM`s with variables are expanded with the global `ARG`
 //!   defaults: when the result names an earlier stage, or the text before the
 //!   first unknown variable is a non-empty prefix of an earlier stage that the
 //!   whole pattern matches (`binaries-$TARGETOS`), or all unknown variables are
 //!   automatic platform ARGs and a stage matches (`FROM ${TARGETOS}`), it is a
-//!   stage; otherwise the `FROM` word itself is the occurrence (its `$` makes
-//!   it dynamic).
+//!   stage. When every variable has a default (`FROM golang:${GO_VERSION}`
+//!   with `ARG GO_VERSION=1.26`, `FROM debian:${DEB:-bookworm}`), the `FROM`
+//!   word is the occurrence as a split reference: the image the default build
+//!   pulls, which defaults make it up, and where its digest goes
+//!   ([`defaults`]). Otherwise the `FROM` word itself is the occurrence (its
+//!   `$` makes it dynamic).
 //! - `COPY`/`ADD --from=X` and `RUN --mount=…,from=X`: a numeric index or
 //!   the name of any stage in the file (BuildKit resolves these after reading
 //!   all stages) is a stage, `scratch` is scratch, anything else an image.
@@ -35,19 +41,22 @@
 //! that a line continuation splits has no contiguous span and is skipped.
 //! Malformed instructions are skipped; the scanner never fails.
 
+mod defaults;
 mod expand;
 pub mod lexer;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
+use self::defaults::Src;
 use self::expand::{PLATFORM_ARGS, Pattern, Value, expand};
 use self::lexer::{Instruction, Word, lex};
 use std::path::Path;
 
 use super::kind::{Kind, Syntax, lower_name};
-use super::{Hint, Occurrence, ScanError};
-use crate::finding::FileKind;
+use super::{Hint, LineIndex, Occurrence, ScanError};
+use crate::finding::{DigestSlot, FileKind, Split};
 use crate::reference::Reference;
 /// Dockerfiles and Containerfiles: `Dockerfile`, `Dockerfile.prod`,
 /// `Dockerfile-windows`, `app.dockerfile`, `x.containerfile` (any case), but
@@ -86,6 +95,10 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
             .collect(),
         earlier_stages: BTreeSet::new(),
         globals: HashMap::new(),
+        decls: Vec::new(),
+        decl_ids: HashMap::new(),
+        uses: OnceCell::new(),
+        lines: OnceCell::new(),
         seen_from: false,
         arg_occurrences: HashSet::new(),
         found: Vec::new(),
@@ -119,8 +132,18 @@ struct GlobalArg {
     /// Its default, expanded with the ARGs declared before it.
     value: Value,
     /// The default as written (one pair of enclosing quotes removed) and its
-    /// span, when it has one.
+    /// span, when it has one. For `ARG X=${Y:-d}` with `Y` unset there, `d`.
     default: Option<(String, Option<Range<usize>>)>,
+    /// The span of the whole default as written, when it has one.
+    written: Option<Range<usize>>,
+}
+
+/// One declaration of a global `ARG`, in file order.
+#[derive(Debug, Clone)]
+struct Decl {
+    arg: GlobalArg,
+    /// 1-based line of the `ARG` instruction.
+    line: usize,
 }
 
 struct Scanner<'t> {
@@ -130,6 +153,14 @@ struct Scanner<'t> {
     /// Stage names declared by the `FROM`s read so far (lowercase).
     earlier_stages: BTreeSet<String>,
     globals: HashMap<String, GlobalArg>,
+    /// Every global `ARG` declaration, in file order, and the indices of
+    /// each name's declarations.
+    decls: Vec<Decl>,
+    decl_ids: HashMap<String, Vec<usize>>,
+    /// Where each variable is used (see [`defaults::variable_uses`]), made
+    /// when first needed.
+    uses: OnceCell<HashMap<String, Vec<usize>>>,
+    lines: OnceCell<LineIndex>,
     seen_from: bool,
     /// Starts of ARG defaults already reported.
     arg_occurrences: HashSet<usize>,
@@ -148,7 +179,7 @@ impl Scanner<'_> {
 
     fn instruction(&mut self, ins: &Instruction) {
         match ins.keyword.as_str() {
-            "arg" if !self.seen_from => self.global_arg(&ins.words[1..]),
+            "arg" if !self.seen_from => self.global_arg(&ins.words[1..], ins.line),
             "from" => self.from(ins),
             "copy" | "add" | "run" => self.sources(&ins.keyword, &ins.words[1..], false),
             "onbuild" => {
@@ -171,7 +202,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn global_arg(&mut self, words: &[Word]) {
+    fn global_arg(&mut self, words: &[Word], line: usize) {
         for w in words {
             let (name, default) = match w.text.split_once('=') {
                 Some((name, _)) => {
@@ -187,9 +218,13 @@ impl Scanner<'_> {
                 Some((text, span)) => {
                     let pattern = expand(&text, &|n| self.lookup(n));
                     let value = pattern.literal().map_or(Value::Unknown, Value::Known);
+                    let default = self
+                        .effective_default(&text, span.clone())
+                        .unwrap_or((text, span.clone()));
                     GlobalArg {
                         value,
-                        default: Some((text, span)),
+                        default: Some(default),
+                        written: span,
                     }
                 }
                 // `ARG X` again keeps an earlier default.
@@ -198,11 +233,59 @@ impl Scanner<'_> {
                     None => GlobalArg {
                         value: Value::Unknown,
                         default: None,
+                        written: None,
                     },
                 },
             };
+            // `ARG X` again: its default is still written where it was.
+            let previous = self.decl_ids.get(name).and_then(|ids| ids.last());
+            let line = match previous.map(|&d| &self.decls[d]) {
+                Some(p) if arg.written.is_some() && p.arg.written == arg.written => p.line,
+                _ => line,
+            };
+            self.decl_ids
+                .entry(name.to_string())
+                .or_default()
+                .push(self.decls.len());
+            self.decls.push(Decl {
+                arg: arg.clone(),
+                line,
+            });
             self.globals.insert(name.to_string(), arg);
         }
+    }
+
+    /// For a default that is one `${Y:-d}` (or `${Y-d}`) with `Y` unset
+    /// here, such as `ARG BASE=${BASE:-python:3.12}`: `d` and its span,
+    /// which is what the default is.
+    fn effective_default(
+        &self,
+        text: &str,
+        span: Option<Range<usize>>,
+    ) -> Option<(String, Option<Range<usize>>)> {
+        let segs = defaults::segments(text)?;
+        let [
+            defaults::Seg::Var {
+                name,
+                colon,
+                alt: false,
+                word: Some(word),
+            },
+        ] = segs.as_slice()
+        else {
+            return None;
+        };
+        let unset = match self.lookup(&text[name.clone()]) {
+            Value::Unset => true,
+            Value::Known(v) => *colon && v.is_empty(),
+            Value::Unknown => false,
+        };
+        let d = &text[word.clone()];
+        let plain = !d.is_empty() && !d.contains(['$', '"', '\\', '\'', '`', '{', '}']);
+        (unset && plain).then(|| {
+            let sub = span.map(|s| s.start + word.start..s.start + word.end);
+            (d.to_string(), sub)
+        })
     }
 
     fn from(&mut self, ins: &Instruction) {
@@ -262,7 +345,80 @@ impl Scanner<'_> {
         }
         let pattern = expand(text, &|n| self.lookup(n));
         let hint = self.pattern_hint(&pattern, &self.earlier_stages);
-        self.push(span, hint, "FROM");
+        match pattern.literal() {
+            Some(image) if hint == Hint::Image => self.default_image(text, span, image),
+            _ => self.push(span, hint, "FROM"),
+        }
+    }
+
+    /// A `FROM` word whose variables all have defaults (global `ARG`s,
+    /// `${X:-d}`): reported at the word, as the image the default build
+    /// pulls, saying which defaults make it up and where its digest goes.
+    fn default_image(&mut self, text: &str, span: Range<usize>, image: String) {
+        let src = Src {
+            text,
+            span: Some(span.clone()),
+        };
+        let before = self.decls.len();
+        // An undeclared variable, one only the build knows, or defaults that
+        // make no valid reference (`${IMAGE}@${IMAGE_SHA}` with an empty
+        // `IMAGE_SHA`: meant to be given at build time) leave it dynamic.
+        let (Some(suppliers), Ok(r)) = (self.suppliers(&src, before), Reference::parse(&image))
+        else {
+            self.push(span, Hint::Image, "FROM");
+            return;
+        };
+        let mut note = match suppliers.as_slice() {
+            [] => format!("the default value of {text}"),
+            [one] => format!("the default of {one}"),
+            [first @ .., last] => format!("the defaults of {} and {last}", first.join(", ")),
+        };
+        let tail = self
+            .tail(&src, before, 0)
+            .and_then(|piece| self.tag_only_from(&src, before, &image, &piece).map(|()| piece));
+        let digest = match tail {
+            Err(why) => DigestSlot::Nowhere(why),
+            Ok(piece) => match r.digest {
+                None => DigestSlot::Insert {
+                    at: piece.end,
+                    before: "@".into(),
+                    after: String::new(),
+                },
+                Some(d) => {
+                    let written = &self.text[piece.clone()];
+                    match written.rfind('@') {
+                        Some(at) if written[at + 1..] == d => {
+                            DigestSlot::At(piece.start + at + 1..piece.end)
+                        }
+                        _ => DigestSlot::Nowhere("its digest is written in pieces".into()),
+                    }
+                }
+            },
+        };
+        if let DigestSlot::Nowhere(why) = &digest {
+            note.push_str(&format!("; imagepin can't write its digest in place: {why}"));
+        }
+        let split = Split {
+            image,
+            digest,
+            note: Some(note),
+        };
+        if !text.contains(char::is_whitespace) {
+            self.found
+                .push(Occurrence::split(span, Hint::Image, "FROM", split));
+        }
+    }
+
+    /// Where each variable is used in the file.
+    fn uses(&self) -> &HashMap<String, Vec<usize>> {
+        self.uses
+            .get_or_init(|| defaults::variable_uses(self.text))
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, at: usize) -> usize {
+        let lines = self.lines.get_or_init(|| LineIndex::new(self.text));
+        lines.line_col(self.text, at).0
     }
 
     /// The hint for a reference with variables, from what it can expand to.

@@ -206,15 +206,315 @@ fn arg_without_usable_default_leaves_the_from_dynamic() {
              FROM ${IMG:-alpine:3}\n\
              FROM alpine AS s\n\
              ARG LOCAL=nginx:1\n\
-             FROM $LOCAL\n";
-    let rows = brief(t);
-    let dynamic: Vec<_> = rows
-        .iter()
-        .filter(|(_, text, hint)| *hint == Image && classify(*hint, text).0 == Status::Dynamic)
-        .map(|(l, _, _)| *l)
+             FROM $LOCAL\n\
+             FROM golang:${NONE:-1.26}\n";
+    let got: Vec<_> = rows(t)
+        .into_iter()
+        .map(|r| (r.line, r.reference, r.status, r.image))
         .collect();
-    assert_eq!(dynamic, [5, 6, 7, 8, 9, 10, 13]);
-    assert_eq!(rows.len(), 8);
+    let row = |l, r: &str, s, i: &str| (l, r.to_string(), s, i.to_string());
+    use Status::{Dynamic, Unpinned};
+    assert_eq!(
+        got,
+        [
+            // `ARG SELF=${SELF:-alpine:3}`: its default is alpine:3.
+            row(4, "alpine:3", Unpinned, "alpine:3"),
+            // No default: only the build knows.
+            row(5, "$NONE", Dynamic, "$NONE"),
+            row(6, "python:${PY}-slim", Unpinned, "python:3.12-slim"),
+            row(7, "${NESTED}", Unpinned, "golang:3.12"),
+            // REG is never declared.
+            row(9, "$REG/app", Dynamic, "$REG/app"),
+            row(10, "${IMG:-alpine:3}", Unpinned, "alpine:3"),
+            row(11, "alpine", Unpinned, "alpine"),
+            // LOCAL is declared in a stage: FROM never sees it.
+            row(13, "$LOCAL", Dynamic, "$LOCAL"),
+            // NONE is declared without a default.
+            row(14, "golang:${NONE:-1.26}", Dynamic, "golang:${NONE:-1.26}"),
+        ]
+    );
+}
+
+/// Every field of a finding a user sees, and where its digest goes: the
+/// line that a pin writes (`@D` for the digest), `at …` for the digest
+/// of a pinned one, or `nowhere: why`.
+#[derive(Debug, PartialEq, Eq)]
+struct Row {
+    line: usize,
+    column: usize,
+    reference: String,
+    status: Status,
+    image: String,
+    context: String,
+    note: Option<String>,
+    slot: String,
+}
+
+fn rows(text: &str) -> Vec<Row> {
+    use crate::finding::DigestSlot;
+    let findings = crate::scan::scan_file(
+        std::path::Path::new("Dockerfile"),
+        crate::scan::dockerfile::KIND.id,
+        text,
+        &|_| false,
+    )
+    .expect("scans");
+    findings
+        .into_iter()
+        .map(|f| {
+            let slot = match f.split.as_ref().map(|s| &s.digest) {
+                None => String::new(),
+                Some(DigestSlot::Insert { at, before, after }) => {
+                    let mut t = text.to_string();
+                    t.insert_str(*at, &format!("{before}D{after}"));
+                    let line = t[..*at].matches('\n').count() + 1;
+                    LineIndex::new(&t).line_text(&t, line).to_string()
+                }
+                Some(DigestSlot::At(r)) => format!("at {}", &text[r.clone()]),
+                Some(DigestSlot::Nowhere(why)) => format!("nowhere: {why}"),
+            };
+            Row {
+                line: f.line,
+                column: f.column,
+                image: f.image().to_string(),
+                reference: f.reference,
+                status: f.status,
+                context: f.context,
+                note: f.note,
+                slot,
+            }
+        })
+        .collect()
+}
+
+fn full(
+    line: usize,
+    column: usize,
+    reference: &str,
+    status: Status,
+    image: &str,
+    note: &str,
+    slot: &str,
+) -> Row {
+    Row {
+        line,
+        column,
+        reference: reference.into(),
+        status,
+        image: image.into(),
+        context: "FROM".into(),
+        note: (!note.is_empty()).then(|| note.to_string()),
+        slot: slot.into(),
+    }
+}
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+#[test]
+fn partial_arg_default_is_the_image_at_the_from() {
+    let t = "# syntax=docker/dockerfile:1\n\
+             ARG GO_VERSION=1.26\n\
+             FROM golang:${GO_VERSION} AS build\n\
+             RUN go build\n\
+             FROM scratch\n";
+    let got = rows(t);
+    assert_eq!(
+        got[1],
+        full(
+            3,
+            6,
+            "golang:${GO_VERSION}",
+            Status::Unpinned,
+            "golang:1.26",
+            "the default of ARG GO_VERSION (line 2)",
+            "ARG GO_VERSION=1.26@D",
+        )
+    );
+    // One finding for the FROM: the default replaces its `dynamic`.
+    assert_eq!(got.len(), 3);
+    // Pinned in the ARG: pinned, and an update replaces that digest.
+    let pinned = t.replace("1.26", &format!("1.26@{DIGEST}"));
+    assert_eq!(
+        rows(&pinned)[1],
+        full(
+            3,
+            6,
+            "golang:${GO_VERSION}",
+            Status::Pinned,
+            &format!("golang:1.26@{DIGEST}"),
+            "the default of ARG GO_VERSION (line 2)",
+            &format!("at {DIGEST}"),
+        )
+    );
+}
+
+#[test]
+fn shared_or_reused_arg_defaults_are_not_pinned_in_place() {
+    let why = |lines: &str| {
+        format!(
+            "nowhere: ARG V is used on more than this line (lines {lines}); a digest in its default would reach them all"
+        )
+    };
+    let note = |lines: &str| {
+        format!(
+            "the default of ARG V (line 1); imagepin can't write its digest in place: {}",
+            why(lines).trim_start_matches("nowhere: ")
+        )
+    };
+    // Two images with different repositories.
+    let t = "ARG V=3.20\nFROM alpine:${V}\nFROM golang:1.22-alpine${V}\n";
+    assert_eq!(
+        rows(t),
+        [
+            full(2, 6, "alpine:${V}", Status::Unpinned, "alpine:3.20", &note("2, 3"), &why("2, 3")),
+            full(
+                3,
+                6,
+                "golang:1.22-alpine${V}",
+                Status::Unpinned,
+                "golang:1.22-alpine3.20",
+                &note("2, 3"),
+                &why("2, 3")
+            ),
+        ]
+    );
+    // RUN, ENV and LABEL uses (after redeclaring it in the stage); a comment
+    // that mentions it is no use.
+    for (usage, line) in [
+        ("RUN echo $V", 5),
+        ("ENV V=${V}", 5),
+        ("LABEL version=\"${V}\"", 5),
+        ("RUN <<EOF\necho ${V:-x}\nEOF", 6),
+    ] {
+        let t = format!("ARG V=1.26\nFROM golang:${{V}}\n# bump $V\nARG V\n{usage}\n");
+        let got = rows(&t);
+        assert_eq!(got[0].slot, why(&format!("2, {line}")), "{usage}");
+        assert_eq!(got[0].status, Status::Unpinned);
+    }
+    let t = "ARG V=1.26\nFROM golang:${V}\n# bump $V by hand\nARG V\nRUN go version\n";
+    assert_eq!(rows(t)[0].slot, "ARG V=1.26@D");
+    // Pinned but shared: still pinned; an update has nowhere to go.
+    let t = format!("ARG V=1.26@{DIGEST}\nFROM golang:${{V}}\nFROM golang:${{V}}\n");
+    let got = rows(&t);
+    assert_eq!(got[0].status, Status::Pinned);
+    assert_eq!(got[0].slot, why("2, 3"));
+}
+
+#[test]
+fn where_the_digest_goes_depends_on_what_ends_the_reference() {
+    let t = "ARG V=1.26\n\
+             ARG REG=docker.io\n\
+             ARG GO_VERSION=1.26.6\n\
+             ARG GO_IMAGE=golang:${GO_VERSION}\n\
+             ARG WIN=\"ltsc2022\"\n\
+             ARG DEBUG=\n\
+             FROM golang:${V}-alpine\n\
+             FROM ${REG}/library/python:3.12\n\
+             FROM $GO_IMAGE\n\
+             FROM mcr.microsoft.com/windows/servercore:\"${WIN}\"\n\
+             FROM debian:${DEB:-bookworm}\n\
+             FROM node:${NODE:-20}-slim\n\
+             FROM alpine:3.20${DEBUG:+-debug}\n";
+    let got: Vec<_> = rows(t)
+        .into_iter()
+        .map(|r| (r.line, r.image, r.note.unwrap_or_default(), r.slot))
+        .collect();
+    let row = |l, i: &str, n: &str, s: &str| (l, i.to_string(), n.to_string(), s.to_string());
+    let goes_on = "the reference goes on after ${V}, so a digest at its end would not follow that variable";
+    assert_eq!(
+        got,
+        [
+            row(
+                7,
+                "golang:1.26-alpine",
+                &format!("the default of ARG V (line 1); imagepin can't write its digest in place: {goes_on}"),
+                &format!("nowhere: {goes_on}"),
+            ),
+            // The variable picks the registry: the digest goes at the end.
+            row(
+                8,
+                "docker.io/library/python:3.12",
+                "the default of ARG REG (line 2)",
+                "FROM ${REG}/library/python:3.12@D",
+            ),
+            // ARG chains are followed to the default that ends the image.
+            row(
+                9,
+                "golang:1.26.6",
+                "the defaults of ARG GO_IMAGE (line 4) and ARG GO_VERSION (line 3)",
+                "ARG GO_VERSION=1.26.6@D",
+            ),
+            // BuildKit removes the quotes; the digest goes inside them.
+            row(
+                10,
+                "mcr.microsoft.com/windows/servercore:ltsc2022",
+                "the default of ARG WIN (line 5)",
+                "ARG WIN=\"ltsc2022@D\"",
+            ),
+            // A default written in the FROM is pinned there.
+            row(11, "debian:bookworm", "the default of ${DEB:-…}", "FROM debian:${DEB:-bookworm@D}"),
+            row(
+                12,
+                "node:20-slim",
+                "the default of ${NODE:-…}; imagepin can't write its digest in place: the reference goes on after ${NODE}, so a digest at its end would not follow that variable",
+                "nowhere: the reference goes on after ${NODE}, so a digest at its end would not follow that variable",
+            ),
+            row(
+                13,
+                "alpine:3.20",
+                "the default of ARG DEBUG (line 6); imagepin can't write its digest in place: it ends in ${DEBUG}, which is empty by default",
+                "nowhere: it ends in ${DEBUG}, which is empty by default",
+            ),
+        ]
+    );
+}
+
+#[test]
+fn global_args_are_what_from_sees() {
+    // A stage's ARG changes no FROM; a global ARG declared again before the
+    // next FROM keeps its default; `ARG X` with no default stays dynamic.
+    let t = "ARG V=1.26\n\
+             ARG V\n\
+             FROM golang:${V} AS a\n\
+             ARG V=1.27\n\
+             RUN go version\n\
+             FROM a\n";
+    let got = rows(t);
+    assert_eq!(got[0].image, "golang:1.26");
+    assert_eq!(got[0].slot, "ARG V=1.26@D");
+    // The note names the line where the default is written.
+    assert_eq!(got[0].note.as_deref(), Some("the default of ARG V (line 1)"));
+    assert_eq!(got[1].status, Status::Stage);
+    let t = "ARG V=1.25\nARG V=${V:-1.20}\nFROM golang:${V}\n";
+    // `${V:-1.20}` keeps the earlier 1.25: that default is where a digest goes.
+    assert_eq!(rows(t)[0].image, "golang:1.25");
+    assert_eq!(rows(t)[0].slot, "ARG V=1.25@D");
+    // The tag made of two ARGs (or an ARG and text in the FROM): a digest in
+    // the last would hide a change to the other. A variable repository is
+    // not the tag.
+    let t = "ARG GO_VERSION=1.26\nARG ALPINE_VERSION=3.23\nFROM golang:${GO_VERSION}-alpine${ALPINE_VERSION}\n";
+    assert_eq!(
+        rows(t)[0].slot,
+        "nowhere: ARG GO_VERSION (line 1) and the FROM line also make up its tag, and a digest would hide a change to them"
+    );
+    let t = "ARG V=3.23\nFROM golang:1.26-alpine${V}\n";
+    assert_eq!(
+        rows(t)[0].slot,
+        "nowhere: the FROM line also makes up its tag, and a digest would hide a change to it"
+    );
+    let t = "ARG REPO=mcr.microsoft.com/powershell\nARG VERSION=nanoserver\nFROM ${REPO}:$VERSION\n";
+    assert_eq!(rows(t)[0].slot, "ARG VERSION=nanoserver@D");
+    // Defaults that make no valid reference are meant for the build to fill.
+    let t = "ARG IMAGE=ghcr.io/acme/base:latest\nARG IMAGE_SHA=\"\"\nFROM ${IMAGE}@${IMAGE_SHA}\n";
+    assert_eq!(rows(t)[0].status, Status::Dynamic);
+    let t = "ARG BASE=${BASE:-python:3.12}\nFROM ${BASE}\nFROM ${BASE} AS again\n";
+    let got = rows(t);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].line, got[0].column), (1, 18));
+    assert_eq!(got[0].reference, "python:3.12");
+    assert_eq!(got[0].context, "ARG BASE");
+    assert_eq!(got[0].status, Status::Unpinned);
+    assert_eq!(got[0].slot, "");
 }
 
 #[test]
