@@ -314,6 +314,10 @@ mod tests {
         assert_eq!(k("sub/action.yml"), Some("github-actions"));
         assert_eq!(k(".gitlab-ci.yml"), Some("gitlab-ci"));
         assert_eq!(k("ci/build.gitlab-ci.yml"), Some("gitlab-ci"));
+        assert_eq!(k("ci/gitlab-ci.yml"), Some("gitlab-ci"));
+        assert_eq!(k("fixtures/gitlab-ci.6.yaml"), Some("gitlab-ci"));
+        assert_eq!(k(".gitlab-ci.prod.yml"), Some("gitlab-ci"));
+        assert_eq!(k("gitlab-ci-notes.md"), None);
         assert_eq!(k(".devcontainer.json"), Some("devcontainer"));
         assert_eq!(k(".devcontainer/devcontainer.json"), Some("devcontainer"));
         assert_eq!(
@@ -333,6 +337,25 @@ mod tests {
             k8s
         );
         assert_eq!(kind_by_content("services:\n  kind: x\n"), None);
+        let compose = named("compose");
+        assert_eq!(
+            kind_by_content("version: '3'\nservices:\n  db:\n    image: postgres:16\n"),
+            compose
+        );
+        assert_eq!(
+            kind_by_content("services:\r\n  # the app\r\n  app:\r\n    build: .\r\n"),
+            compose
+        );
+        // A `services:` list, or keys at the wrong depth, are not Compose.
+        assert_eq!(
+            kind_by_content("services:\n  - name: a\n    image: b\n"),
+            None
+        );
+        assert_eq!(kind_by_content("services:\n  image: b\n"), None);
+        assert_eq!(
+            kind_by_content("x:\n  services:\n    a:\n      image: b\n"),
+            None
+        );
         assert_eq!(kind_by_content("\u{feff}apiVersion: v1\nkind: Pod\n"), k8s);
     }
 

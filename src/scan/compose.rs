@@ -39,7 +39,9 @@ use crate::finding::FileKind;
 const TOP_LEVEL: &[&str] = &[
     "version", "name", "include", "services", "networks", "volumes", "configs", "secrets", "models",
 ];
-/// Compose files: `compose*.y(a)ml`, `docker-compose*.y(a)ml`.
+
+/// Compose files: `compose*.y(a)ml`, `docker-compose*.y(a)ml`; and a YAML
+/// file of no other kind whose text is one (see [`looks_like_compose`]).
 pub static KIND: Kind = Kind {
     id: FileKind::new("compose"),
     names: |path| {
@@ -47,7 +49,7 @@ pub static KIND: Kind = Kind {
             is_yaml_name(&n) && (n.starts_with("compose") || n.starts_with("docker-compose"))
         })
     },
-    sniff: None,
+    sniff: Some(looks_like_compose),
     scan,
     syntax: Syntax::Yaml,
     keys: &[
@@ -60,6 +62,51 @@ pub static KIND: Kind = Kind {
     ],
     relate: None,
 };
+
+/// Whether a YAML text is a Compose file by its shape: a top-level
+/// `services:` block in which a service (a key one level in) has an
+/// `image:` or `build:` key of its own (one level deeper). A cheap line
+/// test: Compose files under other names (`full-example.yml`, `stack.yml`,
+/// test data) are read, other YAML with a `services:` key is not.
+pub fn looks_like_compose(text: &str) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let mut in_services = false;
+    let mut service_indent = None;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let at = indent(line);
+        if at == 0 {
+            in_services = body.strip_prefix("services:").is_some_and(|rest| {
+                let rest = rest.trim_start();
+                rest.is_empty() || rest.starts_with('#')
+            });
+            service_indent = None;
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        match service_indent {
+            // Services are keys of a mapping, never items of a list.
+            None | Some(_) if body.starts_with('-') && service_indent.is_none_or(|s| at <= s) => {
+                in_services = false;
+            }
+            None => service_indent = Some(at),
+            Some(s) if at == s => {}
+            Some(s) if at > s => {
+                if ["image:", "build:"].iter().any(|k| body.starts_with(k)) {
+                    return true;
+                }
+            }
+            Some(_) => service_indent = Some(at),
+        }
+    }
+    false
+}
 
 /// Finds the image references in one file's text (BOM already stripped).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {

@@ -16,7 +16,7 @@
 //! `saas-macos-…` runner, and any image named `macos-<n>-xcode-<n>`, is not
 //! reported.
 
-use super::kind::{Kind, Syntax, lower_name};
+use super::kind::{Kind, Syntax, is_yaml_name, lower_name};
 use super::yaml::{self, Node};
 use super::yaml_image::image_scalar;
 use super::{Hint, Occurrence, ScanError};
@@ -40,12 +40,19 @@ const GLOBAL_KEYWORDS: &[&str] = &[
 
 /// How many `extends:` hops are followed when looking for a job's tags.
 const EXTENDS_LIMIT: usize = 16;
-/// GitLab CI: `.gitlab-ci.y(a)ml` and included `*.gitlab-ci.y(a)ml`.
+
+/// GitLab CI: `.gitlab-ci.y(a)ml`, included `*.gitlab-ci.y(a)ml`, and
+/// custom CI file names that start with it (`gitlab-ci.yml`,
+/// `.gitlab-ci.prod.yml`, `gitlab-ci.6.yaml`).
 pub static KIND: Kind = Kind {
     id: FileKind::new("gitlab-ci"),
     names: |path| {
         lower_name(path).is_some_and(|n| {
-            n.ends_with(".gitlab-ci.yml") || n.ends_with(".gitlab-ci.yaml")
+            is_yaml_name(&n)
+                && (n.ends_with(".gitlab-ci.yml")
+                    || n.ends_with(".gitlab-ci.yaml")
+                    || n.starts_with("gitlab-ci.")
+                    || n.starts_with(".gitlab-ci."))
         })
     },
     sniff: None,
