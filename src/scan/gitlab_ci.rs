@@ -177,18 +177,11 @@ fn is_macos_vm_image(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::finding::Status;
-    use crate::scan::{classify, scan_text};
+    use crate::scan::classify;
 
     /// (reference text, context) for each occurrence after dedup, in file order.
     fn found(text: &str) -> Vec<(&str, String)> {
-        scan_text(crate::scan::gitlab_ci::KIND.id, text)
-            .unwrap()
-            .into_iter()
-            .map(|o| {
-                assert_eq!(o.hint, Hint::Image);
-                (&text[o.span], o.context)
-            })
-            .collect()
+        crate::scan::test_helpers::images(KIND.id, text)
     }
 
     fn refs(text: &str) -> Vec<&str> {

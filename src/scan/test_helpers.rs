@@ -16,6 +16,18 @@ pub fn found(kind: FileKind, text: &str) -> Vec<(&str, Hint, String)> {
         .collect()
 }
 
+/// (reference text, context) for each occurrence, each of which must be an
+/// image (not a stage, a local build…).
+pub fn images(kind: FileKind, text: &str) -> Vec<(&str, String)> {
+    found(kind, text)
+        .into_iter()
+        .map(|(r, h, c)| {
+            assert_eq!(h, Hint::Image, "{r}");
+            (r, c)
+        })
+        .collect()
+}
+
 /// The reference texts only.
 pub fn refs(kind: FileKind, text: &str) -> Vec<&str> {
     found(kind, text).into_iter().map(|(r, _, _)| r).collect()

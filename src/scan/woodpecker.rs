@@ -74,13 +74,7 @@ mod tests {
     use crate::scan::test_helpers::{self, row};
 
     fn found(text: &str) -> Vec<(&str, String)> {
-        test_helpers::found(KIND.id, text)
-            .into_iter()
-            .map(|(r, h, c)| {
-                assert_eq!(h, Hint::Image);
-                (r, c)
-            })
-            .collect()
+        test_helpers::images(KIND.id, text)
     }
 
     fn fixture(text: &str) -> Vec<test_helpers::Row> {
