@@ -230,7 +230,10 @@ fn path_without_cargo(tools: &Path, bin: &Path) -> std::ffi::OsString {
     let path = std::env::join_paths(&dirs).unwrap();
     let (code, out) = run(
         Command::new("sh")
-            .args(["-c", "command -v cargo || command -v rustc || command -v rustup"])
+            .args([
+                "-c",
+                "command -v cargo || command -v rustc || command -v rustup",
+            ])
             .env("PATH", &path),
         Duration::from_secs(10),
     );
@@ -318,7 +321,9 @@ fn the_wheel_installs_with_no_index() {
     let tmp = tempfile::tempdir().unwrap();
     let venv = tmp.path().join("venv");
     let (code, out) = run(
-        Command::new(tools.join("python3")).args(["-m", "venv"]).arg(&venv),
+        Command::new(tools.join("python3"))
+            .args(["-m", "venv"])
+            .arg(&venv),
         Duration::from_secs(300),
     );
     assert_eq!(code, Some(0), "python3 -m venv: {out}");
@@ -469,9 +474,16 @@ fn a_file_named_like_an_option_is_a_file_name_in_every_hook() {
         git(repo, &["add", "-A"]);
         git(repo, &["commit", "-q", "-m", "attack"]);
         let (code, out) = pc.try_repo(repo, hook);
-        assert_eq!(code, Some(1), "{hook} must fail on the unpinned Dockerfile:\n{out}");
+        assert_eq!(
+            code,
+            Some(1),
+            "{hook} must fail on the unpinned Dockerfile:\n{out}"
+        );
         if fixes {
-            assert!(out.contains("files were modified by this hook"), "{hook}:\n{out}");
+            assert!(
+                out.contains("files were modified by this hook"),
+                "{hook}:\n{out}"
+            );
             assert_eq!(
                 read(&repo.join("Dockerfile")),
                 format!("FROM python:3.12@{python}\n"),
