@@ -38,6 +38,7 @@ macro_rules! kinds {
 
 kinds! {
     dockerfile,
+    earthfile,
     compose,
     github_actions,
     gitlab_ci,
