@@ -52,8 +52,14 @@ fn is_actions_name(path: &Path) -> bool {
     is_yaml_name(&lower) && dirs.next() == Some("workflows") && dirs.next() == Some(".github")
 }
 
-/// Finds the image references in one file's text (BOM already stripped).
+/// Finds the image references in one file's text (BOM already stripped);
+/// a file with template lines (a cookiecutter or Jinja workflow template) is
+/// read with them masked ([`super::template`]).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+    super::template::scan_masked(text, scan_yaml)
+}
+
+fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
@@ -509,6 +515,25 @@ runs:
                     "mysql:8.4",
                     Status::Unpinned,
                     "jobs.test.services.mysql.image"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn template_lines_are_masked() {
+        let t = "jobs:\n  test:\n{% if cookiecutter.db == \"y\" %}\n    services:\n      db: postgres:16\n{% endif %}\n    container: {{ cookiecutter.image }}\n";
+        assert!(yaml::parse(t).is_err());
+        assert_eq!(
+            fixture(t),
+            [
+                row(5, 11, "postgres:16", Status::Unpinned, "jobs.test.services.db"),
+                row(
+                    7,
+                    16,
+                    "{{ cookiecutter.image }}",
+                    Status::Dynamic,
+                    "jobs.test.container"
                 ),
             ]
         );

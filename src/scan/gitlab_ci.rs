@@ -79,8 +79,14 @@ pub static KIND: Kind = Kind {
     ],
 };
 
-/// Finds the image references in one file's text (BOM already stripped).
+/// Finds the image references in one file's text (BOM already stripped);
+/// a file with template lines is read with them masked
+/// ([`super::template`]).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+    super::template::scan_masked(text, scan_yaml)
+}
+
+fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
@@ -589,6 +595,19 @@ other:
         // The reference resolves on Docker Hub.
         let r = crate::reference::Reference::parse("node:20-alpine").unwrap();
         assert_eq!(r.normalized(), "docker.io/library/node:20-alpine");
+    }
+
+    #[test]
+    fn template_lines_are_masked() {
+        let t = "{% if lint %}\nlint:\n  image: golangci/golangci-lint:v1.61\n{% endif %}\ntest:\n  image: {{ go_image }}\n";
+        assert!(crate::scan::yaml::parse(t).is_err());
+        assert_eq!(
+            fixture(t),
+            [
+                row(3, 10, "golangci/golangci-lint:v1.61", Status::Unpinned, "lint.image"),
+                row(6, 10, "{{ go_image }}", Status::Dynamic, "test.image"),
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod kind;
+pub mod template;
 #[cfg(test)]
 mod test_helpers;
 pub mod yaml;

@@ -1,0 +1,187 @@
+//! YAML files with template lines and expressions (Jinja, Ansible, Helm,
+//! cookiecutter: `{% if … %}`, `{{ … }}`, `{# … #}`) that are not valid YAML
+//! as they stand.
+//!
+//! [`scan_masked`] lets a YAML scanner read such a file: when the text does
+//! not parse and holds template tags, the scanner runs over a copy of the
+//! same length in which every tag is masked, and its occurrences keep their
+//! byte spans in the original. Masking never moves a byte:
+//!
+//! - a line holding nothing but tags (`{% endif %}`, `{{- include "x" . }}`)
+//!   and blanks becomes blanks, so it drops out of the YAML structure;
+//! - a tag spanning lines becomes blanks (its line breaks kept);
+//! - any other tag becomes the same number of `x` bytes, so a value or key
+//!   written with one stays a plain scalar (`image: {{ img }}`,
+//!   `"{{ template "n" . }}"`, `{{ name }}:`).
+//!
+//! An image occurrence whose text overlaps a masked tag is
+//! [`Hint::Dynamic`]: the template fills it in. When the masked copy does
+//! not parse either, the original parse error is returned.
+
+use std::ops::Range;
+
+use super::{Hint, Occurrence, ScanError};
+
+/// Tag delimiters: (open, close).
+const TAGS: &[(&str, &str)] = &[("{{", "}}"), ("{%", "%}"), ("{#", "#}")];
+
+/// Runs `scan` over `text`; when that fails and `text` holds template tags,
+/// over the masked copy (see the module doc).
+pub fn scan_masked(
+    text: &str,
+    scan: impl Fn(&str) -> Result<Vec<Occurrence>, ScanError>,
+) -> Result<Vec<Occurrence>, ScanError> {
+    let error = match scan(text) {
+        Ok(found) => return Ok(found),
+        Err(e) => e,
+    };
+    let tags = tags(text);
+    if tags.is_empty() {
+        return Err(error);
+    }
+    let masked = mask(text, &tags);
+    let Ok(mut found) = scan(&masked) else {
+        return Err(error);
+    };
+    // Contexts name keys as masked (`services.xxxxxxx.image`): show the tags
+    // again, longest mask first so that a shorter one never splits it.
+    let mut inline: Vec<&Range<usize>> = tags
+        .iter()
+        .filter(|t| !text[(*t).clone()].contains(['\n', '\r']))
+        .collect();
+    inline.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    for o in &mut found {
+        let templated = tags
+            .iter()
+            .any(|t| t.start < o.span.end && o.span.start < t.end);
+        if templated && o.hint == Hint::Image {
+            o.hint = Hint::Dynamic;
+        }
+        if o.context.contains("xx") {
+            for t in &inline {
+                let x = "x".repeat(t.len());
+                if o.context.contains(&x) {
+                    o.context = o.context.replace(&x, &text[(*t).clone()]);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The byte ranges of the template tags in `text`, in order. An unclosed tag
+/// ends the search.
+pub fn tags(text: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    let mut pos = 0;
+    while let Some((start, close)) = TAGS
+        .iter()
+        .filter_map(|&(open, close)| text[pos..].find(open).map(|i| (pos + i, close)))
+        .min_by_key(|&(start, _)| start)
+    {
+        let Some(end) = text[start + 2..].find(close).map(|i| start + 2 + i + 2) else {
+            break;
+        };
+        found.push(start..end);
+        pos = end;
+    }
+    found
+}
+
+/// `text` with `tags` masked; the same length, and every byte outside the
+/// tags (and every line break) where it was.
+pub fn mask(text: &str, tags: &[Range<usize>]) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let blank = |out: &mut Vec<u8>, range: Range<usize>| {
+        for b in &mut out[range] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    };
+    for tag in tags {
+        if text[tag.clone()].contains(['\n', '\r']) {
+            blank(&mut out, tag.clone());
+        } else {
+            out[tag.clone()].fill(b'x');
+        }
+    }
+    // Lines of nothing but tags and blanks: blank the whole line.
+    let is_blank = |s: &str| s.trim_matches([' ', '\t']).is_empty();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.trim_end_matches(['\n', '\r']).len();
+        let mut on_line = tags
+            .iter()
+            .filter(|t| t.start < end && t.end > start)
+            .peekable();
+        if on_line.peek().is_some() {
+            let mut pos = start;
+            let mut only_tags = true;
+            for tag in on_line {
+                only_tags &= is_blank(&text[pos..tag.start.max(pos)]);
+                pos = pos.max(tag.end);
+            }
+            if only_tags && is_blank(&text[pos.min(end)..end]) {
+                blank(&mut out, start..end);
+            }
+        }
+        start += line.len();
+    }
+    // Only ASCII bytes replaced whole characters (tags start and end with
+    // ASCII delimiters), so the result is UTF-8; fall back to the text.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn masked(text: &str) -> String {
+        mask(text, &tags(text))
+    }
+
+    #[test]
+    fn tag_lines_become_blank_inline_tags_become_x() {
+        let t = "{% if a %}\r\nimage: {{ img }}\n  {{- include \"x\" . }} {{ end }}\nq: \"{{ t \"n\" . }}\"\n{% endif %}";
+        let m = masked(t);
+        assert_eq!(m.len(), t.len());
+        assert_eq!(
+            m,
+            "          \r\nimage: xxxxxxxxx\n                                \nq: \"xxxxxxxxxxxxx\"\n           "
+        );
+    }
+
+    #[test]
+    fn multi_line_tags_are_blanked_and_unclosed_tags_left() {
+        let t = "a: {{- /* one\n two */ -}}\nb: c\nd: {{ open\n";
+        assert_eq!(masked(t), "a:           \n           \nb: c\nd: {{ open\n");
+        assert_eq!(tags("é {{ x }} ü {% y %}").len(), 2);
+        assert!(tags("no tags } here {").is_empty());
+    }
+
+    #[test]
+    fn utf8_inside_tags_keeps_the_length() {
+        let t = "k: {{ é }} ü\n";
+        let m = masked(t);
+        assert_eq!(m.len(), t.len());
+        assert_eq!(m, "k: xxxxxxxx ü\n");
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for t in [
+            "{{",
+            "}}{{",
+            "{%}",
+            "{#}#}",
+            "\n{{\n}}\n",
+            "{{}}",
+            "{{é}}\r\n{%%}",
+        ] {
+            let m = masked(t);
+            assert_eq!(m.len(), t.len(), "{t:?}");
+        }
+    }
+}
