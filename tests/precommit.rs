@@ -210,7 +210,9 @@ fn precommit_hooks_pin_then_pass() {
     let dockerfile = "FROM python:3.12-slim AS build\nRUN pip install app\nFROM build\n";
     let compose = "services:\n  cache:\n    image: \"redis:7\" # cache\n  tool:\n    image: ghcr.io/acme/tool:1.4\n";
     let workflow = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps:\n      - run: echo hi\n";
+    let earthfile = "VERSION 0.8\nbuild:\n    FROM redis:7\n    FROM +deps\n";
     write("Dockerfile", dockerfile);
+    write("Earthfile", earthfile);
     write("compose.yaml", compose);
     write(".github/workflows/ci.yml", workflow);
     write("README.md", "FROM not:an-image\n");
@@ -245,6 +247,10 @@ fn precommit_hooks_pin_then_pass() {
     assert_eq!(
         read(&repo.join(".github/workflows/ci.yml")),
         workflow.replace("node:20", &format!("node:20@{node}"))
+    );
+    assert_eq!(
+        read(&repo.join("Earthfile")),
+        earthfile.replace("redis:7", &format!("redis:7@{redis}"))
     );
     assert_eq!(read(&repo.join("README.md")), "FROM not:an-image\n");
     assert_eq!(
