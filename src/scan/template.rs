@@ -18,6 +18,7 @@
 //! [`Hint::Dynamic`]: the template fills it in. When the masked copy does
 //! not parse either, the original parse error is returned.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::{Hint, Occurrence, ScanError};
@@ -44,24 +45,28 @@ pub fn scan_masked(
         return Err(error);
     };
     // Contexts name keys as masked (`services.xxxxxxx.image`): show the tags
-    // again, longest mask first so that a shorter one never splits it.
-    let mut inline: Vec<&Range<usize>> = tags
-        .iter()
-        .filter(|t| !text[(*t).clone()].contains(['\n', '\r']))
-        .collect();
-    inline.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    // again (the first tag of each length), longest mask first so that a
+    // shorter one never splits it.
+    let mut by_length: BTreeMap<usize, &str> = BTreeMap::new();
+    for t in &tags {
+        let written = &text[t.clone()];
+        if !written.contains(['\n', '\r']) {
+            by_length.entry(t.len()).or_insert(written);
+        }
+    }
     for o in &mut found {
-        let templated = tags
-            .iter()
-            .any(|t| t.start < o.span.end && o.span.start < t.end);
+        // Tags are in order and never overlap: the first one ending after
+        // the span's start is the only candidate to begin before its end.
+        let i = tags.partition_point(|t| t.end <= o.span.start);
+        let templated = tags.get(i).is_some_and(|t| t.start < o.span.end);
         if templated && o.hint == Hint::Image {
             o.hint = Hint::Dynamic;
         }
         if o.context.contains("xx") {
-            for t in &inline {
-                let x = "x".repeat(t.len());
+            for (&len, written) in by_length.iter().rev() {
+                let x = "x".repeat(len);
                 if o.context.contains(&x) {
-                    o.context = o.context.replace(&x, &text[(*t).clone()]);
+                    o.context = o.context.replace(&x, written);
                 }
             }
         }
@@ -109,11 +114,17 @@ pub fn mask(text: &str, tags: &[Range<usize>]) -> String {
     // Lines of nothing but tags and blanks: blank the whole line.
     let is_blank = |s: &str| s.trim_matches([' ', '\t']).is_empty();
     let mut start = 0;
+    // The first tag that may touch the current line (lines and tags are
+    // both in order, so the walk is linear).
+    let mut first = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.trim_end_matches(['\n', '\r']).len();
-        let mut on_line = tags
+        while tags.get(first).is_some_and(|t| t.end <= start) {
+            first += 1;
+        }
+        let mut on_line = tags[first..]
             .iter()
-            .filter(|t| t.start < end && t.end > start)
+            .take_while(|t| t.start < end)
             .peekable();
         if on_line.peek().is_some() {
             let mut pos = start;
