@@ -25,6 +25,9 @@
 //!   tags masked ([`super::template`]): images written around them keep
 //!   their spans, values built with them are dynamic.
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use super::kind::{Kind, Syntax, is_yaml_name, lower_name};
 use super::yaml::{self, Node};
 use super::{Hint, Occurrence, ScanError};
@@ -65,6 +68,8 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
 
 fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found: Vec<Occurrence> = Vec::new();
+    // Index in `found` of each span already found (anchors share spans).
+    let mut at: HashMap<Range<usize>, usize> = HashMap::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
         // A v1 file has services at the top level, and neither a `services`
@@ -80,16 +85,20 @@ fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
                 continue;
             }
             for o in inline_dockerfile(text, name, service) {
-                if !found.iter().any(|f| f.span == o.span) {
+                if !at.contains_key(&o.span) {
+                    at.insert(o.span.clone(), found.len());
                     found.push(o);
                 }
             }
             if let Some(o) = service_image(text, name, service) {
-                match found.iter_mut().find(|f| f.span == o.span) {
+                match at.get(&o.span).and_then(|&i| found.get_mut(i)) {
                     // The same anchored text: a pull anywhere makes it a pulled image.
                     Some(f) if o.hint == Hint::Image && f.hint != Hint::Image => *f = o,
                     Some(_) => {}
-                    None => found.push(o),
+                    None => {
+                        at.insert(o.span.clone(), found.len());
+                        found.push(o);
+                    }
                 }
             }
         }

@@ -9,7 +9,8 @@
 //!
 //! - a line holding nothing but tags (`{% endif %}`, `{{- include "x" . }}`)
 //!   and blanks becomes blanks, so it drops out of the YAML structure;
-//! - a tag spanning lines becomes blanks (its line breaks kept);
+//! - a tag spanning lines, or following a quoted value and a blank
+//!   (`"v" {# note #}`), becomes blanks (line breaks kept);
 //! - any other tag becomes the same number of `x` bytes, so a value or key
 //!   written with one stays a plain scalar (`image: {{ img }}`,
 //!   `"{{ template "n" . }}"`, `{{ name }}:`).
@@ -78,13 +79,26 @@ pub fn scan_masked(
 /// ends the search.
 pub fn tags(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
+    // The next start of each kind of tag at or after `pos`, found once per
+    // tag kind and position so that the search stays linear.
+    let mut next: Vec<Option<usize>> = TAGS.iter().map(|(open, _)| text.find(open)).collect();
     let mut pos = 0;
-    while let Some((start, close)) = TAGS
-        .iter()
-        .filter_map(|&(open, close)| text[pos..].find(open).map(|i| (pos + i, close)))
-        .min_by_key(|&(start, _)| start)
-    {
-        let Some(end) = text[start + 2..].find(close).map(|i| start + 2 + i + 2) else {
+    loop {
+        for (i, (open, _)) in TAGS.iter().enumerate() {
+            if next[i].is_some_and(|n| n < pos) {
+                next[i] = text[pos..].find(open).map(|n| pos + n);
+            }
+        }
+        let Some((i, start)) = next
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.map(|n| (i, n)))
+            .min_by_key(|&(_, n)| n)
+        else {
+            break;
+        };
+        let close = TAGS[i].1;
+        let Some(end) = text[start + 2..].find(close).map(|n| start + 2 + n + 2) else {
             break;
         };
         found.push(start..end);
@@ -105,7 +119,11 @@ pub fn mask(text: &str, tags: &[Range<usize>]) -> String {
         }
     };
     for tag in tags {
-        if text[tag.clone()].contains(['\n', '\r']) {
+        // After a quoted value and a blank (`"v" {# note #}`), a tag is a
+        // trailing comment of sorts: a plain scalar there is invalid YAML.
+        let before = text[..tag.start].trim_end_matches([' ', '\t']);
+        let after_quote = before.len() < tag.start && before.ends_with(['"', '\'']);
+        if after_quote || text[tag.clone()].contains(['\n', '\r']) {
             blank(&mut out, tag.clone());
         } else {
             out[tag.clone()].fill(b'x');
@@ -170,6 +188,15 @@ mod tests {
         assert_eq!(masked(t), "a:           \n           \nb: c\nd: {{ open\n");
         assert_eq!(tags("é {{ x }} ü {% y %}").len(), 2);
         assert!(tags("no tags } here {").is_empty());
+    }
+
+    #[test]
+    fn a_tag_after_a_quoted_value_is_blanked() {
+        let t = "a: \"{{ v }}\" {# note #}\nb: 'x'{{ y }}\nc: d {{ e }}\n";
+        assert_eq!(
+            masked(t),
+            "a: \"xxxxxxx\"           \nb: 'x'xxxxxxx\nc: d xxxxxxx\n"
+        );
     }
 
     #[test]
