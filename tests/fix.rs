@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use imagepin::finding::{FileKind, Status};
 use imagepin::fix::{FixOptions, FixOutcome, fix, verify};
+use imagepin::reference::Reference;
 use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use imagepin::scan::batch::ScannedFile;
 use imagepin::scan::scan_file;
@@ -557,6 +558,46 @@ fn compose_partial_defaults_are_pinned_where_safe() {
             "10: ghcr.io/acme/worker:3-alpine: the default of ${WORKER_TAG}; imagepin can't write its digest in place: the reference goes on after ${WORKER_TAG}, so a digest at its end would not follow that variable",
             "12: postgres:16: the default of ${PG_TAG}; imagepin can't write its digest in place: ${PG_TAG} is also used on line 14; a digest in its default would reach that use too",
         ]
+    );
+}
+
+#[test]
+fn gitlab_dependency_proxy_image_is_looked_up_on_docker_hub_and_pinned_after_the_prefix() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:20\njob:\n  services:\n    - $CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/bitnami/redis:7\n";
+    let p = write(d.path(), ".gitlab-ci.yml", text);
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/node:20", D1)
+        .with_tag("docker.io/bitnami/redis:7", D2);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.pinned, 2);
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        text.replace("node:20", &format!("node:20@{D1}"))
+            .replace("redis:7", &format!("redis:7@{D2}"))
+    );
+}
+
+#[test]
+fn earthfile_pins_from_pull_and_arg_defaults_in_place() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "VERSION 0.8\nARG --global BASE=golang:1.23\nFROM $BASE\nt:\n    FROM +deps\n    WITH DOCKER --pull redis:7 \\\n        --pull=\"nginx:1.27\"\n    END\n";
+    let p = write(d.path(), "Earthfile", text);
+    let source = Fake::new(0)
+        .with_tag("docker.io/library/golang:1.23", D1)
+        .with_tag("docker.io/library/redis:7", D2);
+    let (outcome, _) = run_fix(&[scan_one(&p)], &source, &write_opts());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.pinned, 3);
+    let nginx = source.digest_for(&TagRef::from_reference(
+        &Reference::parse("nginx:1.27").unwrap(),
+    ));
+    assert_eq!(
+        fs::read_to_string(&p).unwrap(),
+        text.replace("golang:1.23", &format!("golang:1.23@{D1}"))
+            .replace("redis:7", &format!("redis:7@{D2}"))
+            .replace("nginx:1.27", &format!("nginx:1.27@{nginx}"))
     );
 }
 

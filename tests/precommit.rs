@@ -375,7 +375,9 @@ fn precommit_hooks_install_from_the_wheel_with_no_compiler_then_pin_and_pass() {
     let dockerfile = "FROM python:3.12-slim AS build\nRUN pip install app\nFROM build\n";
     let compose = "services:\n  cache:\n    image: \"redis:7\" # cache\n  tool:\n    image: ghcr.io/acme/tool:1.4\n";
     let workflow = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps:\n      - run: echo hi\n";
+    let earthfile = "VERSION 0.8\nbuild:\n    FROM redis:7\n    FROM +deps\n";
     write(repo, "Dockerfile", dockerfile);
+    write(repo, "Earthfile", earthfile);
     write(repo, "compose.yaml", compose);
     write(repo, ".github/workflows/ci.yml", workflow);
     write(repo, "README.md", "FROM not:an-image\n");
@@ -416,6 +418,10 @@ fn precommit_hooks_install_from_the_wheel_with_no_compiler_then_pin_and_pass() {
     assert_eq!(
         read(&repo.join(".github/workflows/ci.yml")),
         workflow.replace("node:20", &format!("node:20@{node}"))
+    );
+    assert_eq!(
+        read(&repo.join("Earthfile")),
+        earthfile.replace("redis:7", &format!("redis:7@{redis}"))
     );
     assert_eq!(read(&repo.join("README.md")), "FROM not:an-image\n");
     assert_eq!(

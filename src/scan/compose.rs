@@ -24,6 +24,10 @@
 //!   their exact spans in the Compose file.
 //! - A Compose v1 file (services at the top level, no `services:` and no
 //!   `version:` key) is read the same way.
+//! - A file with template lines or expressions (`{% if … %}`, `{{ … }}`,
+//!   rendered by Ansible or Jinja before Compose reads it) is read with the
+//!   tags masked ([`super::template`]): images written around them keep
+//!   their spans, values built with them are dynamic.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -108,8 +112,14 @@ pub fn looks_like_compose(text: &str) -> bool {
     false
 }
 
-/// Finds the image references in one file's text (BOM already stripped).
+/// Finds the image references in one file's text (BOM already stripped);
+/// a file with template lines is read with them masked
+/// ([`super::template`]).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+    super::template::scan_masked(text, scan_yaml)
+}
+
+fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found: Vec<Occurrence> = Vec::new();
     // Where each span is in `found`: thousands of services stay linear.
     let mut at: HashMap<Range<usize>, usize> = HashMap::new();
@@ -902,6 +912,45 @@ services:
                 ("postgres:16", Hint::Image, "services.db.image".into()),
             ]
         );
+    }
+
+    #[test]
+    fn template_lines_are_masked() {
+        let t = include_str!("../../tests/fixtures/compose/templated/docker-compose.yml");
+        assert!(yaml::parse(t).is_err(), "the fixture must not be valid YAML");
+        let rows = crate::scan::test_helpers::fixture(KIND.id, "docker-compose.yml", t);
+        use crate::scan::test_helpers::row;
+        assert_eq!(
+            rows,
+            [
+                row(5, 12, "postgres:16.4", Status::Unpinned, "services.db.image"),
+                row(
+                    8,
+                    13,
+                    "{{ registry }}/web:{{ web_tag }}",
+                    Status::Dynamic,
+                    "services.web.image"
+                ),
+                row(
+                    13,
+                    12,
+                    "{{ worker.image }}",
+                    Status::Dynamic,
+                    "services.{{ worker.name }}.image"
+                ),
+                row(16, 12, "redis:7.4", Status::Unpinned, "services.cache.image"),
+                row(
+                    19,
+                    12,
+                    "nginx:{{ nginx_version }}",
+                    Status::Dynamic,
+                    "services.proxy.image"
+                ),
+            ]
+        );
+        // A broken file with tags still reports the original error.
+        let e = scan("services:\n{% if x %}\n  a: [\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e:?}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! apart by the document's top-level keys:
 //!
 //! - workflows (`.github/workflows/*.yml`, top-level `jobs`):
-//!   `jobs.<id>.container` as a string or `{image: …}`,
-//!   `jobs.<id>.services.<id>.image` and `jobs.<id>.steps[*].uses: docker://…`;
+//!   `jobs.<id>.container` and `jobs.<id>.services.<id>`, each as a string
+//!   or `{image: …}`, and `jobs.<id>.steps[*].uses: docker://…`;
 //! - action metadata (`action.yml`, top-level `runs`): `runs.image:
 //!   docker://…` (an image) or a path such as `Dockerfile` (a local build), and
 //!   `runs.steps[*].uses: docker://…` of composite actions.
@@ -35,6 +35,7 @@ pub static KIND: Kind = Kind {
         "jobs:\n  j:\n    container:",
         "jobs:\n  j:\n    container:\n      image:",
         "jobs:\n  j:\n    services:\n      s:\n        image:",
+        "jobs:\n  j:\n    services:\n      s:",
         "jobs:\n  j:\n    steps:\n      - uses:",
         "jobs:\n  j:\n    steps:\n    - name: x\n      uses:",
         "runs:\n  using: docker\n  image:",
@@ -102,8 +103,14 @@ pub fn looks_like_workflow(text: &str) -> bool {
     steps && on
 }
 
-/// Finds the image references in one file's text (BOM already stripped).
+/// Finds the image references in one file's text (BOM already stripped);
+/// a file with template lines (a cookiecutter or Jinja workflow template) is
+/// read with them masked ([`super::template`]).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+    super::template::scan_masked(text, scan_yaml)
+}
+
+fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
@@ -138,14 +145,17 @@ fn workflow_jobs(jobs: &Node, found: &mut Vec<Occurrence>) {
         }
         if let Some(services) = job.get("services") {
             for (name, service) in services.merged_entries() {
-                let (Some(name), Some(image)) = (name.as_str(), service.get("image")) else {
-                    continue;
+                let Some(name) = name.as_str() else { continue };
+                // `postgres: "postgres:16"`: the schema allows a service to be
+                // its image, like `container:`.
+                let (image, context) = match service.get("image") {
+                    Some(image) => (image, format!("jobs.{id}.services.{name}.image")),
+                    None if service.as_scalar().is_some() => {
+                        (service, format!("jobs.{id}.services.{name}"))
+                    }
+                    None => continue,
                 };
-                found.extend(image_scalar(
-                    image,
-                    Hint::Image,
-                    format!("jobs.{id}.services.{name}.image"),
-                ));
+                found.extend(image_scalar(image, Hint::Image, context));
             }
         }
         if let Some(steps) = job.get("steps") {
@@ -518,6 +528,66 @@ runs:
                     "${{ inputs.tool }}",
                     Status::Dynamic,
                     "jobs.again.steps[0].uses"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn services_written_as_strings() {
+        let t = include_str!(
+            "../../tests/fixtures/github-actions/.github/workflows/services-strings.yml"
+        );
+        assert_eq!(
+            fixture(t),
+            [
+                row(6, 17, "node:20-bookworm", Status::Unpinned, "jobs.test.container"),
+                row(
+                    8,
+                    18,
+                    "postgres:10",
+                    Status::Unpinned,
+                    "jobs.test.services.postgres"
+                ),
+                row(
+                    9,
+                    14,
+                    "redis:7-alpine",
+                    Status::Unpinned,
+                    "jobs.test.services.redis"
+                ),
+                row(
+                    10,
+                    14,
+                    "${{ matrix.cache }}",
+                    Status::Dynamic,
+                    "jobs.test.services.cache"
+                ),
+                row(
+                    12,
+                    16,
+                    "mysql:8.4",
+                    Status::Unpinned,
+                    "jobs.test.services.mysql.image"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn template_lines_are_masked() {
+        let t = "jobs:\n  test:\n{% if cookiecutter.db == \"y\" %}\n    services:\n      db: postgres:16\n{% endif %}\n    container: {{ cookiecutter.image }}\n";
+        assert!(yaml::parse(t).is_err());
+        assert_eq!(
+            fixture(t),
+            [
+                row(5, 11, "postgres:16", Status::Unpinned, "jobs.test.services.db"),
+                row(
+                    7,
+                    16,
+                    "{{ cookiecutter.image }}",
+                    Status::Dynamic,
+                    "jobs.test.container"
                 ),
             ]
         );

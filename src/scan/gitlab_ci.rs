@@ -11,6 +11,13 @@
 //! `$VAR`, `${VAR}` and `$[[ inputs.x ]]` are left to [`super::classify`], which
 //! reports them as dynamic.
 //!
+//! GitLab's dependency proxy prefixes (`${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}`,
+//! `$CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX`, with or without braces)
+//! stand for Docker Hub: in `${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/node:20`
+//! the occurrence is `node:20`, the Docker Hub reference after the prefix, so
+//! it is looked up on Docker Hub and pinned in place
+//! (`…/node:20@sha256:…`, which the proxy serves) while the prefix stays.
+//!
 //! GitLab's hosted macOS runners take a VM image name (`macos-14-xcode-15`),
 //! not a container image: the `image` of a job whose tags select a
 //! `saas-macos-…` runner, and any image named `macos-<n>-xcode-<n>`, is not
@@ -36,6 +43,13 @@ const GLOBAL_KEYWORDS: &[&str] = &[
     "types",
     "variables",
     "workflow",
+];
+
+/// The predefined variables whose value is a dependency proxy's path for
+/// Docker Hub images.
+const DEPENDENCY_PROXY_PREFIXES: &[&str] = &[
+    "CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX",
+    "CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX",
 ];
 
 /// How many `extends:` hops are followed when looking for a job's tags.
@@ -66,13 +80,21 @@ pub static KIND: Kind = Kind {
         "job:\n  services:\n    - name:",
         "job:\n  image:",
         "variables:\n  IMAGE:",
+        "job:\n  image: ${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/",
+        "job:\n  services:\n    - $CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/",
         ".tpl: &tpl\n  image:",
     ],
     relate: None,
 };
 
-/// Finds the image references in one file's text (BOM already stripped).
+/// Finds the image references in one file's text (BOM already stripped);
+/// a file with template lines is read with them masked
+/// ([`super::template`]).
 pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+    super::template::scan_masked(text, scan_yaml)
+}
+
+fn scan_yaml(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();
@@ -94,7 +116,40 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
             image_and_services(job, &format!("{name}."), macos, &mut found);
         }
     }
-    Ok(found)
+    Ok(found
+        .into_iter()
+        .map(|o| behind_dependency_proxy(text, o))
+        .collect())
+}
+
+/// An occurrence whose text is a dependency proxy prefix, `/` and a Docker
+/// Hub reference without variables: narrowed to that reference. Others are
+/// returned as they are (a prefix before another registry's name, or before
+/// a templated name, stays one dynamic value).
+fn behind_dependency_proxy(text: &str, o: Occurrence) -> Occurrence {
+    let Some(value) = text.get(o.span.clone()).filter(|_| o.hint == Hint::Image) else {
+        return o;
+    };
+    let Some(rest) = DEPENDENCY_PROXY_PREFIXES.iter().find_map(|name| {
+        let after = value
+            .strip_prefix("${")
+            .and_then(|v| v.strip_prefix(name))
+            .and_then(|v| v.strip_prefix('}'))
+            .or_else(|| value.strip_prefix('$').and_then(|v| v.strip_prefix(name)))?;
+        after.strip_prefix('/')
+    }) else {
+        return o;
+    };
+    // A first component with a dot, a port or `localhost` names a registry
+    // that is not Docker Hub.
+    let first = rest.split('/').next().unwrap_or("");
+    let other_registry =
+        rest.contains('/') && (first.contains(['.', ':']) || first == "localhost");
+    if rest.is_empty() || other_registry || super::is_templated(rest) {
+        return o;
+    }
+    let start = o.span.end - rest.len();
+    Occurrence::new(start..o.span.end, o.hint, o.context)
 }
 
 /// The `image` and `services` of one mapping (the top level, `default:` or a
@@ -500,6 +555,58 @@ other:
                     Status::Dynamic,
                     "node:test.services[0].name"
                 ),
+            ]
+        );
+    }
+
+    #[test]
+    fn dependency_proxy_prefixes_stand_for_docker_hub() {
+        let t = include_str!("../../tests/fixtures/gitlab-ci/proxy/.gitlab-ci.yml");
+        let pinned = "library/golang:1.23@sha256:5a0b1f8e7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f";
+        assert_eq!(
+            fixture(t),
+            [
+                row(1, 50, "node:20-alpine", Status::Unpinned, "image"),
+                row(3, 58, "postgres:16", Status::Unpinned, "services[0].name"),
+                row(5, 55, "bitnami/redis:7.2", Status::Unpinned, "services[1]"),
+                row(8, 51, pinned, Status::Pinned, "build.image.name"),
+                row(
+                    11,
+                    10,
+                    "${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/python:${PYTHON_VERSION}",
+                    Status::Dynamic,
+                    "test.image"
+                ),
+                row(
+                    13,
+                    10,
+                    "${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/ghcr.io/owner/tool:1",
+                    Status::Dynamic,
+                    "lint.image"
+                ),
+                row(
+                    15,
+                    10,
+                    "${CI_DEPENDENCY_PROXY_SERVER}/group/dependency_proxy/containers/alpine:3",
+                    Status::Dynamic,
+                    "other.image"
+                ),
+            ]
+        );
+        // The reference resolves on Docker Hub.
+        let r = crate::reference::Reference::parse("node:20-alpine").unwrap();
+        assert_eq!(r.normalized(), "docker.io/library/node:20-alpine");
+    }
+
+    #[test]
+    fn template_lines_are_masked() {
+        let t = "{% if lint %}\nlint:\n  image: golangci/golangci-lint:v1.61\n{% endif %}\ntest:\n  image: {{ go_image }}\n";
+        assert!(crate::scan::yaml::parse(t).is_err());
+        assert_eq!(
+            fixture(t),
+            [
+                row(3, 10, "golangci/golangci-lint:v1.61", Status::Unpinned, "lint.image"),
+                row(6, 10, "{{ go_image }}", Status::Dynamic, "test.image"),
             ]
         );
     }

@@ -10,7 +10,15 @@
 //! - custom resources that embed containers under other names: `sidecars` and
 //!   `steps` items (Argo Workflows, Tekton), and single containers under
 //!   `container`, `script` (Argo templates) and `stepTemplate` (Tekton);
-//! - `volumes[].image.reference` (OCI image volumes).
+//! - `volumes[].image.reference` (OCI image volumes);
+//! - the images of well-known operators' custom resources, named outside
+//!   any container ([`OPERATOR_IMAGES`]: a table of API group, kind and
+//!   path, such as Prometheus `spec.image` or CloudNativePG
+//!   `spec.imageName`), never a guess at other `image` keys.
+//!
+//! Istio's placeholder `image: auto` (gateway and sidecar injection
+//! templates: the injector puts in the proxy image) is never reported: a
+//! container image whose value is exactly `auto` is not an image.
 //!
 //! Never `status` (`containerStatuses[].image`/`imageID`), `managedFields`,
 //! ConfigMap/Secret `data`/`stringData`/`binaryData`, text inside block
@@ -48,6 +56,87 @@ const SKIPPED: &[&str] = &["status", "managedFields"];
 
 /// Keys of the document root never descended into (ConfigMap/Secret payloads).
 const SKIPPED_AT_ROOT: &[&str] = &["data", "stringData", "binaryData"];
+
+/// A container image value that is a placeholder, filled in later: Istio's
+/// gateway/sidecar injection writes `image: auto`.
+const PLACEHOLDERS: &[&str] = &["auto"];
+
+/// Custom resources whose operator runs an image written outside any
+/// container: (API group, kind, path to the image). In a path, `key[]` is
+/// every item of the list at `key` and `*` every value of a mapping. Taken
+/// from each operator's CRD reference; outputs (Strimzi's
+/// `spec.build.output.image`, where a built image is pushed) are left out.
+const OPERATOR_IMAGES: &[(&str, &str, &str)] = &[
+    // Prometheus Operator.
+    ("monitoring.coreos.com", "Prometheus", "spec.image"),
+    ("monitoring.coreos.com", "Prometheus", "spec.thanos.image"),
+    ("monitoring.coreos.com", "PrometheusAgent", "spec.image"),
+    ("monitoring.coreos.com", "Alertmanager", "spec.image"),
+    ("monitoring.coreos.com", "ThanosRuler", "spec.image"),
+    // Elastic Cloud on Kubernetes (ECK): one API group per product.
+    ("elasticsearch.k8s.elastic.co", "Elasticsearch", "spec.image"),
+    ("kibana.k8s.elastic.co", "Kibana", "spec.image"),
+    ("apm.k8s.elastic.co", "ApmServer", "spec.image"),
+    ("beat.k8s.elastic.co", "Beat", "spec.image"),
+    ("agent.k8s.elastic.co", "Agent", "spec.image"),
+    ("enterprisesearch.k8s.elastic.co", "EnterpriseSearch", "spec.image"),
+    ("maps.k8s.elastic.co", "ElasticMapsServer", "spec.image"),
+    ("logstash.k8s.elastic.co", "Logstash", "spec.image"),
+    // CloudNativePG.
+    ("postgresql.cnpg.io", "Cluster", "spec.imageName"),
+    ("postgresql.cnpg.io", "ImageCatalog", "spec.images[].image"),
+    ("postgresql.cnpg.io", "ClusterImageCatalog", "spec.images[].image"),
+    // Strimzi.
+    ("kafka.strimzi.io", "Kafka", "spec.kafka.image"),
+    ("kafka.strimzi.io", "Kafka", "spec.zookeeper.image"),
+    ("kafka.strimzi.io", "Kafka", "spec.entityOperator.*.image"),
+    ("kafka.strimzi.io", "Kafka", "spec.cruiseControl.image"),
+    ("kafka.strimzi.io", "Kafka", "spec.kafkaExporter.image"),
+    ("kafka.strimzi.io", "KafkaConnect", "spec.image"),
+    ("kafka.strimzi.io", "KafkaMirrorMaker2", "spec.image"),
+    ("kafka.strimzi.io", "KafkaBridge", "spec.image"),
+    // Crunchy Data PGO.
+    ("postgres-operator.crunchydata.com", "PostgresCluster", "spec.image"),
+    (
+        "postgres-operator.crunchydata.com",
+        "PostgresCluster",
+        "spec.backups.pgbackrest.image",
+    ),
+    (
+        "postgres-operator.crunchydata.com",
+        "PostgresCluster",
+        "spec.proxy.pgBouncer.image",
+    ),
+    // Zalando Postgres Operator.
+    ("acid.zalan.do", "postgresql", "spec.dockerImage"),
+    // RabbitMQ Cluster Operator, Keycloak, MariaDB Operator.
+    ("rabbitmq.com", "RabbitmqCluster", "spec.image"),
+    ("k8s.keycloak.org", "Keycloak", "spec.image"),
+    ("k8s.mariadb.com", "MariaDB", "spec.image"),
+    // OpenTelemetry Operator.
+    ("opentelemetry.io", "OpenTelemetryCollector", "spec.image"),
+    ("opentelemetry.io", "Instrumentation", "spec.*.image"),
+    // Spark and Flink operators.
+    ("sparkoperator.k8s.io", "SparkApplication", "spec.image"),
+    ("sparkoperator.k8s.io", "SparkApplication", "spec.driver.image"),
+    ("sparkoperator.k8s.io", "SparkApplication", "spec.executor.image"),
+    ("flink.apache.org", "FlinkDeployment", "spec.image"),
+    // KubeVirt container disks (VM disks shipped as OCI images).
+    (
+        "kubevirt.io",
+        "VirtualMachine",
+        "spec.template.spec.volumes[].containerDisk.image",
+    ),
+    (
+        "kubevirt.io",
+        "VirtualMachineInstance",
+        "spec.volumes[].containerDisk.image",
+    ),
+    // Crossplane packages (OCI images).
+    ("pkg.crossplane.io", "Provider", "spec.package"),
+    ("pkg.crossplane.io", "Configuration", "spec.package"),
+    ("pkg.crossplane.io", "Function", "spec.package"),
+];
 /// Kubernetes manifests have no telling name: a YAML file is one when a
 /// document has top-level `apiVersion:` and `kind:` (or when configuration
 /// declares it).
@@ -172,6 +261,9 @@ impl Walker<'_> {
     /// `kind: List` item with its own `apiVersion` and `kind`).
     fn mapping(&mut self, map: &Node, root: bool) {
         let root = root || (map.get("apiVersion").is_some() && map.get("kind").is_some());
+        if root {
+            self.operator_images(map);
+        }
         for (key, value) in map.merged_entries() {
             let Some(key) = key.as_str() else { continue };
             if SKIPPED.contains(&key) || (root && SKIPPED_AT_ROOT.contains(&key)) {
@@ -201,10 +293,66 @@ impl Walker<'_> {
         }
     }
 
+    /// The images [`OPERATOR_IMAGES`] lists for this resource's group and kind.
+    fn operator_images(&mut self, resource: &Node) {
+        let (Some(api), Some(kind)) = (
+            resource.get("apiVersion").and_then(Node::as_str),
+            resource.get("kind").and_then(Node::as_str),
+        ) else {
+            return;
+        };
+        let group = api.split_once('/').map_or("", |(g, _)| g);
+        for &(_, _, path) in OPERATOR_IMAGES
+            .iter()
+            .filter(|(g, k, _)| *g == group && *k == kind)
+        {
+            let segments: Vec<&str> = path.split('.').collect();
+            self.operator_path(resource, &segments);
+        }
+    }
+
+    /// Follows `segments` of an [`OPERATOR_IMAGES`] path from `node`; the
+    /// last one is the image key.
+    fn operator_path(&mut self, node: &Node, segments: &[&str]) {
+        match segments {
+            [] => {}
+            [key] => self.image(node.get(key), key),
+            ["*", rest @ ..] => {
+                for (key, value) in node.merged_entries() {
+                    let Some(key) = key.as_str() else { continue };
+                    self.path.push(key.to_string());
+                    self.operator_path(value, rest);
+                    self.path.pop();
+                }
+            }
+            [seg, rest @ ..] => {
+                let (key, list) = match seg.strip_suffix("[]") {
+                    Some(key) => (key, true),
+                    None => (*seg, false),
+                };
+                let Some(value) = node.get(key) else { return };
+                self.path.push(key.to_string());
+                if list {
+                    for (i, item) in value.items().enumerate() {
+                        self.path.push(format!("[{i}]"));
+                        self.operator_path(item, rest);
+                        self.path.pop();
+                    }
+                } else {
+                    self.operator_path(value, rest);
+                }
+                self.path.pop();
+            }
+        }
+    }
+
     /// Records an image value (a scalar, or a Helm `{{ … }}` read as a flow mapping).
     fn image(&mut self, value: Option<&Node>, key: &str) {
         let Some(value) = value else { return };
         if value.is_null() || value.is_sequence() {
+            return;
+        }
+        if value.as_str().is_some_and(|v| PLACEHOLDERS.contains(&v)) {
             return;
         }
         let context = {
@@ -251,7 +399,7 @@ impl Walker<'_> {
 
 /// The line-based pass over Helm chart templates.
 mod template {
-    use super::{CONTAINER_LISTS, SINGLE_CONTAINERS};
+    use super::{CONTAINER_LISTS, PLACEHOLDERS, SINGLE_CONTAINERS};
     use crate::scan::yaml::Node;
     use crate::scan::{Hint, Occurrence};
 
@@ -361,6 +509,7 @@ mod template {
                 && let Some(parent) =
                     parent.filter(|p| CONTAINER_LISTS.contains(p) || SINGLE_CONTAINERS.contains(p))
                 && let Some(span) = value_span(v)
+                && !PLACEHOLDERS.contains(&&v[span.clone()])
             {
                 found.push(Occurrence::new(
                     value_start + span.start..value_start + span.end,
@@ -389,6 +538,7 @@ mod template {
         for c in containers {
             if let Some(span) = c
                 .get("image")
+                .filter(|i| !i.as_str().is_some_and(|v| PLACEHOLDERS.contains(&v)))
                 .and_then(Node::span)
                 .filter(|s| !s.is_empty())
             {
@@ -842,6 +992,92 @@ items:
                 Hint::Dynamic,
                 "Pod spec.containers[0].image".into()
             )]
+        );
+    }
+
+    fn rows(name: &str, text: &str) -> Vec<crate::scan::test_helpers::Row> {
+        crate::scan::test_helpers::fixture(KIND.id, name, text)
+    }
+
+    #[test]
+    fn operator_custom_resources() {
+        let t = include_str!("../../tests/fixtures/kubernetes/operators.yaml");
+        use crate::finding::Status::{Pinned, Unpinned};
+        use crate::scan::test_helpers::row;
+        let kafka = "quay.io/strimzi/kafka:0.43.0-kafka-3.8.0";
+        let operator = "quay.io/strimzi/operator:0.43.0";
+        let pinned = "quay.io/prometheus/alertmanager@sha256:e13b6ed5cb929eeaee733479dce55e10eb3bc2e9c4586c705a4e8da41e5eacf5";
+        // Strimzi's `spec.build.output.image` (where the built image is
+        // pushed) and look-alike keys of another API group are not images.
+        assert_eq!(
+            rows("operators.yaml", t),
+            [
+                row(6, 10, "quay.io/prometheus/prometheus:v2.54.1", Unpinned, "Prometheus spec.image"),
+                row(9, 13, "quay.io/thanos/thanos:v0.36.1", Unpinned, "Prometheus spec.thanos.image"),
+                row(
+                    12,
+                    14,
+                    "quay.io/prometheus-operator/prometheus-config-reloader:v0.76.0",
+                    Unpinned,
+                    "Prometheus spec.containers[0].image"
+                ),
+                row(19, 10, pinned, Pinned, "Alertmanager spec.image"),
+                row(
+                    27,
+                    10,
+                    "docker.elastic.co/elasticsearch/elasticsearch:8.15.0",
+                    Unpinned,
+                    "Elasticsearch spec.image"
+                ),
+                row(32, 11, "docker.elastic.co/kibana/kibana:8.15.0", Unpinned, "Kibana spec.image"),
+                row(40, 14, "ghcr.io/cloudnative-pg/postgresql:16.4", Unpinned, "Cluster spec.imageName"),
+                row(
+                    49,
+                    14,
+                    "ghcr.io/cloudnative-pg/postgresql:15.8",
+                    Unpinned,
+                    "ImageCatalog spec.images[0].image"
+                ),
+                row(
+                    51,
+                    14,
+                    "ghcr.io/cloudnative-pg/postgresql:16.4",
+                    Unpinned,
+                    "ImageCatalog spec.images[1].image"
+                ),
+                row(60, 12, kafka, Unpinned, "Kafka spec.kafka.image"),
+                row(62, 12, kafka, Unpinned, "Kafka spec.zookeeper.image"),
+                row(65, 14, operator, Unpinned, "Kafka spec.entityOperator.topicOperator.image"),
+                row(66, 27, operator, Unpinned, "Kafka spec.entityOperator.userOperator.image"),
+                row(73, 10, kafka, Unpinned, "KafkaConnect spec.image"),
+            ]
+        );
+    }
+
+    #[test]
+    fn istio_auto_is_a_placeholder() {
+        let t = include_str!("../../tests/fixtures/kubernetes/istio-gateway.yaml");
+        use crate::finding::Status;
+        use crate::scan::test_helpers::row;
+        // `auto`, quoted or not, is filled in by the injector; nothing else is.
+        assert_eq!(
+            rows("istio-gateway.yaml", t),
+            [row(
+                23,
+                18,
+                "busybox:1.36",
+                Status::Unpinned,
+                "Deployment spec.template.spec.containers[2].image"
+            )]
+        );
+        // The same in a Helm template (the line pass) and in flow containers.
+        let helm = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: istio-proxy\n        image: auto\n        {{- with .Values.resources }}\n      - {name: x, image: auto}\n      - name: y\n        image: \"{{ .Values.image }}\"\n";
+        assert!(yaml::parse(helm).is_err());
+        assert_eq!(refs(helm), ["{{ .Values.image }}"]);
+        // A value that merely contains `auto` is an image.
+        assert_eq!(
+            refs("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: auto:1\n  - image: autoscaler\n"),
+            ["auto:1", "autoscaler"]
         );
     }
 

@@ -12,6 +12,7 @@
 pub mod batch;
 mod digest_slot;
 pub mod kind;
+pub mod template;
 #[cfg(test)]
 mod test_helpers;
 pub mod yaml;
@@ -40,6 +41,7 @@ macro_rules! kinds {
 
 kinds! {
     dockerfile,
+    earthfile,
     compose,
     github_actions,
     gitlab_ci,

@@ -79,6 +79,18 @@ const WORDED_INSTRUCTIONS: [&str; 6] = ["from", "run", "copy", "add", "arg", "on
 
 /// Lexes a whole file (BOM already stripped).
 pub fn lex(text: &str) -> Lexed {
+    lex_with(text, false)
+}
+
+/// Lexes a whole file like [`lex`], but splits every instruction into words,
+/// not only those that can hold a Dockerfile image reference. For formats
+/// built on the Dockerfile syntax whose other instructions name images
+/// (Earthfile's `WITH DOCKER --pull`).
+pub fn lex_all_words(text: &str) -> Lexed {
+    lex_with(text, true)
+}
+
+fn lex_with(text: &str, all_words: bool) -> Lexed {
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -86,6 +98,7 @@ pub fn lex(text: &str) -> Lexed {
         line: 0,
         escape: b'\\',
         heredocs: true,
+        all_words,
     };
     let syntax = lexer
         .directives(true)
@@ -128,6 +141,8 @@ struct Lexer<'t> {
     /// Cleared after an unterminated heredoc, so that a file full of them
     /// cannot make the lexer quadratic.
     heredocs: bool,
+    /// Split every instruction into words (not only [`WORDED_INSTRUCTIONS`]).
+    all_words: bool,
 }
 
 fn is_space(b: u8) -> bool {
@@ -245,7 +260,7 @@ impl<'t> Lexer<'t> {
             }
             // Only these instructions' arguments can hold image references
             // or open heredocs; the others keep just their keyword.
-            let words = if WORDED_INSTRUCTIONS.contains(&keyword.as_str()) {
+            let words = if self.all_words || WORDED_INSTRUCTIONS.contains(&keyword.as_str()) {
                 segments.words(self.escape)
             } else {
                 segments.words_until(self.escape, 1)
@@ -560,6 +575,21 @@ mod tests {
             texts(&lexed.instructions[0]),
             ["RUN", "--mount=\"type=bind, from=x\"", "'a b'", "c"]
         );
+    }
+
+    #[test]
+    fn all_words_splits_every_instruction() {
+        let t = "WITH DOCKER --pull a:1 \\\n  --pull b:2\nEXPOSE 80 443\n";
+        let all = lex_all_words(t);
+        assert_eq!(
+            texts(&all.instructions[0]),
+            ["WITH", "DOCKER", "--pull", "a:1", "--pull", "b:2"]
+        );
+        let span = all.instructions[0].words[5].span.clone().expect("contiguous");
+        assert_eq!(&t[span], "b:2");
+        assert_eq!(texts(&all.instructions[1]), ["EXPOSE", "80", "443"]);
+        // The Dockerfile lexer keeps only the keyword of such instructions.
+        assert_eq!(texts(&lex(t).instructions[0]), ["WITH"]);
     }
 
     #[test]
