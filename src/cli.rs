@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::report::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "imagepin",
@@ -94,21 +96,6 @@ pub struct ScanArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Format {
-    /// One line per problem and a summary.
-    #[default]
-    Human,
-    /// Every reference with its status; with --fix/--diff, what changed.
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning.
-    Sarif,
-    /// GitHub Actions workflow commands (annotations) and a step summary.
-    Github,
-    /// GitLab Code Quality report.
-    Gitlab,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -18,10 +18,25 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cli::Format;
 use crate::finding::FileError;
 use crate::finding::{Finding, Status};
 pub use root::RepoRoot;
+
+/// The report formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    /// One line per problem and a summary.
+    #[default]
+    Human,
+    /// Every reference with its status; with --fix/--diff, what changed.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations) and a step summary.
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+}
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
