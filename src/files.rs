@@ -167,44 +167,6 @@ pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// A path for human output (terminal lines, error messages): its real bytes,
-/// with those that are not UTF-8 written `\xff` (not U+FFFD, which would
-/// hide which file is meant and make two names look alike), and control
-/// characters escaped (`\n`, `\t`, `\r`, `\x1b`, `\u{85}`) so a name can't
-/// start a new output line or drive the terminal. A backslash is written
-/// `\\`, so the form is unambiguous.
-pub fn escape_path(path: &Path) -> String {
-    #[cfg(unix)]
-    let bytes = {
-        use std::os::unix::ffi::OsStrExt;
-        path.as_os_str().as_bytes()
-    };
-    #[cfg(not(unix))]
-    let lossy = path.to_string_lossy();
-    #[cfg(not(unix))]
-    let bytes = lossy.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                    out.push_str(&format!("\\x{:02x}", c as u32));
-                }
-                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
-
 /// `path` relative to `base` (both absolute), with `..` where needed.
 pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let p: Vec<Component> = path.components().collect();
@@ -369,24 +331,6 @@ mod tests {
             Path::new("/other/a")
         );
         assert_eq!(display_path(Path::new("x/y"), cwd), Path::new("x/y"));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn escaped_paths_keep_the_real_bytes() {
-        use std::os::unix::ffi::OsStrExt;
-        let p = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
-        assert_eq!(
-            escape_path(&p(b"svc-\xfe/Dockerfile\xff")),
-            "svc-\\xfe/Dockerfile\\xff"
-        );
-        assert_eq!(escape_path(&p("é/ü.yaml".as_bytes())), "é/ü.yaml");
-        assert_eq!(
-            escape_path(&p(b"a\nb:1:1: forged\x1b[31m\t\\")),
-            "a\\nb:1:1: forged\\x1b[31m\\t\\\\"
-        );
-        assert_eq!(escape_path(&p("x\u{85}\u{7f}".as_bytes())), "x\\u{85}\\x7f");
-        assert_ne!(escape_path(&p(b"D\xff")), escape_path(&p(b"D\xfe")));
     }
 
     #[test]

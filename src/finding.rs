@@ -195,11 +195,11 @@ impl fmt::Display for FileError {
     /// `path[:line]: message`, control characters made visible (it is for
     /// people); just the message for an error of the whole run (no path).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::report::escape::visible;
+        use crate::escape::{self, visible};
         if self.path.as_os_str().is_empty() {
             return write!(f, "{}", visible(&self.message));
         }
-        write!(f, "{}", visible(&self.path.display().to_string()))?;
+        write!(f, "{}", escape::path(&self.path))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }

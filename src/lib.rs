@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod escape;
 pub mod files;
 pub mod finding;
 pub mod fix;

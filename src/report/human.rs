@@ -50,12 +50,7 @@ pub fn render_findings(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for f in findings.iter().filter(|f| f.status.fails_check()) {
-        let location = format!(
-            "{}:{}:{}:",
-            visible(&f.path.display().to_string()),
-            f.line,
-            f.column
-        );
+        let location = format!("{}:{}:{}:", crate::escape::path(&f.path), f.line, f.column);
         let text = problem(f);
         // A split reference is shown as the image it makes up (the
         // reference as written is at line:column).
@@ -83,7 +78,7 @@ pub fn render_errors(
         let mut location = if e.path.as_os_str().is_empty() {
             "imagepin".to_string()
         } else {
-            visible(&e.path.display().to_string()).into_owned()
+            crate::escape::path(&e.path)
         };
         if let Some(line) = e.line {
             location.push_str(&format!(":{line}"));

@@ -4,7 +4,7 @@
 //! summary line, the stable fingerprint of a result) lives here; paths for CI
 //! formats come from [`root`], escaping for people from [`escape`].
 
-pub mod escape;
+pub use crate::escape;
 pub mod github;
 pub mod gitlab;
 pub mod human;

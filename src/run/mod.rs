@@ -300,8 +300,7 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
             }
         };
         if let Some(kind) = kind {
-            let path = c.path.display().to_string();
-            if writeln!(out, "{}\t{kind}", report::escape::visible(&path)).is_err() {
+            if writeln!(out, "{}\t{kind}", crate::escape::path(&c.path)).is_err() {
                 break;
             }
         }

@@ -6,9 +6,11 @@
 //! escape sequence cannot repaint the screen. [`git_path`] quotes a path for
 //! a diff header the way git does, so the patch still applies.
 //! Machine formats (JSON, SARIF, GitLab) keep the exact text: their encoders
-//! escape it.
+//! escape it. [`path`] does the same for a file name, with bytes that are
+//! not UTF-8 written `\xff` (its real bytes, not U+FFFD).
 
 use std::borrow::Cow;
+use std::path::Path;
 
 /// Whether `c` must not reach a terminal or a log as itself.
 pub fn is_unsafe(c: char) -> bool {
@@ -41,6 +43,28 @@ pub fn visible(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A path as [`visible`] writes text, each byte that is not UTF-8 written
+/// `\xNN`, so a name that is not UTF-8 shows its real bytes.
+pub fn path(p: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        p.as_os_str().as_bytes()
+    };
+    #[cfg(not(unix))]
+    let lossy = p.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&visible(chunk.valid()));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// As [`visible`], but a tab stays a tab (indentation in diff lines).
@@ -175,5 +199,22 @@ mod tests {
         assert_eq!(markdown("<img src=x>"), "\\<img src\\=x\\>");
         assert_eq!(markdown("x\n| forged |"), "x\\\\n\\| forged \\|");
         assert_eq!(markdown("Dockerfile.prod"), "Dockerfile.prod");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_keep_their_real_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(
+            path(&p(b"svc-\xfe/Dockerfile\xff")),
+            "svc-\\xfe/Dockerfile\\xff"
+        );
+        assert_eq!(path(&p("é/ü.yaml".as_bytes())), "é/ü.yaml");
+        assert_eq!(
+            path(&p(b"a\nb:1:1: forged\x1b[31m\t")),
+            "a\\nb:1:1: forged\\u{1b}[31m\\t"
+        );
+        assert_ne!(path(&p(b"D\xff")), path(&p(b"D\xfe")));
     }
 }
