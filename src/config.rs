@@ -230,9 +230,8 @@ impl<'de> Deserialize<'de> for Date {
                 f.write_str(EXPECTED)
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Date, E> {
-                Date::parse(s).ok_or_else(|| {
-                    E::invalid_value(serde::de::Unexpected::Str(s), &EXPECTED)
-                })
+                Date::parse(s)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &EXPECTED))
             }
             fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Date, M::Error> {
                 use serde::de::Error;
@@ -481,7 +480,9 @@ impl Config {
         self.allow
             .iter()
             .filter(|a| a.paths.is_match(&*rel))
-            .filter(|a| a.images.is_empty() || references.iter().any(|r| image_matches(&a.images, r)))
+            .filter(|a| {
+                a.images.is_empty() || references.iter().any(|r| image_matches(&a.images, r))
+            })
             .collect()
     }
 
@@ -712,8 +713,10 @@ expires = 2026-10-01
         assert_eq!(rule.expires, Date::parse("2026-10-01"));
         assert!(rule.active(Date::parse("2026-10-01").unwrap()));
         assert!(!rule.active(Date::parse("2026-10-02").unwrap()));
-        assert!(c.allow_rules(Path::new("/repo/compose.override.yaml"), &["a"])[0]
-            .active(Date::parse("9999-12-31").unwrap()));
+        assert!(
+            c.allow_rules(Path::new("/repo/compose.override.yaml"), &["a"])[0]
+                .active(Date::parse("9999-12-31").unwrap())
+        );
     }
 
     #[test]
@@ -742,7 +745,9 @@ expires = 2026-10-01
             err("[[allow]]\npaths = []\nreason = \"r\"\n"),
             "/repo/.imagepin.toml: `allow[0].paths`: list at least one glob (\"**\" for everywhere)"
         );
-        assert!(parse("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpires = \"2028-02-29\"\n").is_ok());
+        assert!(
+            parse("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpires = \"2028-02-29\"\n").is_ok()
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! rewrite) → report → exit code. Owned by the CLI layer; the stages it calls
 //! live in their own modules.
 
+pub mod allow;
 mod resolve_command;
 
 use std::io::{self, IsTerminal, Write};
@@ -65,10 +66,18 @@ pub fn main(cli: Cli) -> Exit {
             return Exit::Error;
         }
     };
+    let today = match allow::today(std::env::var_os(allow::TODAY_VAR)) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "imagepin: error: {}", report::escape::visible(&e));
+            return Exit::Error;
+        }
+    };
     let env = Env {
         cwd,
         color,
         progress,
+        today,
     };
     run(cli, &env, &mut out, &mut err)
 }
@@ -81,6 +90,8 @@ pub struct Env {
     pub color: bool,
     /// A progress indicator on stderr is welcome.
     pub progress: bool,
+    /// The date `[[allow]] expires` is compared with.
+    pub today: crate::config::Date,
 }
 
 /// A progress line on stderr: only on a terminal, and never under pre-commit
@@ -195,6 +206,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     let mut errors = selection.errors;
     errors.append(&mut scanned.errors);
     scanned.errors = errors;
+    allow::apply(&mut scanned.files, &config, env.today);
 
     if fixing {
         return fix_mode(args, &config, env, scanned, out, err);
