@@ -70,6 +70,10 @@ pub struct ScanArgs {
     /// With --fix or --diff: also rewrite stale digests to the tag's current digest.
     #[arg(long, requires = "fixing")]
     pub update: bool,
+    /// With --fix or --diff: touch only references to these images (repository,
+    /// with or without tag; globs; repeatable or comma-separated).
+    #[arg(long, value_name = "IMAGE", value_delimiter = ',', requires = "fixing")]
+    pub only: Vec<String>,
     /// With --check: ask the registry whether pinned digests are stale or missing.
     #[arg(long, conflicts_with = "fixing")]
     pub verify: bool,

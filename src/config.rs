@@ -492,6 +492,52 @@ impl Config {
     }
 }
 
+/// Image patterns given on the command line (`--only python,ghcr.io/org/*`),
+/// matched against a reference's repository, with or without its tag, as
+/// written or normalized (`python`, `library/python`,
+/// `docker.io/library/python`, each also with `:TAG`). The digest is never
+/// part of what is matched.
+#[derive(Debug, Clone)]
+pub struct ImagePatterns {
+    set: GlobSet,
+}
+
+impl ImagePatterns {
+    /// Compiles the patterns; an invalid glob is an error naming it.
+    pub fn new(patterns: &[String]) -> Result<ImagePatterns, String> {
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            b.add(glob(p).map_err(|e| format!("invalid image pattern {p:?}: {e}"))?);
+        }
+        let set = b.build().map_err(|e| e.to_string())?;
+        Ok(ImagePatterns { set })
+    }
+
+    /// Whether a pattern matches this reference (unparseable text never does).
+    pub fn matches(&self, reference: &str) -> bool {
+        let Ok(r) = crate::reference::Reference::parse(reference) else {
+            return false;
+        };
+        let mut names = vec![
+            r.path.clone(),
+            r.repository(),
+            format!("{}/{}", r.registry(), r.repository()),
+        ];
+        if let Some(d) = &r.domain {
+            names.push(format!("{d}/{}", r.path));
+        }
+        if r.registry() == crate::reference::DOCKER_HUB {
+            if let Some(short) = r.repository().strip_prefix("library/") {
+                names.push(short.to_string());
+            }
+        }
+        let tag = r.tag_or_latest();
+        names.iter().any(|n| {
+            self.set.is_match(n.as_str()) || self.set.is_match(format!("{n}:{tag}").as_str())
+        })
+    }
+}
+
 /// Whether a pattern matches a reference text as written, or its
 /// normalized name (`docker.io/library/python`), with or without tag and
 /// digest.
@@ -758,5 +804,33 @@ expires = 2026-10-01
         assert_eq!(Date::parse("2026-13-01"), None);
         assert_eq!(Date::parse("2026-1-01"), None);
         assert_eq!(Date::parse("+026-01-01"), None);
+    }
+}
+
+#[cfg(test)]
+mod image_pattern_tests {
+    use super::*;
+
+    #[test]
+    fn only_patterns_match_the_repository_with_or_without_tag() {
+        let p = |pats: &[&str]| {
+            ImagePatterns::new(&pats.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let python = p(&["python"]);
+        assert!(python.matches("python:3.12"));
+        assert!(python.matches(&format!("python:3.12@{d}")));
+        assert!(python.matches("docker.io/library/python"));
+        assert!(python.matches("index.docker.io/library/python:3"));
+        assert!(!python.matches("python-tools:1"));
+        assert!(!python.matches("ghcr.io/org/python:1"));
+        assert!(!python.matches("${IMG}"));
+        let tagged = p(&["python:3.12"]);
+        assert!(tagged.matches(&format!("python:3.12@{d}")));
+        assert!(!tagged.matches("python:3.11"));
+        assert!(p(&["docker.io/library/python"]).matches("python:3.12"));
+        assert!(p(&["ghcr.io/org/*"]).matches("ghcr.io/org/app:1"));
+        assert!(p(&["ghcr.io/org/python"]).matches("ghcr.io/org/python:1"));
+        assert!(ImagePatterns::new(&["a[".to_string()]).is_err());
     }
 }

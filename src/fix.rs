@@ -31,6 +31,8 @@ pub struct FixOptions {
     pub color: bool,
     /// Leave out the diff (`--quiet`).
     pub quiet: bool,
+    /// `--only`: touch only references to these images.
+    pub only: Option<crate::config::ImagePatterns>,
 }
 
 /// What a fix run did.
@@ -90,6 +92,13 @@ pub fn fix(
     for file in files {
         let mut v = Vec::new();
         for (i, f) in file.findings.iter().enumerate() {
+            if opts
+                .only
+                .as_ref()
+                .is_some_and(|only| !only.matches(f.image()))
+            {
+                continue;
+            }
             match need(f, opts.update) {
                 Ok(Some(n)) => v.push((i, n)),
                 Ok(None) => {}

@@ -516,3 +516,80 @@ fn defaults_behind_variables_are_pinned_verified_and_updated_where_written() {
         compose.replace(":-7}", &format!(":-7@{redis2}}}"))
     );
 }
+
+#[test]
+fn update_only_moves_the_pins_of_the_named_images_and_allowed_ones_are_never_pinned() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let py1 = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v1", Format::Oci),
+    );
+    let alp1 = push.push("library/alpine", "3.20", &Image::single("a1", Format::Oci));
+    push.push("library/node", "20", &Image::single("n1", Format::Oci));
+    push.push("library/redis", "7", &Image::single("r1", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "{}\n[[allow]]\npaths = [\"Dockerfile\"]\nimages = [\"redis\"]\nreason = \"floats in dev\"\n",
+        mapping(&reg.url())
+    ));
+    let text =
+        format!("FROM python:3.12@{py1}\nFROM alpine:3.20@{alp1}\nFROM node:20\nFROM redis:7\n");
+    ws.write("Dockerfile", &text);
+
+    // Both tags move.
+    let py2 = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v2", Format::Oci),
+    );
+    let alp2 = push.push("library/alpine", "3.20", &Image::single("a2", Format::Oci));
+    assert_ne!(py1, py2);
+    assert_ne!(alp1, alp2);
+
+    // `--only` belongs to --fix/--diff.
+    let run = ws.imagepin(&["--check", "--only", "python"]);
+    assert_eq!(run.code, Some(2), "{run}");
+
+    // The emergency update moves python only: alpine keeps its old pin and
+    // node stays unpinned.
+    let run = ws.imagepin(&["--fix", "--update", "--only", "python"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let after = text.replace(&py1, &py2);
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        after
+    );
+    let run = ws.imagepin(&["--fix", "--update", "--only", "python"]);
+    assert_eq!(run.code, Some(0), "nothing more to move: {run}");
+
+    // Comma-separated and normalized names work too; tags narrow the match.
+    let run = ws.imagepin(&[
+        "--fix",
+        "--update",
+        "--only",
+        "docker.io/library/alpine:3.19,python",
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let run = ws.imagepin(&[
+        "--diff",
+        "--update",
+        "--only",
+        "ruby,docker.io/library/alpine:3.20",
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!("+FROM alpine:3.20@{alp2}\n")),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("+FROM node"), "{run}");
+
+    // A plain --fix pins node, and leaves the allowed redis as written.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let fixed = std::fs::read_to_string(ws.path("Dockerfile")).unwrap();
+    assert!(fixed.contains("FROM node:20@sha256:"), "{fixed}");
+    assert!(fixed.ends_with("FROM redis:7\n"), "{fixed}");
+    assert!(fixed.contains(&format!("alpine:3.20@{alp1}")), "{fixed}");
+}

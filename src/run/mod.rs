@@ -334,6 +334,17 @@ fn fix_mode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
+    let only = if args.only.is_empty() {
+        None
+    } else {
+        match crate::config::ImagePatterns::new(&args.only) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = writeln!(err, "imagepin: error: --only: {e}");
+                return Exit::Error;
+            }
+        }
+    };
     let opts = resolve_options(&args.common, env, args.update, args.quiet);
     let source = match digest_source(config, opts) {
         Ok(s) => s,
@@ -350,6 +361,7 @@ fn fix_mode(
         update: args.update,
         color: env.color,
         quiet: args.quiet || json,
+        only,
     };
     let outcome = fix::fix(&scanned.files, &source, &fix_opts, out);
     say_verbose(&args.common, config, Some(&source), err);
@@ -364,12 +376,14 @@ fn fix_mode(
     let render = RenderOptions::default();
     // References fix cannot pin (invalid ones, unpinned ones whose digest
     // has no safe place) still need the user; their notes say why.
+    // With --only, the run is about those images: nothing else is left.
     let left: Vec<Finding> = scanned
         .findings()
         .into_iter()
         .filter(|f| {
             f.status == Status::Invalid || (f.status == Status::Unpinned && fix::unpinnable(f))
         })
+        .filter(|f| fix_opts.only.as_ref().is_none_or(|o| o.matches(f.image())))
         .collect();
     let all_errors: Vec<FileError> = scanned
         .errors
