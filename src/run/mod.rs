@@ -4,6 +4,7 @@
 
 pub mod allow;
 mod resolve_command;
+mod set_command;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -115,6 +116,7 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
 pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match cli.command {
         Some(Command::Resolve(args)) => resolve_command(&args, env, out, err),
+        Some(Command::Set(args)) => set_command::run(&args, env, out, err),
         None => scan_command(&cli.scan, env, out, err),
     }
 }
@@ -362,6 +364,7 @@ fn fix_mode(
         color: env.color,
         quiet: args.quiet || json,
         only,
+        set: None,
     };
     let outcome = fix::fix(&scanned.files, &source, &fix_opts, out);
     say_verbose(&args.common, config, Some(&source), err);
