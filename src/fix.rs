@@ -1,4 +1,5 @@
-//! The `--fix`, `--diff`, `--verify` and `--update` flows: collect what needs
+//! The `--fix`, `--diff`, `--verify` and `--update` flows (and `imagepin
+//! set`'s, which gives one image a given digest): collect what needs
 //! a digest across all files, resolve it in one batch, plan byte-exact edits
 //! with [`crate::rewrite`], check them, show unified diffs and write files
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
