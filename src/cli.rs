@@ -24,6 +24,28 @@ pub struct Cli {
 pub enum Command {
     /// Print the current digest of each reference: `REF<TAB>DIGEST` per line.
     Resolve(ResolveArgs),
+    /// Set every reference to IMAGE (and TAG, when given) to DIGEST, after
+    /// checking with the registry that the digest exists (a rollback).
+    Set(SetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// `IMAGE[:TAG]@sha256:DIGEST`: the image whose references are set, and
+    /// the digest they get.
+    #[arg(value_name = "IMAGE[:TAG]@DIGEST")]
+    pub target: String,
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Print the diff and write nothing.
+    #[arg(long)]
+    pub diff: bool,
+    /// Leave out the diff; print only the summary and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +94,10 @@ pub struct ScanArgs {
     /// With --fix or --diff: also rewrite stale digests to the tag's current digest.
     #[arg(long, requires = "fixing")]
     pub update: bool,
+    /// With --fix or --diff: touch only references to these images (repository,
+    /// with or without tag; globs; repeatable or comma-separated).
+    #[arg(long, value_name = "IMAGE", value_delimiter = ',', requires = "fixing")]
+    pub only: Vec<String>,
     /// With --check: ask the registry whether pinned digests are stale or missing.
     #[arg(long, conflicts_with = "fixing")]
     pub verify: bool,

@@ -9,6 +9,11 @@
 //! [[files]]                                # declare kinds by glob
 //! glob = "deploy/**/*.yaml"
 //! kind = "kubernetes"
+//! [[allow]]                                # a declared exception: `allowed`
+//! paths = ["compose.override.yaml"]        # globs, relative to this file
+//! images = ["myapp*"]                      # optional, like ignore-images
+//! reason = "local development floats"     # required
+//! expires = "2026-10-01"                   # optional; fails again after it
 //! [registries."docker.io"]
 //! endpoint = "http://127.0.0.1:5000"       # mirror / pull-through cache
 //! insecure = true                          # allow plain HTTP / bad TLS
@@ -66,6 +71,18 @@ struct RawConfig {
     files: Vec<RawFileRule>,
     #[serde(default)]
     registries: BTreeMap<String, RawRegistry>,
+    #[serde(default)]
+    allow: Vec<RawAllow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAllow {
+    paths: Vec<String>,
+    #[serde(default)]
+    images: Vec<String>,
+    reason: String,
+    expires: Option<Date>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +127,133 @@ pub struct Config {
     pub cache_ttl: Duration,
     pub credential_helper_timeout: Duration,
     pub registries: BTreeMap<String, RegistryConfig>,
+    /// The `[[allow]]` exceptions, in file order.
+    allow: Vec<AllowRule>,
+}
+
+/// One `[[allow]]` exception: references at `paths` (and, when given,
+/// matching `images`) that may stay unpinned, for a `reason`, maybe until
+/// a date.
+#[derive(Debug, Clone)]
+pub struct AllowRule {
+    /// 1-based position among the `[[allow]]` tables (`[[allow]] #2`).
+    pub number: usize,
+    paths: GlobSet,
+    /// Empty: every image at those paths.
+    images: GlobSet,
+    pub reason: String,
+    /// The last day the exception holds.
+    pub expires: Option<Date>,
+}
+
+impl AllowRule {
+    /// Whether the exception still holds on `today` (it holds through its
+    /// `expires` day).
+    pub fn active(&self, today: Date) -> bool {
+        self.expires.is_none_or(|e| today <= e)
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`), compared in calendar order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// `YYYY-MM-DD`, a real day of the Gregorian calendar.
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<u16> {
+            let part = s.get(r)?;
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let year = digits(0..4)?;
+        let month = u8::try_from(digits(5..7)?).ok()?;
+        let day = u8::try_from(digits(8..10)?).ok()?;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    /// The UTC date `secs` seconds after the Unix epoch.
+    pub fn from_unix(secs: u64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let z = (secs / 86_400) as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: u16::try_from(year).unwrap_or(u16::MAX),
+            month,
+            day,
+        }
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// What `expires` accepts: a string `"2026-10-01"` or a TOML date
+/// `2026-10-01` (no time, no offset).
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        struct V;
+        const EXPECTED: &str = "a date YYYY-MM-DD";
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Date;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Date, E> {
+                Date::parse(s)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &EXPECTED))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Date, M::Error> {
+                use serde::de::Error;
+                let dt = toml::value::Datetime::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                match (dt.date, dt.time, dt.offset) {
+                    (Some(_), None, None) => {
+                        let text = dt.to_string();
+                        Date::parse(&text).ok_or_else(|| {
+                            M::Error::invalid_value(serde::de::Unexpected::Str(&text), &EXPECTED)
+                        })
+                    }
+                    _ => Err(M::Error::invalid_value(
+                        serde::de::Unexpected::Str(&dt.to_string()),
+                        &EXPECTED,
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Default for Config {
@@ -123,6 +267,7 @@ impl Default for Config {
             cache_ttl: DEFAULT_CACHE_TTL,
             credential_helper_timeout: DEFAULT_HELPER_TIMEOUT,
             registries: BTreeMap::new(),
+            allow: Vec::new(),
         }
     }
 }
@@ -239,6 +384,27 @@ impl Config {
                 },
             );
         }
+        let mut allow = Vec::new();
+        for (i, rule) in raw.allow.iter().enumerate() {
+            let number = i + 1;
+            if rule.reason.trim().is_empty() {
+                return Err(invalid(format!(
+                    "`allow[{i}].reason`: an exception needs a reason (the text says why these references may stay unpinned)"
+                )));
+            }
+            if rule.paths.is_empty() {
+                return Err(invalid(format!(
+                    "`allow[{i}].paths`: list at least one glob (\"**\" for everywhere)"
+                )));
+            }
+            allow.push(AllowRule {
+                number,
+                paths: globs(&format!("allow[{i}].paths"), &rule.paths)?,
+                images: globs(&format!("allow[{i}].images"), &rule.images)?,
+                reason: rule.reason.clone(),
+                expires: rule.expires,
+            });
+        }
         let duration = |key: &str, v: &Option<String>, default| match v {
             None => Ok(default),
             Some(s) => parse_duration(s).ok_or_else(|| {
@@ -260,6 +426,7 @@ impl Config {
                 DEFAULT_HELPER_TIMEOUT,
             )?,
             registries,
+            allow,
         })
     }
 
@@ -299,26 +466,91 @@ impl Config {
     /// Whether an `ignore-images` pattern matches this reference text
     /// (as written, or normalized, with or without tag and digest).
     pub fn is_ignored_image(&self, reference: &str) -> bool {
-        if self.ignore_images.is_empty() {
-            return false;
+        !self.ignore_images.is_empty() && image_matches(&self.ignore_images, reference)
+    }
+
+    /// The `[[allow]]` rules whose `paths` (and `images`, when given) match
+    /// this reference at this path, in file order. `references` are the
+    /// texts to match: as written, and as used for one written in parts.
+    pub fn allow_rules(&self, path: &Path, references: &[&str]) -> Vec<&AllowRule> {
+        if self.allow.is_empty() {
+            return Vec::new();
         }
-        if self.ignore_images.is_match(reference) {
-            return true;
-        }
-        match crate::reference::Reference::parse(reference) {
-            Ok(r) => {
-                let name = format!("{}/{}", r.registry(), r.repository());
-                self.ignore_images.is_match(&name)
-                    || self.ignore_images.is_match(r.normalized())
-                    || self.ignore_images.is_match(r.path.as_str())
-            }
-            Err(_) => false,
-        }
+        let rel = self.relative(path);
+        self.allow
+            .iter()
+            .filter(|a| a.paths.is_match(&*rel))
+            .filter(|a| {
+                a.images.is_empty() || references.iter().any(|r| image_matches(&a.images, r))
+            })
+            .collect()
     }
 
     /// Settings for a registry host (`docker.io` for Docker Hub references).
     pub fn registry(&self, host: &str) -> Option<&RegistryConfig> {
         self.registries.get(&normalize_host(host))
+    }
+}
+
+/// Image patterns given on the command line (`--only python,ghcr.io/org/*`),
+/// matched against a reference's repository, with or without its tag, as
+/// written or normalized (`python`, `library/python`,
+/// `docker.io/library/python`, each also with `:TAG`). The digest is never
+/// part of what is matched.
+#[derive(Debug, Clone)]
+pub struct ImagePatterns {
+    set: GlobSet,
+}
+
+impl ImagePatterns {
+    /// Compiles the patterns; an invalid glob is an error naming it.
+    pub fn new(patterns: &[String]) -> Result<ImagePatterns, String> {
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            b.add(glob(p).map_err(|e| format!("invalid image pattern {p:?}: {e}"))?);
+        }
+        let set = b.build().map_err(|e| e.to_string())?;
+        Ok(ImagePatterns { set })
+    }
+
+    /// Whether a pattern matches this reference (unparseable text never does).
+    pub fn matches(&self, reference: &str) -> bool {
+        let Ok(r) = crate::reference::Reference::parse(reference) else {
+            return false;
+        };
+        let mut names = vec![
+            r.path.clone(),
+            r.repository(),
+            format!("{}/{}", r.registry(), r.repository()),
+        ];
+        if let Some(d) = &r.domain {
+            names.push(format!("{d}/{}", r.path));
+        }
+        if r.registry() == crate::reference::DOCKER_HUB {
+            if let Some(short) = r.repository().strip_prefix("library/") {
+                names.push(short.to_string());
+            }
+        }
+        let tag = r.tag_or_latest();
+        names.iter().any(|n| {
+            self.set.is_match(n.as_str()) || self.set.is_match(format!("{n}:{tag}").as_str())
+        })
+    }
+}
+
+/// Whether a pattern matches a reference text as written, or its
+/// normalized name (`docker.io/library/python`), with or without tag and
+/// digest.
+fn image_matches(set: &GlobSet, reference: &str) -> bool {
+    if set.is_match(reference) {
+        return true;
+    }
+    match crate::reference::Reference::parse(reference) {
+        Ok(r) => {
+            let name = format!("{}/{}", r.registry(), r.repository());
+            set.is_match(&name) || set.is_match(r.normalized()) || set.is_match(r.path.as_str())
+        }
+        Err(_) => false,
     }
 }
 
@@ -483,5 +715,122 @@ concurrency = 4
             let c = parse(&format!("[registries.\"ghcr.io\"]\nconcurrency = {good}")).unwrap();
             assert!(c.registry("ghcr.io").unwrap().concurrency.is_some());
         }
+    }
+}
+
+#[cfg(test)]
+mod allow_tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/repo/.imagepin.toml"), Path::new("/repo"))
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn allow_rules_match_paths_and_images() {
+        let c = parse(
+            r#"
+[[allow]]
+paths = ["compose.override.yaml", "test/**"]
+reason = "local development floats"
+[[allow]]
+paths = ["**"]
+images = ["docker.io/library/python*"]
+reason = "base image chosen by CI"
+expires = 2026-10-01
+"#,
+        )
+        .unwrap();
+        let numbers = |p: &str, r: &str| -> Vec<usize> {
+            c.allow_rules(Path::new(p), &[r])
+                .iter()
+                .map(|a| a.number)
+                .collect()
+        };
+        assert_eq!(numbers("/repo/compose.override.yaml", "app:dev"), [1]);
+        assert_eq!(numbers("/repo/test/unit/Dockerfile", "python:3"), [1, 2]);
+        assert_eq!(numbers("/repo/Dockerfile", "python:3.12"), [2]);
+        assert!(numbers("/repo/Dockerfile", "node:20").is_empty());
+        let rule = c.allow_rules(Path::new("/repo/Dockerfile"), &["python"])[0];
+        assert_eq!(rule.expires, Date::parse("2026-10-01"));
+        assert!(rule.active(Date::parse("2026-10-01").unwrap()));
+        assert!(!rule.active(Date::parse("2026-10-02").unwrap()));
+        assert!(
+            c.allow_rules(Path::new("/repo/compose.override.yaml"), &["a"])[0]
+                .active(Date::parse("9999-12-31").unwrap())
+        );
+    }
+
+    #[test]
+    fn allow_errors_name_the_key_and_place() {
+        assert_eq!(
+            err("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpire = \"2026-01-01\"\n"),
+            "/repo/.imagepin.toml:4:1: `allow`: unknown field `expire`, expected one of `paths`, `images`, `reason`, `expires`"
+        );
+        assert_eq!(
+            err("[[allow]]\npaths = [\"x\"]\n"),
+            "/repo/.imagepin.toml:1:1: `allow`: missing field `reason`"
+        );
+        assert_eq!(
+            err("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpires = \"2026-02-30\"\n"),
+            "/repo/.imagepin.toml:4:11: `allow.expires`: invalid value: string \"2026-02-30\", expected a date YYYY-MM-DD"
+        );
+        assert_eq!(
+            err("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpires = 2026-10-01T10:00:00\n"),
+            "/repo/.imagepin.toml:4:11: `allow.expires`: invalid value: string \"2026-10-01T10:00:00\", expected a date YYYY-MM-DD"
+        );
+        assert_eq!(
+            err("[[allow]]\npaths = [\"x\"]\nreason = \" \"\n"),
+            "/repo/.imagepin.toml: `allow[0].reason`: an exception needs a reason (the text says why these references may stay unpinned)"
+        );
+        assert_eq!(
+            err("[[allow]]\npaths = []\nreason = \"r\"\n"),
+            "/repo/.imagepin.toml: `allow[0].paths`: list at least one glob (\"**\" for everywhere)"
+        );
+        assert!(
+            parse("[[allow]]\npaths = [\"x\"]\nreason = \"r\"\nexpires = \"2028-02-29\"\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn dates_from_the_clock() {
+        assert_eq!(Date::from_unix(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_unix(951_782_400).to_string(), "2000-02-29");
+        assert_eq!(Date::from_unix(1_798_675_200).to_string(), "2026-12-31");
+        assert_eq!(Date::parse("2026-13-01"), None);
+        assert_eq!(Date::parse("2026-1-01"), None);
+        assert_eq!(Date::parse("+026-01-01"), None);
+    }
+}
+
+#[cfg(test)]
+mod image_pattern_tests {
+    use super::*;
+
+    #[test]
+    fn only_patterns_match_the_repository_with_or_without_tag() {
+        let p = |pats: &[&str]| {
+            ImagePatterns::new(&pats.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let python = p(&["python"]);
+        assert!(python.matches("python:3.12"));
+        assert!(python.matches(&format!("python:3.12@{d}")));
+        assert!(python.matches("docker.io/library/python"));
+        assert!(python.matches("index.docker.io/library/python:3"));
+        assert!(!python.matches("python-tools:1"));
+        assert!(!python.matches("ghcr.io/org/python:1"));
+        assert!(!python.matches("${IMG}"));
+        let tagged = p(&["python:3.12"]);
+        assert!(tagged.matches(&format!("python:3.12@{d}")));
+        assert!(!tagged.matches("python:3.11"));
+        assert!(p(&["docker.io/library/python"]).matches("python:3.12"));
+        assert!(p(&["ghcr.io/org/*"]).matches("ghcr.io/org/app:1"));
+        assert!(p(&["ghcr.io/org/python"]).matches("ghcr.io/org/python:1"));
+        assert!(ImagePatterns::new(&["a[".to_string()]).is_err());
     }
 }

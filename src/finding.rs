@@ -62,6 +62,8 @@ pub enum Status {
     LocalBuild,
     /// Suppressed by configuration or an inline `imagepin: ignore` comment.
     Ignored,
+    /// Unpinned, but a declared `[[allow]]` exception (not expired) covers it.
+    Allowed,
     /// Pinned, but the text is not a valid reference (e.g. a truncated digest).
     Invalid,
     /// `--verify`: the tag now points to another digest.
@@ -80,6 +82,7 @@ impl Status {
             Status::Scratch => "scratch",
             Status::LocalBuild => "local-build",
             Status::Ignored => "ignored",
+            Status::Allowed => "allowed",
             Status::Invalid => "invalid",
             Status::Stale => "stale",
             Status::Missing => "missing",

@@ -1,4 +1,5 @@
-//! The `--fix`, `--diff`, `--verify` and `--update` flows: collect what needs
+//! The `--fix`, `--diff`, `--verify` and `--update` flows (and `imagepin
+//! set`'s, which gives one image a given digest): collect what needs
 //! a digest across all files, resolve it in one batch, plan byte-exact edits
 //! with [`crate::rewrite`], check them, show unified diffs and write files
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
@@ -31,6 +32,72 @@ pub struct FixOptions {
     pub color: bool,
     /// Leave out the diff (`--quiet`).
     pub quiet: bool,
+    /// `--only`: touch only references to these images.
+    pub only: Option<crate::config::ImagePatterns>,
+    /// `imagepin set`: give every reference to this image (and tag) this
+    /// digest, and do nothing else. The digest's existence is checked by
+    /// the caller.
+    pub set: Option<SetTarget>,
+}
+
+/// What `imagepin set IMAGE[:TAG]@DIGEST` sets: every reference to the
+/// repository (with that tag, when one is given) gets `digest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetTarget {
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: String,
+}
+
+impl SetTarget {
+    /// From `IMAGE[:TAG]@sha256:DIGEST`; the digest is required.
+    pub fn parse(text: &str) -> Result<SetTarget, String> {
+        let r = Reference::parse(text).map_err(|e| format!("{text}: {e}"))?;
+        let digest = r.digest.clone().ok_or_else(|| {
+            format!("{text}: give the digest to set, as IMAGE[:TAG]@sha256:DIGEST")
+        })?;
+        Ok(SetTarget {
+            registry: r.registry().to_string(),
+            repository: r.repository(),
+            tag: r.tag.clone(),
+            digest,
+        })
+    }
+
+    /// The digest in its repository, for the existence check.
+    pub fn digest_ref(&self) -> DigestRef {
+        DigestRef {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+            digest: self.digest.clone(),
+        }
+    }
+
+    /// Whether a reference is to this image (and tag). A reference written
+    /// with only a digest has no tag to compare, so it matches only when no
+    /// tag is given.
+    pub fn matches(&self, r: &Reference) -> bool {
+        if r.registry() != self.registry || r.repository() != self.repository {
+            return false;
+        }
+        let tag = match (&r.tag, &r.digest) {
+            (Some(t), _) => Some(t.as_str()),
+            (None, None) => Some("latest"),
+            (None, Some(_)) => None,
+        };
+        self.tag.as_deref().is_none_or(|want| tag == Some(want))
+    }
+}
+
+impl std::fmt::Display for SetTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        write!(f, "@{}", self.digest)
+    }
 }
 
 /// What a fix run did.
@@ -68,6 +135,8 @@ enum Need {
     Pin(TagRef),
     /// Pinned with a tag, under `--update`: replaced when the tag moved.
     Update(TagRef, String),
+    /// `imagepin set`: the target's digest, replacing this one if any.
+    Set(Option<String>),
 }
 
 /// Pins every unpinned finding of `files` (and stale ones with `update`),
@@ -90,7 +159,18 @@ pub fn fix(
     for file in files {
         let mut v = Vec::new();
         for (i, f) in file.findings.iter().enumerate() {
-            match need(f, opts.update) {
+            if opts
+                .only
+                .as_ref()
+                .is_some_and(|only| !only.matches(f.image()))
+            {
+                continue;
+            }
+            let needed = match &opts.set {
+                Some(target) => Ok(set_need(f, target)),
+                None => need(f, opts.update),
+            };
+            match needed {
                 Ok(Some(n)) => v.push((i, n)),
                 Ok(None) => {}
                 Err(e) => outcome.errors.push(e),
@@ -103,8 +183,9 @@ pub fn fix(
     let tags: BTreeSet<&TagRef> = needs
         .iter()
         .flatten()
-        .map(|(_, n)| match n {
-            Need::Pin(t) | Need::Update(t, _) => t,
+        .filter_map(|(_, n)| match n {
+            Need::Pin(t) | Need::Update(t, _) => Some(t),
+            Need::Set(_) => None,
         })
         .collect();
     let tags: Vec<TagRef> = tags.into_iter().cloned().collect();
@@ -127,17 +208,24 @@ pub fn fix(
         for (i, n) in needs {
             let f = &file.findings[i];
             let (tag, current) = match &n {
-                Need::Pin(t) => (t, None),
-                Need::Update(t, d) => (t, Some(d)),
+                Need::Pin(t) => (Some(t), None),
+                Need::Update(t, d) => (Some(t), Some(d)),
+                Need::Set(d) => (None, d.as_ref()),
             };
-            let digest = match &answers[tag] {
-                Ok(d) => d,
-                Err(e) => {
+            let answer = match (tag, &opts.set) {
+                (Some(tag), _) => answers.get(tag).map(|a| a.as_ref().map_err(|e| (tag, e))),
+                (None, Some(target)) => Some(Ok(&target.digest)),
+                (None, None) => None,
+            };
+            let digest = match answer {
+                Some(Ok(d)) => d,
+                Some(Err((tag, e))) => {
                     if cause.is_none() {
                         outcome.errors.push(lookup_error(f, tag, e));
                     }
                     continue;
                 }
+                None => continue,
             };
             let edit = match current {
                 None => rewrite::pin_edit(&file.text, &file.findings, i, digest),
@@ -211,6 +299,22 @@ pub fn unpinnable(f: &Finding) -> bool {
         f.split.as_ref().map(|s| &s.digest),
         Some(DigestSlot::Nowhere(_))
     )
+}
+
+/// What `imagepin set` does to a finding: every reference to the target
+/// image that is unpinned or pinned (stale and missing pins too) gets its
+/// digest. Ignored, allowed, dynamic and invalid ones, and those whose
+/// digest has no safe place, are left alone.
+fn set_need(f: &Finding, target: &SetTarget) -> Option<Need> {
+    if !matches!(
+        f.status,
+        Status::Unpinned | Status::Pinned | Status::Stale | Status::Missing
+    ) || unpinnable(f)
+    {
+        return None;
+    }
+    let r = Reference::parse(f.image()).ok()?;
+    target.matches(&r).then(|| Need::Set(r.digest.clone()))
 }
 
 /// Which lookup a finding needs, if any. Only unpinned findings (and, with
@@ -463,4 +567,38 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
     }
     errors.extend(cause.map(run_wide));
     errors
+}
+
+#[cfg(test)]
+mod set_target_tests {
+    use super::*;
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn r(text: &str) -> Reference {
+        Reference::parse(text).unwrap()
+    }
+
+    #[test]
+    fn set_targets_match_the_repository_and_the_tag_when_given() {
+        let tagged = SetTarget::parse(&format!("python:3.12@{D}")).unwrap();
+        assert_eq!(
+            tagged.to_string(),
+            format!("docker.io/library/python:3.12@{D}")
+        );
+        assert!(tagged.matches(&r("python:3.12")));
+        assert!(tagged.matches(&r(&format!("docker.io/library/python:3.12@{D}"))));
+        assert!(!tagged.matches(&r("python:3.11")));
+        assert!(!tagged.matches(&r(&format!("python@{D}"))));
+        assert!(!tagged.matches(&r("ghcr.io/library/python:3.12")));
+        let latest = SetTarget::parse(&format!("python:latest@{D}")).unwrap();
+        assert!(latest.matches(&r("python")));
+        let any = SetTarget::parse(&format!("index.docker.io/library/python@{D}")).unwrap();
+        assert!(any.matches(&r("python:3.11")) && any.matches(&r(&format!("python@{D}"))));
+        assert_eq!(
+            SetTarget::parse("python:3.12").unwrap_err(),
+            "python:3.12: give the digest to set, as IMAGE[:TAG]@sha256:DIGEST"
+        );
+        assert!(SetTarget::parse("python@sha256:12").is_err());
+    }
 }

@@ -1213,3 +1213,118 @@ fn resolve_prints_ref_tab_digest() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(run.stdout, format!("{reference}\t{digest}\n"));
 }
+
+/// A tree with one active and one expiring `[[allow]]` exception.
+fn allow_tree() -> tempfile::TempDir {
+    tree(&[
+        (
+            ".imagepin.toml",
+            r#"
+[[allow]]
+paths = ["compose.override.yaml"]
+reason = "local development floats"
+
+[[allow]]
+paths = ["Dockerfile"]
+images = ["python"]
+reason = "waiting for the CVE-2026-1 base image"
+expires = "2026-10-01"
+"#,
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  app:\n    image: myapp:dev\n",
+        ),
+        (
+            "Dockerfile",
+            &format!("FROM python:3.12\nFROM alpine:3@{DIGEST}\n"),
+        ),
+    ])
+}
+
+#[test]
+fn allowed_references_pass_the_check_until_their_exception_expires() {
+    let dir = allow_tree();
+    fn today(d: &str) -> [(&str, &str); 1] {
+        [("IMAGEPIN_TODAY", d)]
+    }
+
+    // Active: both unpinned references are allowed; nothing fails.
+    let run = imagepin_env(dir.path(), &["--check"], &today("2026-10-01"));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        "3 image references (1 pinned, 2 allowed) in 2 files\n"
+    );
+    let run = imagepin_env(dir.path(), &["--format", "json"], &today("2026-10-01"));
+    assert_eq!(run.code, 0);
+    let doc = run.json();
+    let py = finding(&doc, "Dockerfile", "python:3.12");
+    assert_eq!(py["status"], "allowed");
+    assert_eq!(
+        py["note"],
+        "allowed until 2026-10-01 by [[allow]] #2 (\"waiting for the CVE-2026-1 base image\")"
+    );
+    assert_eq!(py["repository"], "library/python");
+    let app = finding(&doc, "compose.override.yaml", "myapp:dev");
+    assert_eq!(app["status"], "allowed");
+    assert_eq!(
+        app["note"],
+        "allowed by [[allow]] #1 (\"local development floats\")"
+    );
+    // Not failing, so not a code-scanning alert.
+    let run = imagepin_env(dir.path(), &["--format", "sarif"], &today("2026-10-01"));
+    assert_eq!(run.code, 0);
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], Value::Array(vec![]));
+
+    // Expired: the python reference fails again, and says which rule expired.
+    let run = imagepin_env(dir.path(), &["--check"], &today("2026-10-02"));
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "Dockerfile:1:6: dockerfile: python:3.12 is not pinned to a digest: \
+         allowed until 2026-10-01 by [[allow]] #2 (\"waiting for the CVE-2026-1 base image\"); \
+         that exception has expired\n\
+         3 image references (1 unpinned, 1 pinned, 1 allowed) in 2 files\n"
+    );
+    let run = imagepin_env(dir.path(), &["--format", "json"], &today("2026-10-02"));
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_eq!(
+        finding(&doc, "Dockerfile", "python:3.12")["status"],
+        "unpinned"
+    );
+    assert_eq!(
+        finding(&doc, "compose.override.yaml", "myapp:dev")["status"],
+        "allowed"
+    );
+}
+
+#[test]
+fn a_bad_allow_rule_or_today_is_an_error() {
+    let dir = tree(&[
+        (
+            ".imagepin.toml",
+            "[[allow]]\npaths = [\"Dockerfile\"]\nexpires = \"2026-10-01\"\n",
+        ),
+        ("Dockerfile", "FROM python:3.12\n"),
+    ]);
+    let run = imagepin(dir.path(), &["--check"]);
+    assert_eq!(run.code, 2);
+    let config = dir.path().join(".imagepin.toml");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "imagepin: error: {}:1:1: `allow`: missing field `reason`\n",
+            config.display()
+        )
+    );
+    let dir = allow_tree();
+    let run = imagepin_env(dir.path(), &["--check"], &[("IMAGEPIN_TODAY", "2026-10")]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "imagepin: error: IMAGEPIN_TODAY: \"2026-10\" is not a date YYYY-MM-DD\n"
+    );
+}

@@ -516,3 +516,173 @@ fn defaults_behind_variables_are_pinned_verified_and_updated_where_written() {
         compose.replace(":-7}", &format!(":-7@{redis2}}}"))
     );
 }
+
+#[test]
+fn update_only_moves_the_pins_of_the_named_images_and_allowed_ones_are_never_pinned() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let py1 = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v1", Format::Oci),
+    );
+    let alp1 = push.push("library/alpine", "3.20", &Image::single("a1", Format::Oci));
+    push.push("library/node", "20", &Image::single("n1", Format::Oci));
+    push.push("library/redis", "7", &Image::single("r1", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "{}\n[[allow]]\npaths = [\"Dockerfile\"]\nimages = [\"redis\"]\nreason = \"floats in dev\"\n",
+        mapping(&reg.url())
+    ));
+    let text =
+        format!("FROM python:3.12@{py1}\nFROM alpine:3.20@{alp1}\nFROM node:20\nFROM redis:7\n");
+    ws.write("Dockerfile", &text);
+
+    // Both tags move.
+    let py2 = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v2", Format::Oci),
+    );
+    let alp2 = push.push("library/alpine", "3.20", &Image::single("a2", Format::Oci));
+    assert_ne!(py1, py2);
+    assert_ne!(alp1, alp2);
+
+    // `--only` belongs to --fix/--diff.
+    let run = ws.imagepin(&["--check", "--only", "python"]);
+    assert_eq!(run.code, Some(2), "{run}");
+
+    // The emergency update moves python only: alpine keeps its old pin and
+    // node stays unpinned.
+    let run = ws.imagepin(&["--fix", "--update", "--only", "python"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let after = text.replace(&py1, &py2);
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        after
+    );
+    let run = ws.imagepin(&["--fix", "--update", "--only", "python"]);
+    assert_eq!(run.code, Some(0), "nothing more to move: {run}");
+
+    // Comma-separated and normalized names work too; tags narrow the match.
+    let run = ws.imagepin(&[
+        "--fix",
+        "--update",
+        "--only",
+        "docker.io/library/alpine:3.19,python",
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let run = ws.imagepin(&[
+        "--diff",
+        "--update",
+        "--only",
+        "ruby,docker.io/library/alpine:3.20",
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(&format!("+FROM alpine:3.20@{alp2}\n")),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("+FROM node"), "{run}");
+
+    // A plain --fix pins node, and leaves the allowed redis as written.
+    let run = ws.imagepin(&["--fix"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let fixed = std::fs::read_to_string(ws.path("Dockerfile")).unwrap();
+    assert!(fixed.contains("FROM node:20@sha256:"), "{fixed}");
+    assert!(fixed.ends_with("FROM redis:7\n"), "{fixed}");
+    assert!(fixed.contains(&format!("alpine:3.20@{alp1}")), "{fixed}");
+}
+
+#[test]
+fn set_rolls_every_reference_back_to_a_digest_that_exists_and_refuses_one_that_does_not() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let old = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v1", Format::Oci),
+    );
+    let new = push.push(
+        "library/python",
+        "3.12",
+        &Image::multi_arch("v2", Format::Oci),
+    );
+    let alpine = push.push("library/alpine", "3", &Image::single("a1", Format::Oci));
+    assert_ne!(old, new);
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    let dockerfile =
+        format!("FROM python:3.12@{new} AS app\nFROM python:3.11\nFROM alpine:3@{alpine}\n");
+    let compose = "services:\n  app:\n    image: \"python:3.12\"  # keep\n";
+    let values = "image:\n  registry: docker.io\n  repository: library/python\n  tag: \"3.12\"\n  digest: \"\"\n";
+    ws.write("Dockerfile", &dockerfile);
+    ws.write("compose.yaml", compose);
+    ws.write(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    );
+    ws.write("chart/values.yaml", values);
+    let read = |p: &str| std::fs::read_to_string(ws.path(p)).unwrap();
+
+    // A digest the repository doesn't have: refused, nothing written. A
+    // digest of another repository (alpine's) is not python's either.
+    let absent = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    for digest in [absent, alpine.as_str()] {
+        let run = ws.imagepin(&["set", &format!("python:3.12@{digest}")]);
+        assert_eq!(run.code, Some(2), "{run}");
+        assert!(
+            run.stderr.contains(&format!(
+                "imagepin: error: set: {digest} does not exist in docker.io/library/python; nothing written"
+            )),
+            "{run}"
+        );
+        assert_eq!(read("Dockerfile"), dockerfile);
+        assert_eq!(read("compose.yaml"), compose);
+        assert_eq!(read("chart/values.yaml"), values);
+    }
+    // No digest given: a usage error.
+    let run = ws.imagepin(&["set", "python:3.12"]);
+    assert_eq!(run.code, Some(2), "{run}");
+
+    // Roll python:3.12 back to the older digest: the stale-looking pin is
+    // moved, the unpinned ones (Compose, Helm's digest field) are pinned;
+    // python:3.11 and alpine are left alone.
+    let run = ws.imagepin(&["set", &format!("python:3.12@{old}")]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(read("Dockerfile"), dockerfile.replace(&new, &old), "{run}");
+    assert_eq!(
+        read("compose.yaml"),
+        compose.replace("python:3.12", &format!("python:3.12@{old}"))
+    );
+    assert_eq!(
+        read("chart/values.yaml"),
+        values.replace("digest: \"\"", &format!("digest: \"{old}\""))
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "set 3 references to docker.io/library/python:3.12@{old} in 3 files (0 already had it; 3 files scanned)"
+        )),
+        "{run}"
+    );
+    // Again: nothing to change.
+    let run = ws.imagepin(&["set", &format!("python:3.12@{old}")]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("set 0 references"), "{run}");
+    assert!(run.stderr.contains("(3 already had it"), "{run}");
+
+    // Without a tag, every python reference is set (3.11 too), with --diff
+    // only shown.
+    let run = ws.imagepin(&["set", "--diff", &format!("docker.io/library/python@{new}")]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout.contains(&format!("+FROM python:3.11@{new}\n")),
+        "{run}"
+    );
+    assert_eq!(read("Dockerfile"), dockerfile.replace(&new, &old));
+
+    // An image no file uses: exit 1, and it says so.
+    let run = ws.imagepin(&["set", &format!("alpine:3.19@{alpine}")]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("no reference to alpine:3.19@"), "{run}");
+}

@@ -833,3 +833,21 @@ fn resolve_error_lines_escape_control_characters() {
          repository name must be lowercase\n"
     );
 }
+
+#[test]
+fn an_allowed_reference_validates_against_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".imagepin.toml"),
+        "[[allow]]\npaths = [\"Dockerfile\"]\nreason = \"floats\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM python:3.12\n").unwrap();
+    let run = imagepin(dir.path(), &["--format", "json"]);
+    let doc = run.json();
+    assert_eq!(doc["findings"][0]["status"], "allowed");
+    let Some(python) = validator() else { return };
+    if let Err(e) = validate(&python, SCHEMA, &run.stdout) {
+        panic!("does not follow {SCHEMA}:\n{e}\n{}", run.stdout);
+    }
+}

@@ -2,7 +2,9 @@
 //! rewrite) → report → exit code. Owned by the CLI layer; the stages it calls
 //! live in their own modules.
 
+pub mod allow;
 mod resolve_command;
+mod set_command;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -65,10 +67,18 @@ pub fn main(cli: Cli) -> Exit {
             return Exit::Error;
         }
     };
+    let today = match allow::today(std::env::var_os(allow::TODAY_VAR)) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "imagepin: error: {}", report::escape::visible(&e));
+            return Exit::Error;
+        }
+    };
     let env = Env {
         cwd,
         color,
         progress,
+        today,
     };
     run(cli, &env, &mut out, &mut err)
 }
@@ -81,6 +91,8 @@ pub struct Env {
     pub color: bool,
     /// A progress indicator on stderr is welcome.
     pub progress: bool,
+    /// The date `[[allow]] expires` is compared with.
+    pub today: crate::config::Date,
 }
 
 /// A progress line on stderr: only on a terminal, and never under pre-commit
@@ -104,6 +116,7 @@ pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
 pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match cli.command {
         Some(Command::Resolve(args)) => resolve_command(&args, env, out, err),
+        Some(Command::Set(args)) => set_command::run(&args, env, out, err),
         None => scan_command(&cli.scan, env, out, err),
     }
 }
@@ -195,6 +208,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     let mut errors = selection.errors;
     errors.append(&mut scanned.errors);
     scanned.errors = errors;
+    allow::apply(&mut scanned.files, &config, env.today);
 
     if fixing {
         return fix_mode(args, &config, env, scanned, out, err);
@@ -321,6 +335,17 @@ fn fix_mode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
+    let only = if args.only.is_empty() {
+        None
+    } else {
+        match crate::config::ImagePatterns::new(&args.only) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let _ = writeln!(err, "imagepin: error: --only: {e}");
+                return Exit::Error;
+            }
+        }
+    };
     let opts = resolve_options(&args.common, env, args.update, args.quiet);
     let source = match digest_source(config, opts) {
         Ok(s) => s,
@@ -337,6 +362,8 @@ fn fix_mode(
         update: args.update,
         color: env.color,
         quiet: args.quiet || json,
+        only,
+        set: None,
     };
     let outcome = fix::fix(&scanned.files, &source, &fix_opts, out);
     say_verbose(&args.common, config, Some(&source), err);
@@ -351,12 +378,14 @@ fn fix_mode(
     let render = RenderOptions::default();
     // References fix cannot pin (invalid ones, unpinned ones whose digest
     // has no safe place) still need the user; their notes say why.
+    // With --only, the run is about those images: nothing else is left.
     let left: Vec<Finding> = scanned
         .findings()
         .into_iter()
         .filter(|f| {
             f.status == Status::Invalid || (f.status == Status::Unpinned && fix::unpinnable(f))
         })
+        .filter(|f| fix_opts.only.as_ref().is_none_or(|o| o.matches(f.image())))
         .collect();
     let all_errors: Vec<FileError> = scanned
         .errors
