@@ -865,8 +865,7 @@ fn a_dockerfile_whose_name_is_not_utf8_is_scanned() {
     assert_eq!(refs, ["alpine:3.20", "redis:7"], "{doc:#}");
     let run = bounded(&ws, &["--list-files"]);
     assert_eq!(
-        run.stdout,
-        "Dockerfile\\xff\tdockerfile\nsvc-\\xfe/Dockerfile\tdockerfile\n",
+        run.stdout, "Dockerfile\\xff\tdockerfile\nsvc-\\xfe/Dockerfile\tdockerfile\n",
         "{run}"
     );
     // People see the names' real bytes, never U+FFFD.
@@ -874,7 +873,9 @@ fn a_dockerfile_whose_name_is_not_utf8_is_scanned() {
     assert!(
         run.stdout
             .starts_with("Dockerfile\\xff:1:6: dockerfile: alpine:3.20 is not pinned")
-            && run.stdout.contains("\nsvc-\\xfe/Dockerfile:1:6: dockerfile: redis:7"),
+            && run
+                .stdout
+                .contains("\nsvc-\\xfe/Dockerfile:1:6: dockerfile: redis:7"),
         "{run}"
     );
 }
