@@ -14,7 +14,6 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_imagepin");
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn fixture(name: &str) -> PathBuf {
@@ -23,40 +22,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-}
-
-fn imagepin_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
-        .env_remove("PRE_COMMIT")
-        .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run imagepin");
-    Run {
-        code: out.status.code().expect("exit code"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
-}
-
-fn imagepin(cwd: &Path, args: &[&str]) -> Run {
-    imagepin_env(cwd, args, &[])
-}
+use support::cli::{CliRun as Run, imagepin, imagepin_env};
 
 /// The findings of a JSON report as (path, reference) → finding.
 fn finding<'v>(doc: &'v Value, path: &str, reference: &str) -> &'v Value {

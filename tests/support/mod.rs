@@ -14,6 +14,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod cli;
 pub mod http1;
 pub mod image;
 pub mod proxy;
