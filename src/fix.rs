@@ -325,12 +325,12 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
     if f.status != Status::Unpinned && !(update && pinned) {
         return Ok(None);
     }
-    let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
     // No lookup for a digest that has nowhere to go: the reference is left
     // for the user, and its note says why (see `unpinnable`).
     if unpinnable(f) {
         return Ok(None);
     }
+    let r = Reference::parse(f.image()).map_err(|e| error_at(f, format!("{}: {e}", f.image())))?;
     Ok(match r.digest.clone() {
         None => Some(Need::Pin(TagRef::from_reference(&r))),
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),

@@ -179,7 +179,7 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
             message,
         })
     };
-    let bytes = match read_regular_file(path, MAX_FILE_SIZE) {
+    let bytes = match crate::fsio::read_regular_file(path, MAX_FILE_SIZE) {
         Ok(b) => b,
         Err(message) => return fail(None, message),
     };
@@ -220,9 +220,6 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
         }
     }
 }
-
-/// The bounded reader, re-exported where the scan loop used to define it.
-pub use crate::fsio::read_regular_file;
 
 #[cfg(test)]
 mod tests {
@@ -314,9 +311,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("Dockerfile");
         std::fs::write(&p, "FROM a\n".repeat(100)).unwrap();
-        let e = read_regular_file(&p, 10).unwrap_err();
+        let e = crate::fsio::read_regular_file(&p, 10).unwrap_err();
         assert!(e.starts_with("cannot read: larger than"), "{e}");
-        assert_eq!(read_regular_file(&p, 700).unwrap().len(), 700);
+        assert_eq!(crate::fsio::read_regular_file(&p, 700).unwrap().len(), 700);
     }
 
     #[test]
