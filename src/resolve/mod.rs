@@ -73,6 +73,65 @@ pub trait DigestSource {
     fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>>;
     /// Whether each digest still exists in its repository, in order.
     fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>>;
+    /// What each digest is (an index and its platforms, or one platform's
+    /// image) and when it was created, in order. A digest's facts never
+    /// change, so a source may cache them for good. Sources that cannot
+    /// tell answer with an error for each.
+    fn describe(&self, refs: &[DigestRef]) -> Vec<Result<ImageFacts, ResolveError>> {
+        refs.iter()
+            .map(|d| {
+                Err(ResolveError {
+                    image: d.to_string(),
+                    message: "this digest source cannot describe images".to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// What the registry says about one digest: see [`DigestSource::describe`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageFacts {
+    /// The digest is an image index (manifest list) rather than one image.
+    pub index: bool,
+    /// An index's platform children (attestation entries, `unknown/unknown`,
+    /// left out), or the one platform of a single image when known.
+    pub platforms: Vec<Platform>,
+    /// When the image was created, if any source says (zero and epoch dates
+    /// are unknown).
+    pub created: Option<Created>,
+}
+
+/// One platform of an image: `linux/arm64/v8` and, inside an index, the
+/// digest of that platform's manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+    /// The platform's own manifest digest (for a single image, the image's).
+    pub digest: String,
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// When an image was created and which source said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Seconds since the Unix epoch (UTC).
+    pub unix: i64,
+    /// Where the date came from, for people: `annotation
+    /// org.opencontainers.image.created on the index`, `config of
+    /// linux/amd64`, ...
+    pub source: String,
 }
 
 /// How the resolver may use the cache and the network.
