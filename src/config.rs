@@ -192,6 +192,18 @@ impl Date {
             .then_some(Date { year, month, day })
     }
 
+    /// Seconds since the Unix epoch at the start of this day (UTC).
+    pub fn to_unix(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        (era * 146_097 + doe - 719_468) * 86_400
+    }
+
     /// The UTC date `secs` seconds after the Unix epoch.
     pub fn from_unix(secs: u64) -> Date {
         // Howard Hinnant's civil_from_days.
@@ -804,6 +816,9 @@ expires = 2026-10-01
         assert_eq!(Date::parse("2026-13-01"), None);
         assert_eq!(Date::parse("2026-1-01"), None);
         assert_eq!(Date::parse("+026-01-01"), None);
+        for secs in [0, 951_782_400, 1_798_675_200, 4_102_444_800] {
+            assert_eq!(Date::from_unix(secs).to_unix(), secs as i64);
+        }
     }
 }
 

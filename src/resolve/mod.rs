@@ -10,7 +10,8 @@
 //! round trip), [`auth`] (challenges, tokens), [`credentials`] (Docker and
 //! podman auth files, credential helpers), [`client`] (transport, retries,
 //! error wording), [`tls`] (`ca-file` trust), [`endpoint`] (host → URL),
-//! [`cache`] (tag → digest on disk) and [`cause`] (error kinds and the one
+//! [`cache`] (tag → digest on disk), [`facts`] (manifests and configs
+//! read for [`DigestSource::describe`], cached for good by `facts_cache`) and [`cause`] (error kinds and the one
 //! root cause of a failed run).
 //!
 //! `IMAGEPIN_REQUEST_TIMEOUT` (e.g. `5s`) overrides the 30 s per-request
@@ -154,6 +155,8 @@ pub mod cause;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
+pub mod facts;
+mod facts_cache;
 #[cfg(test)]
 mod mock;
 pub mod registry;

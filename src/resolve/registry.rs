@@ -16,7 +16,8 @@ use super::auth::{Challenge, Token, TokenCache, basic_header, fetch_token, login
 use super::client::{Http, TransportKind, authority, header, read_capped};
 use super::credentials::{self, Env, Found, Secret};
 use super::endpoint::{Endpoint, endpoint_for};
-use super::{DigestRef, TagRef};
+use super::facts;
+use super::{Created, DigestRef, ImageFacts, Platform, TagRef};
 use crate::config::{Config, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 use crate::reference::validate_digest;
 
@@ -262,6 +263,146 @@ impl Registry {
             StatusCode::NOT_FOUND => Ok(false),
             _ => Err(self.status_error(&host, &d.repository, None, &resp, &auth)),
         }
+    }
+
+    /// What a digest is and when it was created (see
+    /// [`super::DigestSource::describe`]): `GET` the manifest by digest; for
+    /// an index, its platform children, and the date from the index's
+    /// annotation, else from one child (linux/amd64, else the first): its
+    /// manifest's annotation, else its config; for one image, its config's
+    /// platform, and the date from the manifest's annotation, else the
+    /// config. Every body read is capped and checked against its digest.
+    pub async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, String> {
+        let host = self.host(&d.registry);
+        let base = self.base(&host).await?;
+        let bytes = self
+            .get_manifest(&host, &base, &d.repository, &d.digest)
+            .await?;
+        match facts::parse_manifest(&bytes).map_err(|e| format!("{}: {e}", d.digest))? {
+            facts::Manifest::Index { platforms, created } => {
+                let mut out = ImageFacts {
+                    index: true,
+                    platforms,
+                    created: created.map(|unix| Created {
+                        unix,
+                        source: format!("annotation {} on the index", facts::CREATED_ANNOTATION),
+                    }),
+                };
+                if out.created.is_some() {
+                    return Ok(out);
+                }
+                let chosen = out
+                    .platforms
+                    .iter()
+                    .find(|p| p.os == "linux" && p.architecture == "amd64")
+                    .or_else(|| out.platforms.first())
+                    .cloned();
+                if let Some(p) = chosen {
+                    let child = self
+                        .get_manifest(&host, &base, &d.repository, &p.digest)
+                        .await?;
+                    if let facts::Manifest::Image { config, created } =
+                        facts::parse_manifest(&child)
+                            .map_err(|e| format!("{} ({p}): {e}", p.digest))?
+                    {
+                        out.created = match created {
+                            Some(unix) => Some(Created {
+                                unix,
+                                source: format!(
+                                    "annotation {} on the {p} manifest",
+                                    facts::CREATED_ANNOTATION
+                                ),
+                            }),
+                            None => self
+                                .get_config(&host, &base, &d.repository, &config)
+                                .await?
+                                .created
+                                .map(|unix| Created {
+                                    unix,
+                                    source: format!("config of {p}"),
+                                }),
+                        };
+                    }
+                }
+                Ok(out)
+            }
+            facts::Manifest::Image { config, created } => {
+                let c = self
+                    .get_config(&host, &base, &d.repository, &config)
+                    .await?;
+                let platforms = match (c.os, c.architecture) {
+                    (Some(os), Some(architecture)) => vec![Platform {
+                        os,
+                        architecture,
+                        variant: c.variant,
+                        digest: d.digest.clone(),
+                    }],
+                    _ => Vec::new(),
+                };
+                let created = match created {
+                    Some(unix) => Some(Created {
+                        unix,
+                        source: format!("annotation {} on the manifest", facts::CREATED_ANNOTATION),
+                    }),
+                    None => c.created.map(|unix| Created {
+                        unix,
+                        source: "image config".to_string(),
+                    }),
+                };
+                Ok(ImageFacts {
+                    index: false,
+                    platforms,
+                    created,
+                })
+            }
+        }
+    }
+
+    /// The bytes of a manifest, by digest, checked against it.
+    async fn get_manifest(
+        &self,
+        host: &Host,
+        base: &str,
+        repo: &str,
+        digest: &str,
+    ) -> Result<Vec<u8>, String> {
+        let url = format!("{base}/v2/{repo}/manifests/{digest}");
+        let (resp, auth) = self.request(host, repo, Method::GET, &url).await?;
+        if !resp.status().is_success() {
+            return Err(self.status_error(host, repo, None, &resp, &auth));
+        }
+        let body = read_capped(resp, MAX_MANIFEST_BYTES, "the manifest", &host.name).await?;
+        check_content(&host.name, digest, &body, "manifest")?;
+        Ok(body)
+    }
+
+    /// An image config blob (registries often redirect blob reads to
+    /// storage; the client follows, never from HTTPS to plain HTTP, and
+    /// drops the credentials when the host changes), capped and checked.
+    async fn get_config(
+        &self,
+        host: &Host,
+        base: &str,
+        repo: &str,
+        digest: &str,
+    ) -> Result<facts::ImageConfig, String> {
+        let url = format!("{base}/v2/{repo}/blobs/{digest}");
+        let (resp, auth) = self.request(host, repo, Method::GET, &url).await?;
+        if !resp.status().is_success() {
+            return Err(format!(
+                "the image config {digest}: {}",
+                self.status_error(host, repo, None, &resp, &auth)
+            ));
+        }
+        let body = read_capped(
+            resp,
+            facts::MAX_CONFIG_BYTES,
+            "the image config",
+            &host.name,
+        )
+        .await?;
+        check_content(&host.name, digest, &body, "image config")?;
+        facts::parse_config(&body).map_err(|e| format!("{digest}: {e}"))
     }
 
     /// Finds the base URL that serves the host (once per run), learning the
@@ -650,6 +791,17 @@ fn checked_digest(registry: &str, d: &str) -> Result<String, String> {
         format!("{registry} sent a malformed Docker-Content-Digest ({e}); refusing to use it")
     })?;
     Ok(d.to_string())
+}
+
+/// Content read by digest must hash to it (sha256; other algorithms are
+/// taken as sent).
+fn check_content(registry: &str, digest: &str, body: &[u8], what: &str) -> Result<(), String> {
+    if digest.starts_with("sha256:") && sha256_digest(body) != digest {
+        return Err(format!(
+            "{registry} sent a {what} for {digest} whose content does not match that digest; refusing it"
+        ));
+    }
+    Ok(())
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {

@@ -13,8 +13,9 @@ use super::cache::{DigestCache, cache_dir};
 use super::client::{CaFiles, Http, REQUEST_TIMEOUT, TIMEOUT_ENV, load_ca_files};
 use super::credentials::Env;
 use super::endpoint::endpoint_for;
+use super::facts_cache::FactsCache;
 use super::registry::Registry;
-use super::{DigestRef, DigestSource, ResolveError, ResolveOptions, TagRef};
+use super::{DigestRef, DigestSource, ImageFacts, ResolveError, ResolveOptions, TagRef};
 use crate::config::Config;
 
 /// The registry client behind [`DigestSource`]. Create one per run; it keeps
@@ -27,12 +28,17 @@ pub struct Resolver {
     cas: CaFiles,
     timeout: Duration,
     cache: Option<Mutex<DigestCache>>,
+    /// Digest → facts, kept for good (see [`FactsCache`]).
+    facts: Option<Mutex<FactsCache>>,
     net: OnceLock<Result<Net, String>>,
     /// What happened, for `-v` (see [`Resolver::notes`]).
     notes: Mutex<Vec<String>>,
     /// Cache answers used and tags asked of registries.
     hits: std::sync::atomic::AtomicUsize,
     misses: std::sync::atomic::AtomicUsize,
+    /// Facts answered from the cache and digests described by registries.
+    facts_hits: std::sync::atomic::AtomicUsize,
+    facts_misses: std::sync::atomic::AtomicUsize,
 }
 
 struct Net {
@@ -80,11 +86,11 @@ impl Resolver {
             .and_then(|v| crate::config::parse_duration(&v))
             .filter(|d| !d.is_zero())
             .unwrap_or(REQUEST_TIMEOUT);
-        let cache = if opts.no_cache {
-            None
-        } else {
-            cache_dir(&env).map(|d| Mutex::new(DigestCache::load(&d, config.cache_ttl)))
-        };
+        let dir = if opts.no_cache { None } else { cache_dir(&env) };
+        let cache = dir
+            .as_ref()
+            .map(|d| Mutex::new(DigestCache::load(d, config.cache_ttl)));
+        let facts = dir.as_ref().map(|d| Mutex::new(FactsCache::load(d)));
         Ok(Resolver {
             config: config.clone(),
             opts,
@@ -92,10 +98,13 @@ impl Resolver {
             cas,
             timeout,
             cache,
+            facts,
             net: OnceLock::new(),
             notes: Mutex::new(Vec::new()),
             hits: Default::default(),
             misses: Default::default(),
+            facts_hits: Default::default(),
+            facts_misses: Default::default(),
         })
     }
 
@@ -141,6 +150,15 @@ impl Resolver {
             ),
             _ => "cache: not used".to_string(),
         });
+        let (fh, fm) = (
+            self.facts_hits.load(Relaxed),
+            self.facts_misses.load(Relaxed),
+        );
+        if fh + fm > 0 {
+            out.push(format!(
+                "image facts: {fh} from the cache, {fm} asked of registries"
+            ));
+        }
         if let Some(Ok(net)) = self.net.get() {
             out.extend(net.registry.notes());
         }
@@ -341,6 +359,66 @@ impl DigestSource for Resolver {
             .collect()
     }
 
+    /// Facts come from the cache whenever it has them (they never change,
+    /// so even `--verify` and `--update` use them); the rest are asked of
+    /// the registries, unless `--offline`, and stored for good.
+    fn describe(&self, refs: &[DigestRef]) -> Vec<Result<ImageFacts, ResolveError>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (unique, map) = dedupe(refs);
+        let mut answers: Vec<Option<Result<ImageFacts, String>>> = vec![None; unique.len()];
+        if let Some(c) = &self.facts {
+            let c = c.lock().unwrap_or_else(|p| p.into_inner());
+            for (i, d) in unique.iter().enumerate() {
+                answers[i] = c.get(&facts_key(d)).map(Ok);
+            }
+        }
+        let misses: Vec<usize> = (0..unique.len())
+            .filter(|&i| answers[i].is_none())
+            .collect();
+        self.facts_hits
+            .fetch_add(unique.len() - misses.len(), Relaxed);
+        if self.opts.offline {
+            for &i in &misses {
+                answers[i] = Some(Err(
+                    "what this digest is (date, platforms) is not in the local cache; run \
+                     without --offline to ask the registry"
+                        .to_string(),
+                ));
+            }
+        } else if !misses.is_empty() {
+            self.facts_misses.fetch_add(misses.len(), Relaxed);
+            let todo: Vec<DigestRef> = misses.iter().map(|&i| unique[i].clone()).collect();
+            let results = self.run_all(todo, |reg, d| async move { reg.describe(&d).await });
+            let learnt = SystemTime::now();
+            if let Some(c) = &self.facts {
+                let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
+                for (&i, r) in misses.iter().zip(&results) {
+                    if let Ok(f) = r {
+                        c.put(&facts_key(&unique[i]), f, learnt);
+                    }
+                }
+                // The cache is an optimisation: failing to write it is not an error.
+                let _ = c.save(learnt);
+            }
+            for (&i, r) in misses.iter().zip(results) {
+                answers[i] = Some(r);
+            }
+        }
+        map.iter()
+            .map(|&u| match &answers[u] {
+                Some(Ok(f)) => Ok(f.clone()),
+                Some(Err(m)) => Err(ResolveError {
+                    image: unique[u].to_string(),
+                    message: m.clone(),
+                }),
+                None => Err(ResolveError {
+                    image: unique[u].to_string(),
+                    message: "internal error: not described".to_string(),
+                }),
+            })
+            .collect()
+    }
+
     fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>> {
         let (unique, map) = dedupe(refs);
         let results: Vec<Result<bool, String>> = if self.opts.offline {
@@ -367,6 +445,11 @@ impl DigestSource for Resolver {
             })
             .collect()
     }
+}
+
+/// The facts cache key: the digest in its repository.
+fn facts_key(d: &DigestRef) -> String {
+    d.to_string()
 }
 
 /// "answered 3 references from the cache (oldest 26 h old)".
