@@ -101,6 +101,24 @@ pub struct ScanArgs {
     /// With --check: ask the registry whether pinned digests are stale or missing.
     #[arg(long, conflicts_with = "fixing")]
     pub verify: bool,
+    /// With --check: a pinned image created longer ago than this fails
+    /// (`too-old`), e.g. `90d` (also `max-age` in .imagepin.toml).
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_age, conflicts_with = "fixing")]
+    pub max_age: Option<std::time::Duration>,
+    /// With max-age: a pinned image whose creation date is unknown warns
+    /// (default) or fails (`age-unknown`).
+    #[arg(long, value_enum, value_name = "WHAT", conflicts_with = "fixing")]
+    pub max_age_unknown: Option<MaxAgeUnknown>,
+    /// With --check: every pinned digest must be an index with these
+    /// platforms, e.g. linux/amd64,linux/arm64 (else `platforms-missing`).
+    #[arg(
+        long,
+        value_name = "PLATFORMS",
+        value_delimiter = ',',
+        value_parser = parse_platform,
+        conflicts_with = "fixing"
+    )]
+    pub require_platforms: Vec<crate::policy::PlatformSpec>,
     /// Scan the files staged in git (added, copied, modified, renamed) instead of PATHS.
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
@@ -122,6 +140,22 @@ pub struct ScanArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// What an unknown creation date does under max-age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaxAgeUnknown {
+    Warn,
+    Fail,
+}
+
+fn parse_max_age(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(s)
+        .ok_or_else(|| format!("invalid duration {s:?} (use a number with s, m, h or d, e.g. 90d)"))
+}
+
+fn parse_platform(s: &str) -> Result<crate::policy::PlatformSpec, String> {
+    crate::policy::PlatformSpec::parse(s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -6,6 +6,9 @@
 //! ignore-images = ["localhost:5000/*"]     # findings become `ignored`
 //! cache-ttl = "1h"                         # tag → digest cache lifetime
 //! credential-helper-timeout = "10s"
+//! max-age = "90d"                          # pinned images older fail: `too-old`
+//! max-age-unknown = "fail"                 # unknown dates fail (default "warn")
+//! require-platforms = ["linux/amd64", "linux/arm64"]  # else `platforms-missing`
 //! [[files]]                                # declare kinds by glob
 //! glob = "deploy/**/*.yaml"
 //! kind = "kubernetes"
@@ -73,6 +76,9 @@ struct RawConfig {
     registries: BTreeMap<String, RawRegistry>,
     #[serde(default)]
     allow: Vec<RawAllow>,
+    max_age: Option<String>,
+    max_age_unknown: Option<String>,
+    require_platforms: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +135,13 @@ pub struct Config {
     pub registries: BTreeMap<String, RegistryConfig>,
     /// The `[[allow]]` exceptions, in file order.
     allow: Vec<AllowRule>,
+    /// `max-age`: pinned images created longer ago fail (`too-old`).
+    pub max_age: Option<Duration>,
+    /// `max-age-unknown = "fail"`: an unknown creation date fails
+    /// (`age-unknown`) instead of warning.
+    pub max_age_unknown_fails: bool,
+    /// `require-platforms`: every pinned digest must be an index with these.
+    pub require_platforms: Vec<crate::policy::PlatformSpec>,
 }
 
 /// One `[[allow]]` exception: references at `paths` (and, when given,
@@ -280,6 +293,9 @@ impl Default for Config {
             credential_helper_timeout: DEFAULT_HELPER_TIMEOUT,
             registries: BTreeMap::new(),
             allow: Vec::new(),
+            max_age: None,
+            max_age_unknown_fails: false,
+            require_platforms: Vec::new(),
         }
     }
 }
@@ -439,6 +455,28 @@ impl Config {
             )?,
             registries,
             allow,
+            max_age: match &raw.max_age {
+                None => None,
+                Some(s) => Some(duration("max-age", &Some(s.clone()), Duration::ZERO)?),
+            },
+            max_age_unknown_fails: match raw.max_age_unknown.as_deref() {
+                None | Some("warn") => false,
+                Some("fail") => true,
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "`max-age-unknown`: {other:?} is not \"warn\" or \"fail\""
+                    )));
+                }
+            },
+            require_platforms: raw
+                .require_platforms
+                .iter()
+                .flatten()
+                .map(|p| {
+                    crate::policy::PlatformSpec::parse(p)
+                        .map_err(|e| invalid(format!("`require-platforms`: {e}")))
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 

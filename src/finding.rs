@@ -70,6 +70,14 @@ pub enum Status {
     Stale,
     /// `--verify`: the digest no longer exists in the repository.
     Missing,
+    /// `--max-age`: the pinned image was created longer ago than allowed.
+    TooOld,
+    /// `--max-age` with `max-age-unknown = "fail"`: no source says when the
+    /// pinned image was created.
+    AgeUnknown,
+    /// `--require-platforms`: the pinned digest is not an index with every
+    /// required platform.
+    PlatformsMissing,
 }
 
 impl Status {
@@ -86,6 +94,9 @@ impl Status {
             Status::Invalid => "invalid",
             Status::Stale => "stale",
             Status::Missing => "missing",
+            Status::TooOld => "too-old",
+            Status::AgeUnknown => "age-unknown",
+            Status::PlatformsMissing => "platforms-missing",
         }
     }
 
@@ -93,7 +104,13 @@ impl Status {
     pub fn fails_check(self) -> bool {
         matches!(
             self,
-            Status::Unpinned | Status::Invalid | Status::Stale | Status::Missing
+            Status::Unpinned
+                | Status::Invalid
+                | Status::Stale
+                | Status::Missing
+                | Status::TooOld
+                | Status::AgeUnknown
+                | Status::PlatformsMissing
         )
     }
 }

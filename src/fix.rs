@@ -17,7 +17,7 @@ use crate::finding::{DigestSlot, Finding, Status};
 use crate::reference::Reference;
 use crate::report::escape::{git_path, visible_keep_tabs};
 use crate::resolve::cause::{RootCause, root_cause};
-use crate::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
+use crate::resolve::{DigestRef, DigestSource, ImageFacts, Platform, ResolveError, TagRef};
 use crate::rewrite::{self, Edit, atomic};
 use crate::scan::batch::ScannedFile;
 
@@ -192,6 +192,20 @@ pub fn fix(
     let answers = lookup(&tags, ask(&tags, |t| source.resolve_tags(t)));
     // When every lookup failed for one network-wide reason, it is said once.
     let cause = root_cause(&failures(&answers));
+    // Pins whose tag moved: a platform-specific pin moves to the same
+    // platform's child of the tag's new index, not to the index.
+    let moved: BTreeSet<(DigestRef, String)> = needs
+        .iter()
+        .flatten()
+        .filter_map(|(_, n)| match n {
+            Need::Update(t, cur) => match answers.get(t) {
+                Some(Ok(now)) if now != cur => Some((pin_ref(t, cur), now.clone())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let moves = describe_moves(source, &moved);
 
     // 3. Per file: plan, apply, check, show, write. The same file named
     // twice (`Dockerfile` and `./Dockerfile`, or a symlink and its target)
@@ -227,10 +241,19 @@ pub fn fix(
                 }
                 None => continue,
             };
+            let mut digest = digest.clone();
+            if let Need::Update(t, cur) = &n {
+                if let Some(child) = moves
+                    .get(&(pin_ref(t, cur), digest.clone()))
+                    .and_then(|m| m.successor.as_ref())
+                {
+                    digest = child.digest.clone();
+                }
+            }
             let edit = match current {
-                None => rewrite::pin_edit(&file.text, &file.findings, i, digest),
-                Some(cur) if cur == digest => continue,
-                Some(_) => rewrite::update_edit(&file.text, &file.findings, i, digest),
+                None => rewrite::pin_edit(&file.text, &file.findings, i, &digest),
+                Some(cur) if *cur == digest => continue,
+                Some(_) => rewrite::update_edit(&file.text, &file.findings, i, &digest),
             };
             match edit {
                 Ok(e) => {
@@ -246,7 +269,7 @@ pub fn fix(
                         column: f.column,
                         reference: f.image().to_string(),
                         old_digest: current.cloned(),
-                        new_digest: digest.clone(),
+                        new_digest: digest,
                     });
                 }
                 Err(e) => outcome.errors.push(error_at(f, e.to_string())),
@@ -336,6 +359,70 @@ fn need(f: &Finding, update: bool) -> Result<Option<Need>, FileError> {
         Some(d) if r.tag.is_some() => Some(Need::Update(TagRef::from_reference(&r), d)),
         Some(_) => None,
     })
+}
+
+/// A pinned digest in its tag's repository.
+fn pin_ref(t: &TagRef, digest: &str) -> DigestRef {
+    DigestRef {
+        registry: t.registry.clone(),
+        repository: t.repository.clone(),
+        digest: digest.to_string(),
+    }
+}
+
+/// What is known about a pin whose tag now points elsewhere.
+#[derive(Debug, Default)]
+struct Moved {
+    /// The child of the tag's current index that the (platform-specific)
+    /// pin corresponds to: see [`crate::policy::platform_successor`].
+    successor: Option<Platform>,
+    /// What the tag's current digest is.
+    current: Option<ImageFacts>,
+}
+
+/// Describes, in one batch, the pinned and the current digest of every
+/// `(pin, current digest)` pair. A source that cannot describe leaves the
+/// pair unknown (compared as whole digests, as before).
+fn describe_moves(
+    source: &dyn DigestSource,
+    moved: &BTreeSet<(DigestRef, String)>,
+) -> BTreeMap<(DigestRef, String), Moved> {
+    let refs: Vec<DigestRef> = moved
+        .iter()
+        .flat_map(|(pin, now)| {
+            [
+                pin.clone(),
+                DigestRef {
+                    digest: now.clone(),
+                    ..pin.clone()
+                },
+            ]
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let facts = lookup(&refs, ask(&refs, |d| source.describe(d)));
+    moved
+        .iter()
+        .map(|(pin, now)| {
+            let current_ref = DigestRef {
+                digest: now.clone(),
+                ..pin.clone()
+            };
+            let pinned = facts.get(pin).and_then(|f| f.as_ref().ok());
+            let current = facts.get(&current_ref).and_then(|f| f.as_ref().ok());
+            let successor = current
+                .and_then(|c| crate::policy::platform_successor(&pin.digest, pinned, c))
+                .cloned();
+            (
+                (pin.clone(), now.clone()),
+                Moved {
+                    successor,
+                    current: current.cloned(),
+                },
+            )
+        })
+        .collect()
 }
 
 /// Asks the source about `keys`, unless there are none (no client work, no
@@ -468,7 +555,20 @@ fn display_path(path: &Path) -> String {
 /// it) or `Missing` (the digest no longer exists in the repository; this
 /// wins over stale). A digest-only reference can only be missing or fine.
 /// Returns the lookups that failed.
+///
+/// A platform-specific pin (one platform's image) whose tag now points to
+/// an index is fresh when it is that index's child for its platform, and
+/// stale (naming the child) when the child differs. A stale note says
+/// when the tag's current image was created, when that is known.
 pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    verify_at(files, source, now)
+}
+
+/// [`verify`] with "now" (seconds since the epoch) given, for ages.
+pub fn verify_at(files: &mut [ScannedFile], source: &dyn DigestSource, now: i64) -> Vec<FileError> {
     let mut errors = Vec::new();
     // (file, finding, tag, digest ref) for every pinned finding.
     let mut pins: Vec<(usize, usize, Option<TagRef>, DigestRef)> = Vec::new();
@@ -510,9 +610,27 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
     let current = |p: &(usize, usize, Option<TagRef>, DigestRef)| {
         p.2.as_ref().and_then(|t| tag_answers[t].as_ref().ok())
     };
+    let moved: BTreeSet<(DigestRef, String)> = pins
+        .iter()
+        .filter_map(|p| {
+            current(p)
+                .filter(|d| **d != p.3.digest)
+                .map(|d| (p.3.clone(), d.clone()))
+        })
+        .collect();
+    let moves = describe_moves(source, &moved);
+    let move_of = |p: &(usize, usize, Option<TagRef>, DigestRef)| {
+        current(p).and_then(|d| moves.get(&(p.3.clone(), d.clone())))
+    };
+    // A pin that is a child of the tag's current index exists, and is fresh.
+    let child_of_current = |p: &(usize, usize, Option<TagRef>, DigestRef)| {
+        move_of(p)
+            .and_then(|m| m.successor.as_ref())
+            .is_some_and(|c| c.digest == p.3.digest)
+    };
     let digests: Vec<DigestRef> = pins
         .iter()
-        .filter(|p| current(p) != Some(&p.3.digest))
+        .filter(|p| current(p) != Some(&p.3.digest) && !child_of_current(p))
         .map(|p| p.3.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -524,7 +642,7 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
 
     for p in &pins {
         let (fi, i, tag, dref) = p;
-        let now = current(p);
+        let current_digest = current(p);
         let f = &files[*fi].findings[*i];
         let mut status = Status::Pinned;
         let mut note = None;
@@ -536,9 +654,30 @@ pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileE
                 ));
             }
         }
-        if let Some(d) = now.filter(|d| **d != dref.digest) {
-            status = Status::Stale;
-            note = Some(format!("tag now points to {d}"));
+        if let Some(d) = current_digest.filter(|d| **d != dref.digest) {
+            let m = move_of(p);
+            let since = m
+                .and_then(|m| m.current.as_ref())
+                .and_then(|c| c.created.as_ref())
+                .map(|c| crate::policy::created_text(c, now));
+            match m.and_then(|m| m.successor.as_ref()) {
+                Some(child) if child.digest == dref.digest => {}
+                Some(child) => {
+                    status = Status::Stale;
+                    note = Some(format!(
+                        "the tag's {child} image is now {} (in the index {d}{})",
+                        child.digest,
+                        since.map(|s| format!(", {s}")).unwrap_or_default()
+                    ));
+                }
+                None => {
+                    status = Status::Stale;
+                    note = Some(format!(
+                        "tag now points to {d}{}",
+                        since.map(|s| format!(" ({s})")).unwrap_or_default()
+                    ));
+                }
+            }
         }
         match exist_answers.get(dref) {
             Some(Ok(false)) => {

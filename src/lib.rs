@@ -7,7 +7,8 @@
 //! (registry client, auth, cache) → [`rewrite`] (byte-exact edits) →
 //! [`report`] (human, JSON, SARIF, GitHub). [`run`] wires them together for
 //! the CLI defined in [`cli`]. [`fsio`] is the one bounded, regular-files-only
-//! reader of the files a repository or its configuration names.
+//! reader of the files a repository or its configuration names. [`policy`]
+//! checks pinned digests against `--max-age` and `--require-platforms`.
 
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod files;
 pub mod finding;
 pub mod fix;
 pub mod fsio;
+pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod resolve;

@@ -162,6 +162,9 @@ pub fn problem(f: &Finding) -> String {
             Some(n) => format!("{r} is pinned to a missing digest: {n}"),
             None => format!("{r} is pinned to a digest that no longer exists in the repository"),
         },
+        Status::TooOld => with_note(format!("{r} is too old")),
+        Status::AgeUnknown => with_note(format!("{r} has no known creation date")),
+        Status::PlatformsMissing => with_note(format!("{r} lacks required platforms")),
         other => format!("{r} is {other}"),
     }
 }

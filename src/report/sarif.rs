@@ -1,5 +1,6 @@
 //! The SARIF 2.1.0 format for GitHub code scanning: one rule per status that
-//! fails the check (`unpinned`, `invalid`, `stale`, `missing`) with its
+//! fails the check (`unpinned`, `invalid`, `stale`, `missing`, `too-old`,
+//! `age-unknown`, `platforms-missing`) with its
 //! `security-severity`, Markdown help and a link to the README; one result
 //! per failing finding with a physical location (a URI relative to the
 //! repository root, `%SRCROOT%`, and a region in Unicode code points) and a
@@ -47,7 +48,7 @@ pub struct Rule {
 }
 
 /// The rules, in the order of the `ruleIndex`.
-pub const RULES: [Rule; 4] = [
+pub const RULES: [Rule; 7] = [
     Rule {
         status: Status::Unpinned,
         name: "UnpinnedImage",
@@ -88,6 +89,36 @@ pub const RULES: [Rule; 4] = [
         fix: "Pin a digest that exists: `imagepin --fix --update` when the reference has a \
               tag, otherwise choose one by hand.",
         security_severity: "4.0",
+    },
+    Rule {
+        status: Status::TooOld,
+        name: "ImageTooOld",
+        short: "Pinned image is older than max-age",
+        full: "The pinned image was created longer ago than the configured `max-age`, so it \
+               likely misses security fixes published since.",
+        fix: "Run `imagepin --fix --update` to move the pin to the tag's current digest, or \
+              pick a newer tag.",
+        security_severity: "3.0",
+    },
+    Rule {
+        status: Status::AgeUnknown,
+        name: "ImageAgeUnknown",
+        short: "Pinned image has no known creation date",
+        full: "`max-age` is checked and `max-age-unknown = \"fail\"`, but neither the \
+               `org.opencontainers.image.created` annotation nor the image config gives a \
+               real creation date (zero and epoch dates are unknown).",
+        fix: "Pin an image that records its creation date, or declare an exception.",
+        security_severity: "2.0",
+    },
+    Rule {
+        status: Status::PlatformsMissing,
+        name: "ImagePlatformsMissing",
+        short: "Pinned digest lacks required platforms",
+        full: "`require-platforms` names platforms every pinned digest must offer; this \
+               digest is not an index containing them all (the result names the missing ones).",
+        fix: "Pin the multi-platform index of the tag (`imagepin --fix --update`), or an \
+              image that is published for every required platform.",
+        security_severity: "3.0",
     },
 ];
 
@@ -266,7 +297,18 @@ mod tests {
         assert_eq!(run["tool"]["driver"]["name"], "imagepin");
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         let ids: Vec<_> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["unpinned", "invalid", "stale", "missing"]);
+        assert_eq!(
+            ids,
+            [
+                "unpinned",
+                "invalid",
+                "stale",
+                "missing",
+                "too-old",
+                "age-unknown",
+                "platforms-missing"
+            ]
+        );
         let results = run["results"].as_array().unwrap();
         assert_eq!(results.len(), 1, "only failing findings");
         let res = &results[0];

@@ -164,4 +164,4 @@ mod resolver;
 pub mod tls;
 
 pub use cause::{ErrorKind, RootCause, root_cause};
-pub use resolver::Resolver;
+pub use resolver::{Resolver, age};

@@ -10,11 +10,14 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, ColorChoice, Command, CommonArgs, Format, ResolveArgs, ScanArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, CommonArgs, Format, MaxAgeUnknown, ResolveArgs, ScanArgs,
+};
 use crate::config::Config;
 use crate::files;
 use crate::finding::{FileError, Finding, Status};
 use crate::fix::{self, FixOptions};
+use crate::policy::{self, Policy};
 use crate::report::{self, RenderOptions, Report};
 use crate::resolve::{ResolveOptions, Resolver};
 use crate::scan::batch::{Scanned, scan_files};
@@ -74,11 +77,19 @@ pub fn main(cli: Cli) -> Exit {
             return Exit::Error;
         }
     };
+    let now = if std::env::var_os(allow::TODAY_VAR).is_some() {
+        today.to_unix()
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    };
     let env = Env {
         cwd,
         color,
         progress,
         today,
+        now,
     };
     run(cli, &env, &mut out, &mut err)
 }
@@ -93,6 +104,9 @@ pub struct Env {
     pub progress: bool,
     /// The date `[[allow]] expires` is compared with.
     pub today: crate::config::Date,
+    /// Now, in seconds since the epoch, for image ages (`--max-age`): the
+    /// start of `IMAGEPIN_TODAY` when that is set, else the clock.
+    pub now: i64,
 }
 
 /// A progress line on stderr: only on a terminal, and never under pre-commit
@@ -213,24 +227,52 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
     if fixing {
         return fix_mode(args, &config, env, scanned, out, err);
     }
-    if !args.verify {
+    let policy = policy_of(args, &config);
+    if !args.verify && !policy.active() {
         say_verbose(&args.common, &config, None, err);
-    }
-    if args.verify {
-        let opts = resolve_options(&args.common, env, true, args.quiet);
+    } else {
+        let opts = resolve_options(&args.common, env, args.verify, args.quiet);
         match digest_source(&config, opts) {
             Ok(source) => {
-                let mut lookup_errors = fix::verify(&mut scanned.files, &source);
-                scanned.errors.append(&mut lookup_errors);
+                if args.verify {
+                    let mut lookup_errors = fix::verify_at(&mut scanned.files, &source, env.now);
+                    scanned.errors.append(&mut lookup_errors);
+                }
+                let mut checked = policy::apply(&mut scanned.files, &source, &policy, env.now);
+                scanned.errors.append(&mut checked.errors);
+                for w in &checked.warnings {
+                    let _ = writeln!(err, "imagepin: warning: {}", report::escape::visible(w));
+                }
                 say_verbose(&args.common, &config, Some(&source), err);
             }
             Err(e) => {
-                let _ = writeln!(err, "imagepin: error: --verify: {e}");
+                let flag = if args.verify {
+                    "--verify"
+                } else {
+                    "max-age/require-platforms"
+                };
+                let _ = writeln!(err, "imagepin: error: {flag}: {e}");
                 return Exit::Error;
             }
         }
     }
     report_mode(args, env, &scanned, out, err)
+}
+
+/// The digest policies of a `--check` run: flags win over the configuration.
+fn policy_of(args: &ScanArgs, config: &Config) -> Policy {
+    Policy {
+        max_age: args.max_age.or(config.max_age),
+        max_age_unknown_fails: match args.max_age_unknown {
+            Some(w) => w == MaxAgeUnknown::Fail,
+            None => config.max_age_unknown_fails,
+        },
+        require_platforms: if args.require_platforms.is_empty() {
+            config.require_platforms.clone()
+        } else {
+            args.require_platforms.clone()
+        },
+    }
 }
 
 fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
