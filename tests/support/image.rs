@@ -141,3 +141,125 @@ fn platform_manifest(seed: &str, arch: &str, format: Format) -> (Manifest, Vec<V
         vec![config, layer],
     )
 }
+
+/// One platform image with chosen dates: `created` in its config (RFC 3339,
+/// or any string, e.g. the epoch) and the `org.opencontainers.image.created`
+/// annotation on its manifest; `seed` makes its bytes unique.
+#[derive(Debug, Clone, Default)]
+pub struct Dated<'a> {
+    pub seed: &'a str,
+    /// `linux/amd64`, `linux/arm64/v8`, `unknown/unknown`.
+    pub platform: &'a str,
+    pub config_created: Option<&'a str>,
+    pub annotation: Option<&'a str>,
+}
+
+impl Dated<'_> {
+    /// The OCI image manifest and its blobs.
+    pub fn image(&self) -> Image {
+        let mut parts = self.platform.split('/');
+        let os = parts.next().unwrap_or("linux");
+        let arch = parts.next().unwrap_or("amd64");
+        let variant = parts.next();
+        let layer = format!(
+            "imagepin dated layer seed={} platform={}\n",
+            self.seed, self.platform
+        )
+        .into_bytes();
+        let mut config = json!({
+            "architecture": arch,
+            "os": os,
+            "config": {"Cmd": ["/bin/sh"]},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]},
+        });
+        if let Some(v) = variant {
+            config["variant"] = json!(v);
+        }
+        if let Some(c) = self.config_created {
+            config["created"] = json!(c);
+        }
+        let config = to_bytes(&config);
+        let mut manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": sha256(&config), "size": config.len()},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "digest": sha256(&layer), "size": layer.len()}],
+        });
+        if let Some(a) = self.annotation {
+            manifest["annotations"] = json!({"org.opencontainers.image.created": a});
+        }
+        Image {
+            top: Manifest {
+                media_type: OCI_MANIFEST,
+                bytes: to_bytes(&manifest),
+            },
+            children: Vec::new(),
+            blobs: vec![config, layer],
+        }
+    }
+}
+
+/// An OCI index of platform images (each child's `platform` from its
+/// [`Dated::platform`]), with a BuildKit-style attestation entry
+/// (`unknown/unknown`, `vnd.docker.reference.type`) for the first child
+/// when `attestation`, and the created annotation on the index when given.
+pub fn index_of(children: &[Dated<'_>], attestation: bool, annotation: Option<&str>) -> Image {
+    let mut out_children = Vec::new();
+    let mut blobs = Vec::new();
+    let mut descriptors = Vec::new();
+    for d in children {
+        let img = d.image();
+        let mut parts = d.platform.split('/');
+        let mut platform = json!({
+            "os": parts.next().unwrap_or("linux"),
+            "architecture": parts.next().unwrap_or("amd64"),
+        });
+        if let Some(v) = parts.next() {
+            platform["variant"] = json!(v);
+        }
+        descriptors.push(json!({
+            "mediaType": OCI_MANIFEST,
+            "digest": img.top.digest(),
+            "size": img.top.bytes.len(),
+            "platform": platform,
+        }));
+        out_children.push(img.top);
+        blobs.extend(img.blobs);
+    }
+    if attestation {
+        let first = descriptors[0]["digest"].clone();
+        let att = Dated {
+            seed: "attestation",
+            platform: "unknown/unknown",
+            config_created: Some("2020-01-01T00:00:00Z"),
+            annotation: None,
+        }
+        .image();
+        descriptors.push(json!({
+            "mediaType": OCI_MANIFEST,
+            "digest": att.top.digest(),
+            "size": att.top.bytes.len(),
+            "platform": {"os": "unknown", "architecture": "unknown"},
+            "annotations": {
+                "vnd.docker.reference.type": "attestation-manifest",
+                "vnd.docker.reference.digest": first,
+            },
+        }));
+        out_children.push(att.top);
+        blobs.extend(att.blobs);
+    }
+    let mut index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": descriptors});
+    if let Some(a) = annotation {
+        index["annotations"] = json!({"org.opencontainers.image.created": a});
+    }
+    Image {
+        top: Manifest {
+            media_type: OCI_INDEX,
+            bytes: to_bytes(&index),
+        },
+        children: out_children,
+        blobs,
+    }
+}

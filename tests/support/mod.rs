@@ -26,7 +26,7 @@ pub mod tls;
 pub mod token;
 pub mod workspace;
 
-pub use image::{Format, Image};
+pub use image::{Dated, Format, Image, index_of};
 pub use proxy::{Fault, Proxy, ProxyOpts};
 pub use push::Pusher;
 pub use redirect::TlsRedirect;
