@@ -10,7 +10,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Dated, Image, Proxy, Registry, Run, Workspace, index_of};
+use support::{Dated, Fault, Image, Proxy, ProxyOpts, Registry, Run, Workspace, index_of};
 
 /// "Today" for every run: image ages are counted from its start (UTC).
 const TODAY: &str = "2026-11-30";
@@ -447,4 +447,33 @@ fn require_platforms_ignores_attestations_and_names_what_is_missing() {
     let run = ws.imagepin(&["--check", "--require-platforms", "linux"]);
     assert_eq!(run.code, Some(2), "{run}");
     assert!(run.stderr.contains("\"linux\" is not a platform"), "{run}");
+}
+
+#[test]
+fn config_blobs_redirected_to_storage_are_followed() {
+    let reg = Registry::anonymous();
+    let old = reg.pusher().push(
+        "app/old",
+        "1",
+        &dated("redirected", "linux/amd64", Some("2026-01-01T00:00:00Z")).image(),
+    );
+    let proxy = Proxy::start(ProxyOpts {
+        fault: Fault::RedirectBlobs(reg.url()),
+        ..ProxyOpts::to(reg.addr())
+    });
+    let ws = workspace(&proxy.url(), "");
+    ws.write("Dockerfile", &from("app/old", "1", &old));
+    let run = ws.imagepin(&["--check", "--max-age", "90d", "--format", "json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let (status, note) = finding(&json(&run), 1);
+    assert_eq!(status, "too-old");
+    assert!(note.contains("from the image config"), "{note}");
+    assert!(
+        proxy
+            .request_log()
+            .iter()
+            .any(|l| l.contains("/blobs/sha256:")),
+        "{:#?}",
+        proxy.request_log()
+    );
 }

@@ -35,6 +35,9 @@ pub enum Fault {
     /// Manifest requests are answered `307` to the same path under this
     /// base URL (`http://127.0.0.1:PORT`).
     Redirect(String),
+    /// Blob GETs (`/blobs/`) are answered `307` to the same path under this
+    /// base URL, as registries send blob reads to their storage.
+    RedirectBlobs(String),
 }
 
 #[derive(Debug, Clone)]
@@ -252,6 +255,16 @@ fn serve(conn: TcpStream, s: &Shared) {
         let _inflight = is_manifest.then(|| InFlight::enter(&s.stats));
         if !s.opts.latency.is_zero() {
             std::thread::sleep(s.opts.latency);
+        }
+        if let Fault::RedirectBlobs(base) = &s.opts.fault {
+            if method == "GET" && target.contains("/blobs/") {
+                let location = format!("{base}{target}");
+                let headers = [("Location", location.as_str())];
+                if http1::write_response(&mut writer, 307, &headers, b"").is_err() {
+                    return;
+                }
+                continue;
+            }
         }
         if is_manifest {
             let nth = s.stats.manifest_requests.fetch_add(1, Ordering::SeqCst) + 1;
