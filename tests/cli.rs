@@ -430,7 +430,18 @@ fn sarif_for_code_scanning() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert_eq!(rule_ids, ["unpinned", "invalid", "stale", "missing"]);
+    assert_eq!(
+        rule_ids,
+        [
+            "unpinned",
+            "invalid",
+            "stale",
+            "missing",
+            "too-old",
+            "age-unknown",
+            "platforms-missing"
+        ]
+    );
     let results = run0["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for r in results {

@@ -280,7 +280,10 @@ fn sarif_rules_carry_severity_help_and_the_readme_link() {
             ("unpinned", "5.0"),
             ("invalid", "4.0"),
             ("stale", "3.0"),
-            ("missing", "4.0")
+            ("missing", "4.0"),
+            ("too-old", "3.0"),
+            ("age-unknown", "2.0"),
+            ("platforms-missing", "3.0")
         ]
     );
     for r in rules {

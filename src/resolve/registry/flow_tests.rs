@@ -539,3 +539,64 @@ async fn digest_existence_is_a_head_by_digest() {
     let other = D.replace("0123", "3210");
     assert!(!reg.digest_exists(&dr(&other)).await.unwrap());
 }
+
+/// `sha256:…` of some bytes.
+fn sha(bytes: &[u8]) -> String {
+    super::sha256_digest(bytes)
+}
+
+#[tokio::test]
+async fn describe_refuses_what_does_not_match_its_digest_or_is_too_large() {
+    let big_config = vec![b' '; facts::MAX_CONFIG_BYTES + 1];
+    let big_digest = sha(&big_config);
+    let manifest_of = |config: &str| {
+        format!(r#"{{"schemaVersion":2,"config":{{"digest":"{config}"}},"layers":[]}}"#)
+            .into_bytes()
+    };
+    let good_config = br#"{"os":"linux","architecture":"amd64","created":"2026-10-01T00:00:00Z"}"#;
+    let good = manifest_of(&sha(good_config));
+    let huge = manifest_of(&big_digest);
+    let liar_body = manifest_of(&sha(good_config));
+    let liar = D.to_string(); // served for D, but hashes to something else
+    let (g, h) = (good.clone(), huge.clone());
+    let (gd, hd) = (sha(&good), sha(&huge));
+    let cfg_digest = sha(good_config);
+    let port = mock::serve(Arc::new(move |q: &Req| {
+        let p = q.path.as_str();
+        if p == "/v2/" {
+            ok(vec![], b"")
+        } else if p == format!("/v2/app/manifests/{gd}") {
+            ok(vec![], &g)
+        } else if p == format!("/v2/app/manifests/{hd}") {
+            ok(vec![], &h)
+        } else if p == format!("/v2/app/manifests/{liar}") {
+            ok(vec![], &liar_body)
+        } else if p == format!("/v2/app/blobs/{cfg_digest}") {
+            ok(vec![], good_config)
+        } else if p == format!("/v2/app/blobs/{big_digest}") {
+            ok(vec![], &big_config)
+        } else {
+            Action::Respond(404, vec![], vec![])
+        }
+    }))
+    .await;
+    let reg = registry(port, Env::default(), T);
+    let dr = |d: &str| DigestRef {
+        registry: "mock.test".into(),
+        repository: "app".into(),
+        digest: d.into(),
+    };
+    let f = reg.describe(&dr(&sha(&good))).await.unwrap();
+    assert!(!f.index);
+    assert_eq!(f.platforms.len(), 1);
+    assert_eq!(f.platforms[0].to_string(), "linux/amd64");
+    assert_eq!(f.created.as_ref().map(|c| c.unix), Some(1_790_812_800));
+    assert_eq!(f.created.unwrap().source, "image config");
+    let e = reg.describe(&dr(D)).await.unwrap_err();
+    assert!(e.contains("does not match that digest"), "{e}");
+    let e = reg.describe(&dr(&sha(&huge))).await.unwrap_err();
+    assert!(e.contains("larger than 1 MiB"), "{e}");
+    let gone = D.replace("0123", "3210");
+    let e = reg.describe(&dr(&gone)).await.unwrap_err();
+    assert!(e.contains("404"), "{e}");
+}
