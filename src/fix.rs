@@ -3,7 +3,8 @@
 //! a digest across all files, resolve it in one batch, plan byte-exact edits
 //! with [`crate::rewrite`], check them, show unified diffs and write files
 //! atomically; and mark pins whose tag moved (`stale`) or whose digest is gone
-//! (`missing`).
+//! (`missing`). A pin to one platform's image follows that platform's child
+//! of the tag's index (see [`crate::policy::platform_successor`]).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
