@@ -390,6 +390,140 @@ mod tests {
         assert!(platform_successor("A1", Some(&old_amd), &old_amd).is_none());
     }
 
+    /// Facts by digest; anything else cannot be described.
+    struct Facts(Vec<(&'static str, ImageFacts)>);
+
+    impl DigestSource for Facts {
+        fn resolve_tags(
+            &self,
+            refs: &[crate::resolve::TagRef],
+        ) -> Vec<Result<String, crate::resolve::ResolveError>> {
+            refs.iter().map(|_| unreachable!()).collect()
+        }
+        fn digests_exist(
+            &self,
+            refs: &[DigestRef],
+        ) -> Vec<Result<bool, crate::resolve::ResolveError>> {
+            refs.iter().map(|_| unreachable!()).collect()
+        }
+        fn describe(
+            &self,
+            refs: &[DigestRef],
+        ) -> Vec<Result<ImageFacts, crate::resolve::ResolveError>> {
+            refs.iter()
+                .map(|r| {
+                    self.0
+                        .iter()
+                        .find(|(d, _)| r.digest.ends_with(d))
+                        .map(|(_, f)| f.clone())
+                        .ok_or_else(|| crate::resolve::ResolveError {
+                            image: r.to_string(),
+                            message: "HTTP 500".into(),
+                        })
+                })
+                .collect()
+        }
+    }
+
+    fn digest(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
+
+    fn files(digests: &[char]) -> Vec<ScannedFile> {
+        let text: String = digests
+            .iter()
+            .map(|&c| format!("FROM r.test/app:1@{}\n", digest(c)))
+            .collect();
+        let kind = crate::scan::kind_named("dockerfile").unwrap();
+        let path = std::path::Path::new("Dockerfile");
+        let findings = crate::scan::scan_file(path, kind, &text, &|_| false).unwrap();
+        vec![ScannedFile {
+            path: path.to_path_buf(),
+            kind,
+            text: String::new(),
+            findings,
+        }]
+    }
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_790_812_800;
+
+    fn dated(days_old: i64) -> ImageFacts {
+        ImageFacts {
+            index: false,
+            platforms: vec![],
+            created: Some(Created {
+                unix: NOW - days_old * DAY,
+                source: "image config".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn max_age_boundary_unknown_dates_and_errors() {
+        let source = Facts(vec![
+            ("a", dated(90)),
+            ("b", dated(91)),
+            ("c", ImageFacts::default()),
+        ]);
+        let policy = Policy {
+            max_age: Some(Duration::from_secs(90 * 86_400)),
+            ..Policy::default()
+        };
+        let mut f = files(&['a', 'b', 'c', 'd']);
+        let out = apply(&mut f, &source, &policy, NOW);
+        let statuses: Vec<Status> = f[0].findings.iter().map(|f| f.status).collect();
+        // Exactly max-age old is still fine; a day more is not.
+        assert_eq!(
+            statuses,
+            [
+                Status::Pinned,
+                Status::TooOld,
+                Status::Pinned,
+                Status::Pinned
+            ]
+        );
+        assert_eq!(
+            f[0].findings[1].note.as_deref(),
+            Some("created 2026-07-02, 91 days ago (from the image config); max-age is 90 days")
+        );
+        assert_eq!(out.warnings.len(), 1);
+        assert!(out.warnings[0].starts_with("Dockerfile:3: r.test/app:1@sha256:ccc"));
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert_eq!(out.errors[0].line, Some(4));
+        assert!(out.errors[0].message.contains("HTTP 500"));
+        let fail = Policy {
+            max_age_unknown_fails: true,
+            ..policy
+        };
+        let mut f = files(&['c']);
+        let out = apply(&mut f, &source, &fail, NOW);
+        assert_eq!(f[0].findings[0].status, Status::AgeUnknown);
+        assert!(out.warnings.is_empty());
+    }
+
+    #[test]
+    fn too_old_and_platforms_missing_are_both_said() {
+        let source = Facts(vec![("a", dated(400))]);
+        let policy = Policy {
+            max_age: Some(Duration::from_secs(90 * 86_400)),
+            require_platforms: vec![PlatformSpec::parse("linux/amd64").unwrap()],
+            ..Policy::default()
+        };
+        let mut f = files(&['a']);
+        apply(&mut f, &source, &policy, NOW);
+        let finding = &f[0].findings[0];
+        assert_eq!(finding.status, Status::TooOld);
+        let note = finding.note.as_deref().unwrap();
+        assert!(
+            note.contains("400 days ago")
+                && note.ends_with(
+                    "missing linux/amd64; the digest is a single-platform image (no known platform)"
+                ),
+            "{note}"
+        );
+    }
+
     #[test]
     fn ages_in_days() {
         let c = Created {
