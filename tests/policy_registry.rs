@@ -447,6 +447,12 @@ fn require_platforms_ignores_attestations_and_names_what_is_missing() {
         &index_of(&[dated("a", "linux/amd64", None)], true, None),
     );
     let single = push.push("app/single", "1", &Image::single("s", support::Format::Oci));
+    // A Docker manifest list of Docker schema2 images reads the same.
+    let docker = push.push(
+        "app/docker",
+        "1",
+        &Image::multi_arch("d", support::Format::Docker),
+    );
     let ws = workspace(&reg.url(), "");
     ws.write(
         "Dockerfile",
@@ -454,6 +460,7 @@ fn require_platforms_ignores_attestations_and_names_what_is_missing() {
             from("app/multi", "1", &multi),
             from("app/amd", "1", &amd_only),
             from("app/single", "1", &single),
+            from("app/docker", "1", &docker),
         ]
         .concat(),
     );
@@ -483,6 +490,7 @@ fn require_platforms_ignores_attestations_and_names_what_is_missing() {
                 .to_string()
         )
     );
+    assert_eq!(finding(&r, 4).0, "pinned", "{run}");
     // From the configuration, with a variant.
     let ws = workspace(
         &reg.url(),
