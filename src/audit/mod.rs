@@ -35,8 +35,9 @@ pub enum Action {
 /// "Audit log").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
-    /// When the run wrote it: RFC 3339, UTC, seconds (`2026-11-30T01:02:03Z`).
-    /// Every record of one run has the same time.
+    /// When the run wrote it: RFC 3339, UTC, milliseconds
+    /// (`2026-11-30T01:02:03.456Z`). Every record of one run has the same
+    /// time, and no two runs one after the other have the same.
     pub time: String,
     pub action: Action,
     /// Normalized repository: `docker.io/library/python`.
@@ -96,9 +97,10 @@ impl Context {
         let root = RepoRoot::discover(cwd, None, ceilings.as_deref()).unwrap_or_default();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+            .unwrap_or_default();
+        let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         Context {
-            time: rfc3339(i64::try_from(now).unwrap_or(i64::MAX)),
+            time: rfc3339_millis(secs, now.subsec_millis()),
             commit: git::head(cwd),
             who: git::user_email(cwd),
             reason,
@@ -326,6 +328,13 @@ pub fn rfc3339(unix: i64) -> String {
     )
 }
 
+/// [`rfc3339`] with milliseconds: `2026-11-30T01:02:03.456Z`.
+pub fn rfc3339_millis(unix: i64, millis: u32) -> String {
+    let mut s = rfc3339(unix);
+    s.pop();
+    format!("{s}.{:03}Z", millis.min(999))
+}
+
 /// Howard Hinnant's `civil_from_days`: the Gregorian date of a day number
 /// (days since 1970-01-01).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -456,6 +465,7 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_796_000_523), "2026-11-30T01:02:03Z");
+        assert_eq!(rfc3339_millis(1_796_000_523, 7), "2026-11-30T01:02:03.007Z");
         assert_eq!(days_from_civil(2026, 11, 30), 20_787);
         for days in [-1, 0, 59, 11_016, 20_000, 20_787] {
             let (y, m, d) = civil_from_days(days);
