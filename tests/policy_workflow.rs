@@ -63,6 +63,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_EMAIL", "author@example.com")
         .output()
         .unwrap();
     assert!(out.status.success(), "git {args:?}: {out:?}");
@@ -337,6 +339,11 @@ fn outside_git_the_commit_and_who_are_null_and_an_unwritable_log_stops_the_fix()
 
     let run = ws.imagepin(&["--fix", "--audit-log", "audit.jsonl"]);
     assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr
+            .contains("imagepin: audit: appended 1 record to audit.jsonl\n"),
+        "{run}"
+    );
     let lines = log_lines(&ws.path("audit.jsonl"));
     assert_eq!(lines.len(), 1);
     let rec = &lines[0];
@@ -589,4 +596,105 @@ fn the_readmes_scheduled_workflow_parses_and_passes_the_check() {
         "weekly refresh",
     ]);
     assert_eq!(run.code, Some(0), "{run}");
+}
+
+/// The `run:` script of the README workflow's step `id: refresh`.
+fn refresh_script() -> String {
+    use imagepin::scan::yaml;
+    let docs = yaml::parse(&readme_workflow()).unwrap();
+    let steps = docs[0]
+        .root()
+        .get("jobs")
+        .and_then(|j| j.get("refresh"))
+        .and_then(|j| j.get("steps"))
+        .unwrap();
+    steps
+        .items()
+        .find(|s| s.get("id").and_then(|i| i.as_str()) == Some("refresh"))
+        .and_then(|s| s.get("run"))
+        .and_then(|r| r.as_str())
+        .expect("a step with id: refresh and a run: script")
+        .to_string()
+}
+
+#[test]
+fn the_readmes_refresh_step_writes_the_log_and_the_pull_request_body() {
+    let reg = Registry::anonymous();
+    let push = reg.pusher();
+    let old = push.push(
+        "library/python",
+        "3.12",
+        &dated("w1", "2026-11-01T00:00:00Z"),
+    );
+    let ws = Workspace::new();
+    ws.config(&mapping(&reg.url()));
+    ws.write("Dockerfile", &format!("FROM python:3.12@{old}\n"));
+    git(&ws.dir, &["init", "-q"]);
+    git(&ws.dir, &["config", "user.name", "Bot"]);
+    commit_all(&ws.dir, "start");
+    let new = push.push(
+        "library/python",
+        "3.12",
+        &dated("w2", "2026-11-20T04:11:00Z"),
+    );
+    // `imagepin` on PATH is the binary under test.
+    ws.script(
+        "imagepin",
+        &format!(
+            "#!/bin/sh\nexec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_imagepin")
+        ),
+    );
+    let runner_temp = ws.root().join("runner-temp");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let output = ws.root().join("github-output");
+    let script = refresh_script();
+    // As GitHub runs a `run:` step: bash -e -o pipefail, in the checkout.
+    let proto = ws.command(&[]);
+    let mut bash = Command::new("bash");
+    bash.env_clear();
+    for (k, v) in proto.get_envs() {
+        if let Some(v) = v {
+            bash.env(k, v);
+        }
+    }
+    bash.env("RUNNER_TEMP", &runner_temp)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args([
+            "--noprofile",
+            "--norc",
+            "-e",
+            "-o",
+            "pipefail",
+            "-c",
+            &script,
+        ])
+        .current_dir(&ws.dir);
+    let run = ws.run_bounded(
+        bash,
+        &["<refresh step>"],
+        support::workspace::DEFAULT_TIMEOUT,
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "code=1\n");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("Dockerfile")).unwrap(),
+        format!("FROM python:3.12@{new}\n")
+    );
+    let lines = log_lines(&ws.path("audit.jsonl"));
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["who"],
+        "41898282+github-actions[bot]@users.noreply.github.com"
+    );
+    let published = lines[0]["published"].as_str().unwrap_or("_unknown_");
+    assert_eq!(
+        std::fs::read_to_string(runner_temp.join("image-refresh.md")).unwrap(),
+        format!(
+            "| Image | Tag | Old → New | Published | Files | Reason |\n\
+             | --- | --- | --- | --- | --- | --- |\n\
+             | `docker.io/library/python` | `3.12` | `{old}` → `{new}` | {published} | `Dockerfile:1` | weekly refresh |\n"
+        )
+    );
 }

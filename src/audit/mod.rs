@@ -221,6 +221,8 @@ pub fn describe(
 #[derive(Debug)]
 pub struct LogFile {
     path: PathBuf,
+    /// The name the user gave, for messages.
+    shown: String,
     /// The open file, or `None` when it doesn't exist yet (it is created
     /// only when there is something to write).
     file: Option<std::fs::File>,
@@ -228,9 +230,10 @@ pub struct LogFile {
 
 impl LogFile {
     /// Opens `path` for appending, if it exists; a missing file is fine
-    /// (its directory must exist). Never truncates.
-    pub fn open(path: &Path) -> Result<LogFile, String> {
-        let shown = crate::escape::path(path);
+    /// (its directory must exist). Never truncates. `name` is the path as
+    /// the user wrote it, for messages.
+    pub fn open(path: &Path, name: &Path) -> Result<LogFile, String> {
+        let shown = crate::escape::path(name);
         match std::fs::OpenOptions::new()
             .read(true)
             .append(true)
@@ -245,6 +248,7 @@ impl LogFile {
                 }
                 Ok(LogFile {
                     path: path.to_path_buf(),
+                    shown,
                     file: Some(file),
                 })
             }
@@ -256,11 +260,16 @@ impl LogFile {
                 if !dir.is_dir() {
                     return Err(format!(
                         "--audit-log {shown}: the directory {} does not exist",
-                        crate::escape::path(dir)
+                        crate::escape::path(
+                            name.parent()
+                                .filter(|p| !p.as_os_str().is_empty())
+                                .unwrap_or(Path::new("."))
+                        )
                     ));
                 }
                 Ok(LogFile {
                     path: path.to_path_buf(),
+                    shown,
                     file: None,
                 })
             }
@@ -268,6 +277,11 @@ impl LogFile {
                 "--audit-log {shown}: cannot open for appending: {e}"
             )),
         }
+    }
+
+    /// The path as the user wrote it, for messages.
+    pub fn name(&self) -> &str {
+        &self.shown
     }
 
     /// Appends `records`, one JSON object per line, in one write (the file
@@ -279,7 +293,7 @@ impl LogFile {
         if records.is_empty() {
             return Ok(());
         }
-        let shown = crate::escape::path(&self.path);
+        let shown = &self.shown;
         let mut text = String::new();
         for r in records {
             let line = serde_json::to_string(r).map_err(|e| format!("--audit-log {shown}: {e}"))?;
@@ -491,16 +505,19 @@ mod tests {
             who: None,
             reason: None,
         };
-        LogFile::open(&path).unwrap().append(&[]).unwrap();
+        LogFile::open(&path, &path).unwrap().append(&[]).unwrap();
         assert!(!path.exists(), "nothing to write: no file");
-        LogFile::open(&path).unwrap().append(&[rec("a")]).unwrap();
+        LogFile::open(&path, &path)
+            .unwrap()
+            .append(&[rec("a")])
+            .unwrap();
         // A last line without its newline (edited by hand) gets one.
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
             .unwrap();
         f.write_all(b"{\"x\":1}").unwrap();
-        LogFile::open(&path)
+        LogFile::open(&path, &path)
             .unwrap()
             .append(&[rec("b"), rec("c")])
             .unwrap();
@@ -512,10 +529,13 @@ mod tests {
         assert!(text.ends_with('\n'));
         let missing_dir = dir.path().join("no/such/dir/audit.jsonl");
         assert!(
-            LogFile::open(&missing_dir)
+            LogFile::open(&missing_dir, Path::new("no/such/dir/audit.jsonl"))
                 .unwrap_err()
                 .contains("does not exist")
         );
-        assert!(LogFile::open(dir.path()).is_err(), "a directory is refused");
+        assert!(
+            LogFile::open(dir.path(), dir.path()).is_err(),
+            "a directory is refused"
+        );
     }
 }

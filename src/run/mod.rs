@@ -355,7 +355,7 @@ fn fix_mode(
     // The audit log is opened before anything is written: a log that can't
     // take the records stops the run while every file is as it was.
     let log = match args.audit_log.as_deref().filter(|_| args.fix) {
-        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path)) {
+        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
             Ok(l) => Some(l),
             Err(e) => {
                 let _ = writeln!(err, "imagepin: error: {e}; nothing written");
@@ -455,8 +455,18 @@ fn write_audit(
     err: &mut dyn Write,
 ) -> Option<FileError> {
     let records = crate::audit::records(changes, set, source, ctx);
+    let name = log.name().to_string();
     match log.append(&records) {
-        Ok(()) => None,
+        Ok(()) => {
+            if !records.is_empty() {
+                let _ = writeln!(
+                    err,
+                    "imagepin: audit: appended {} to {name}",
+                    report::plural(records.len(), "record")
+                );
+            }
+            None
+        }
         Err(message) => {
             let _ = writeln!(
                 err,

@@ -76,7 +76,7 @@ pub fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) 
 
     // Opened before anything is written (see `fix_mode`).
     let log = match args.audit.audit_log.as_deref().filter(|_| !args.diff) {
-        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path)) {
+        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
             Ok(l) => Some(l),
             Err(e) => {
                 let _ = writeln!(err, "imagepin: error: set: {e}; nothing written");
