@@ -2,7 +2,8 @@
 //! registry that the digest exists in that repository, then gives every
 //! reference to the image (and tag) that digest, with the same byte-exact
 //! edits, safety check and atomic writes as `--fix`. A digest that does not
-//! exist, or can't be checked, is an error and nothing is written.
+//! exist, or can't be checked, is an error and nothing is written. With
+//! `--audit-log FILE`, each changed image is recorded as a `set` line.
 
 use std::io::{self, Write};
 
