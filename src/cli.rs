@@ -27,6 +27,71 @@ pub enum Command {
     /// Set every reference to IMAGE (and TAG, when given) to DIGEST, after
     /// checking with the registry that the digest exists (a rollback).
     Set(SetArgs),
+    /// Render an audit log (`--audit-log FILE`) as a Markdown table for a
+    /// pull-request body, or as JSON.
+    AuditLog(AuditLogArgs),
+    /// List every image the repository uses, with tag, digest, creation
+    /// date, platforms, status and the files that use it.
+    Inventory(InventoryArgs),
+    /// Write a commented `.imagepin.toml` and print the pre-commit and CI
+    /// snippets.
+    Init(InitArgs),
+}
+
+/// `--audit-log FILE` and `--reason TEXT`, for the commands that change pins.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AuditArgs {
+    /// Append one JSON line per changed image to FILE (created if missing;
+    /// nothing is written by --diff or when nothing changed).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Why the change is made, recorded in the audit log.
+    #[arg(long, value_name = "TEXT", requires = "audit_log")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditLogArgs {
+    /// The audit log (JSON Lines) written by `--audit-log`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Only entries written at or after this date (`YYYY-MM-DD`, midnight
+    /// UTC) or UTC time (`YYYY-MM-DDTHH:MM:SSZ`).
+    #[arg(long, value_name = "DATE", conflicts_with = "last")]
+    pub since: Option<String>,
+    /// Only the entries of the last N runs (one run's entries share a time).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub last: Option<u32>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Markdown)]
+    pub format: TableFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing `.imagepin.toml`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The formats of the reports meant for pull requests and compliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TableFormat {
+    #[default]
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +109,8 @@ pub struct SetArgs {
     /// Leave out the diff; print only the summary and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub audit: AuditArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -98,6 +165,13 @@ pub struct ScanArgs {
     /// with or without tag; globs; repeatable or comma-separated).
     #[arg(long, value_name = "IMAGE", value_delimiter = ',', requires = "fixing")]
     pub only: Vec<String>,
+    /// With --fix: append one JSON line per changed image to FILE (the
+    /// audit trail; created if missing). --diff writes nothing.
+    #[arg(long, value_name = "FILE", requires = "fixing")]
+    pub audit_log: Option<PathBuf>,
+    /// Why the change is made, recorded in the audit log.
+    #[arg(long, value_name = "TEXT", requires = "audit_log")]
+    pub reason: Option<String>,
     /// With --check: ask the registry whether pinned digests are stale or missing.
     #[arg(long, conflicts_with = "fixing")]
     pub verify: bool,

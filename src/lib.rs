@@ -8,8 +8,12 @@
 //! [`report`] (human, JSON, SARIF, GitHub). [`run`] wires them together for
 //! the CLI defined in [`cli`]. [`fsio`] is the one bounded, regular-files-only
 //! reader of the files a repository or its configuration names. [`policy`]
-//! checks pinned digests against `--max-age` and `--require-platforms`.
+//! checks pinned digests against `--max-age` and `--require-platforms`;
+//! [`audit`] records what `--fix`/`set` changed (`--audit-log`) and renders
+//! the log; [`inventory`] lists every image a repository uses; [`init`]
+//! writes a starting configuration.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod escape;
@@ -17,6 +21,8 @@ pub mod files;
 pub mod finding;
 pub mod fix;
 pub mod fsio;
+pub mod init;
+pub mod inventory;
 pub mod policy;
 pub mod reference;
 pub mod report;

@@ -3,6 +3,9 @@
 //! live in their own modules.
 
 pub mod allow;
+mod audit_command;
+mod init_command;
+mod inventory_command;
 mod resolve_command;
 mod set_command;
 
@@ -131,6 +134,9 @@ pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exi
     match cli.command {
         Some(Command::Resolve(args)) => resolve_command(&args, env, out, err),
         Some(Command::Set(args)) => set_command::run(&args, env, out, err),
+        Some(Command::AuditLog(args)) => audit_command::run(&args, env, out, err),
+        Some(Command::Inventory(args)) => inventory_command::run(&args, env, out, err),
+        Some(Command::Init(args)) => init_command::run(&args, env, out, err),
         None => scan_command(&cli.scan, env, out, err),
     }
 }
@@ -388,6 +394,18 @@ fn fix_mode(
             }
         }
     };
+    // The audit log is opened before anything is written: a log that can't
+    // take the records stops the run while every file is as it was.
+    let log = match args.audit_log.as_deref().filter(|_| args.fix) {
+        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                let _ = writeln!(err, "imagepin: error: {e}; nothing written");
+                return Exit::Error;
+            }
+        },
+        None => None,
+    };
     let opts = resolve_options(&args.common, env, args.update, args.quiet);
     let source = match digest_source(config, opts) {
         Ok(s) => s,
@@ -429,12 +447,23 @@ fn fix_mode(
         })
         .filter(|f| fix_opts.only.as_ref().is_none_or(|o| o.matches(f.image())))
         .collect();
-    let all_errors: Vec<FileError> = scanned
+    let mut all_errors: Vec<FileError> = scanned
         .errors
         .iter()
         .chain(&outcome.errors)
         .cloned()
         .collect();
+    if let Some(log) = log {
+        let ctx = crate::audit::Context::of_run(&env.cwd, args.reason.clone());
+        all_errors.extend(write_audit(
+            log,
+            &outcome.changes,
+            false,
+            &source,
+            &ctx,
+            err,
+        ));
+    }
     if json {
         let files = scanned.files.len();
         let written = report::json::render_fix(&outcome.changes, &all_errors, args.fix, files, out);
@@ -454,6 +483,49 @@ fn fix_mode(
         report::human::fix_summary(&outcome, args.fix, scanned.files.len(), all_errors.len())
     );
     Exit::of(&all_errors, !outcome.changed.is_empty() || !left.is_empty())
+}
+
+/// Appends the audit records of a run's changes to its log. When the log
+/// can't be written, the records go to stderr (the files are already
+/// changed: the trail must not be lost) and the error is returned.
+fn write_audit(
+    log: crate::audit::LogFile,
+    changes: &[fix::Change],
+    set: bool,
+    source: &dyn crate::resolve::DigestSource,
+    ctx: &crate::audit::Context,
+    err: &mut dyn Write,
+) -> Option<FileError> {
+    let records = crate::audit::records(changes, set, source, ctx);
+    let name = log.name().to_string();
+    match log.append(&records) {
+        Ok(()) => {
+            if !records.is_empty() {
+                let _ = writeln!(
+                    err,
+                    "imagepin: audit: appended {} to {name}",
+                    report::plural(records.len(), "record")
+                );
+            }
+            None
+        }
+        Err(message) => {
+            let _ = writeln!(
+                err,
+                "imagepin: the audit records that could not be appended:"
+            );
+            for r in &records {
+                if let Ok(line) = serde_json::to_string(r) {
+                    let _ = writeln!(err, "{line}");
+                }
+            }
+            Some(FileError {
+                path: PathBuf::new(),
+                line: None,
+                message,
+            })
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! registry that the digest exists in that repository, then gives every
 //! reference to the image (and tag) that digest, with the same byte-exact
 //! edits, safety check and atomic writes as `--fix`. A digest that does not
-//! exist, or can't be checked, is an error and nothing is written.
+//! exist, or can't be checked, is an error and nothing is written. With
+//! `--audit-log FILE`, each changed image is recorded as a `set` line.
 
 use std::io::{self, Write};
 
-use super::{Env, Exit, allow, digest_source, load_config, resolve_options, say_verbose};
+use super::{
+    Env, Exit, allow, digest_source, load_config, resolve_options, say_verbose, write_audit,
+};
 use crate::cli::SetArgs;
 use crate::files;
 use crate::finding::{FileError, Status};
@@ -72,6 +75,17 @@ pub fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) 
         return Exit::Error;
     }
 
+    // Opened before anything is written (see `fix_mode`).
+    let log = match args.audit.audit_log.as_deref().filter(|_| !args.diff) {
+        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                let _ = writeln!(err, "imagepin: error: set: {e}; nothing written");
+                return Exit::Error;
+            }
+        },
+        None => None,
+    };
     let fix_opts = FixOptions {
         write: !args.diff,
         update: false,
@@ -91,7 +105,11 @@ pub fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) 
         }
     };
     let _ = out.flush();
-    let all_errors: Vec<FileError> = errors.into_iter().chain(outcome.errors).collect();
+    let mut all_errors: Vec<FileError> = errors.into_iter().chain(outcome.errors).collect();
+    if let Some(log) = log {
+        let ctx = crate::audit::Context::of_run(&env.cwd, args.audit.reason.clone());
+        all_errors.extend(write_audit(log, &outcome.changes, true, &source, &ctx, err));
+    }
     let _ = report::human::render_errors(&all_errors, &RenderOptions::default(), err);
     // References to the image that `set` may change, and those of them
     // that already had the digest.
