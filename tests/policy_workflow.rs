@@ -5,10 +5,9 @@
 //! Markdown table (exact text) and JSON, `imagepin inventory`, `imagepin
 //! init`, and the README's scheduled workflow.
 //!
-//! The published date and platforms come from `DigestSource::describe`.
-//! Where the resolver can't describe a digest they are null / empty, so the
-//! checks accept exactly two values: unknown, or the right one (the images
-//! pushed here carry known creation dates and platforms).
+//! The published date and platforms come from `DigestSource::describe`: the
+//! images pushed here carry known creation dates and platforms, and the
+//! records must carry exactly those.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
@@ -86,14 +85,9 @@ fn log_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// A fact `describe` gives: unknown (null / empty) or exactly `want`.
-fn unknown_or(rec: &Value, key: &str, want: Value) {
-    let got = &rec[key];
-    let unknown = got.is_null() || got.as_array().is_some_and(Vec::is_empty);
-    assert!(
-        unknown || *got == want,
-        "{key}: {got} (want {want} or unknown)"
-    );
+/// A fact `describe` gives (from the registry, or its facts cache).
+fn assert_fact(rec: &Value, key: &str, want: Value) {
+    assert_eq!(rec[key], want, "{key} in {rec}");
 }
 
 /// RFC 3339 UTC to the millisecond: `2026-11-30T01:02:03.456Z`.
@@ -165,8 +159,8 @@ fn audit_log_records_pins_updates_and_sets_and_renders_a_table() {
         lines[0]["files"],
         json!([{"path": "app/Dockerfile", "line": 1}, {"path": "compose.yaml", "line": 3}])
     );
-    unknown_or(&lines[0], "published", json!("2026-10-01T08:00:00Z"));
-    unknown_or(&lines[0], "platforms", json!(["linux/amd64"]));
+    assert_fact(&lines[0], "published", json!("2026-10-01T08:00:00Z"));
+    assert_fact(&lines[0], "platforms", json!(["linux/amd64"]));
     assert_eq!(lines[1]["image"], "docker.io/library/alpine");
     assert_eq!(lines[1]["new_digest"], alpine.as_str());
     assert_eq!(
@@ -174,7 +168,7 @@ fn audit_log_records_pins_updates_and_sets_and_renders_a_table() {
         json!([{"path": "app/Dockerfile", "line": 2}])
     );
     assert_eq!(lines[1]["published"], Value::Null, "no date in that image");
-    unknown_or(
+    assert_fact(
         &lines[1],
         "platforms",
         json!(["linux/amd64", "linux/arm64/v8"]),
@@ -216,7 +210,7 @@ fn audit_log_records_pins_updates_and_sets_and_renders_a_table() {
         update["files"],
         json!([{"path": "app/Dockerfile", "line": 1}, {"path": "compose.yaml", "line": 3}])
     );
-    unknown_or(update, "published", json!("2026-11-20T04:11:00Z"));
+    assert_fact(update, "published", json!("2026-11-20T04:11:00Z"));
 
     // Rolled back from a subdirectory: `set`, paths still from the root.
     let args = [
@@ -413,8 +407,8 @@ fn inventory_lists_every_image_with_its_uses() {
         let mut v: Value = serde_json::from_str(&run.stdout).unwrap();
         // The facts describe gives: unknown, or exactly these.
         let pinned = &mut v["images"][1]["uses"][0];
-        unknown_or(pinned, "created", json!("2026-11-20T04:11:00Z"));
-        unknown_or(pinned, "platforms", json!(["linux/amd64"]));
+        assert_fact(pinned, "created", json!("2026-11-20T04:11:00Z"));
+        assert_fact(pinned, "platforms", json!(["linux/amd64"]));
         if !pinned["created"].is_null() {
             assert_eq!(pinned["age_days"], 10);
             assert!(pinned["created_source"].is_string());
