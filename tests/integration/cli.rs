@@ -306,6 +306,14 @@ fn github_workflow_commands() {
     insta::assert_snapshot!("github_workflow_commands_malformed", run.transcript());
 }
 
+#[test]
+fn gitlab_code_quality() {
+    // Severity by status, the check name, a stable fingerprint per finding.
+    let run = imagepin(&fixture("statuses"), &["--format", "gitlab", "--root", "."]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.transcript());
+}
+
 // ---- which files --------------------------------------------------------------------
 
 fn walk_tree() -> tempfile::TempDir {

@@ -10,8 +10,11 @@
 //!   (`snapshots/integration__registry_faults__<row>.snap`: the wording
 //!   users read, with ports and temporary paths redacted).
 //!
-//! A new fault is one row. Faults that need a request sequence checked
-//! beyond a count (redirects, concurrency) stay tests of their own in
+//! `config_error()` is `fails()` for a configuration refused before any
+//! lookup (the image is not named). A new fault is one row: a setup
+//! function if none fits, and the row in `faults!`. Faults whose checks go
+//! beyond one run (a partial answer, credentials that must not reach a
+//! server, a second run after the user opts in) stay tests of their own in
 //! `registry`.
 
 #![allow(clippy::unwrap_used)]
@@ -22,7 +25,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
-use super::registry::{auth_entry, basic_registry, token_registry, workspace_for};
+use super::registry::{auth_entry, basic_registry, mapping, token_registry, workspace_for};
 use crate::support::{
     self, Fault, Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts, TokenOpts, TokenServer,
     Workspace,
@@ -30,14 +33,17 @@ use crate::support::{
 
 const REFERENCE: &str = "ghcr.io/org/app:1";
 
-/// One row's world: the workspace to run in, what keeps its servers alive,
-/// the proxy to count requests at, and what must never be printed.
+/// One row's world: the workspace to run in, the reference to resolve,
+/// what keeps its servers alive, the proxy to count requests at, and what
+/// must never be printed.
 struct Setup {
     ws: Workspace,
-    args: Vec<&'static str>,
+    flags: Vec<&'static str>,
+    reference: String,
     app: Option<Image>,
     proxy: Option<Proxy>,
     secrets: Vec<String>,
+    roles: Vec<(String, &'static str)>,
     _servers: Vec<Box<dyn std::any::Any>>,
 }
 
@@ -45,10 +51,12 @@ impl Setup {
     fn new(ws: Workspace) -> Setup {
         Setup {
             ws,
-            args: vec!["resolve", REFERENCE],
+            flags: Vec::new(),
+            reference: REFERENCE.to_string(),
             app: None,
             proxy: None,
             secrets: Vec::new(),
+            roles: Vec::new(),
             _servers: Vec::new(),
         }
     }
@@ -58,8 +66,21 @@ impl Setup {
         self
     }
 
-    fn args(mut self, args: &[&'static str]) -> Setup {
-        self.args = args.to_vec();
+    /// `imagepin resolve FLAGS REFERENCE`.
+    fn flags(mut self, flags: &[&'static str]) -> Setup {
+        self.flags = flags.to_vec();
+        self
+    }
+
+    fn reference(mut self, reference: String) -> Setup {
+        self.reference = reference;
+        self
+    }
+
+    /// Shows `host` (`127.0.0.1:PORT`) as `[ROLE]` in the snapshot, so it
+    /// says which server an error names.
+    fn role(mut self, host: String, role: &'static str) -> Setup {
+        self.roles.push((host, role));
         self
     }
 
@@ -72,6 +93,7 @@ impl Setup {
 /// What the row expects.
 struct Outcome {
     resolves: bool,
+    names_the_image: bool,
     manifest_requests: Option<usize>,
     manifest_gets: Option<usize>,
     at_least: Duration,
@@ -81,6 +103,7 @@ struct Outcome {
 fn resolves(manifest_requests: usize) -> Outcome {
     Outcome {
         resolves: true,
+        names_the_image: true,
         manifest_requests: Some(manifest_requests),
         manifest_gets: None,
         at_least: Duration::ZERO,
@@ -94,6 +117,14 @@ fn fails() -> Outcome {
         ..resolves(0)
     }
     .requests(None)
+}
+
+/// Exit 2 before any lookup: the configuration is wrong.
+fn config_error() -> Outcome {
+    Outcome {
+        names_the_image: false,
+        ..fails()
+    }
 }
 
 impl Outcome {
@@ -129,7 +160,9 @@ fn through(fault: Fault) -> Setup {
         fault,
         ..ProxyOpts::to(reg.addr())
     });
-    let mut setup = Setup::new(workspace_for(&proxy.url())).keep(reg);
+    let mut setup = Setup::new(workspace_for(&proxy.url()))
+        .role(support::host_of(proxy.addr()), "ENDPOINT")
+        .keep(reg);
     setup.app = Some(app);
     setup.proxy = Some(proxy);
     setup
@@ -137,10 +170,8 @@ fn through(fault: Fault) -> Setup {
 
 /// ghcr.io mapped to a loopback port nothing listens on.
 fn nothing_listening() -> Setup {
-    Setup::new(workspace_for(&format!(
-        "http://127.0.0.1:{}",
-        support::free_port()
-    )))
+    let host = format!("127.0.0.1:{}", support::free_port());
+    Setup::new(workspace_for(&format!("http://{host}"))).role(host, "ENDPOINT")
 }
 
 /// A Basic-auth registry and a Docker config with the wrong password.
@@ -165,19 +196,18 @@ fn tls_without_ca_file() -> Setup {
     reg.pusher()
         .push("org/app", "1", &Image::single("tls", Format::Oci));
     Setup::new(workspace_for(&reg.url()))
+        .role(reg.host(), "ENDPOINT")
         .keep(reg)
-        .args(&["resolve", "--no-cache", REFERENCE])
+        .flags(&["--no-cache"])
 }
 
 /// `--offline` with an empty cache, a counting proxy to show no request.
 fn offline_with_an_empty_cache() -> Setup {
     let reg = Registry::anonymous();
     let proxy = Proxy::counting(reg.addr());
-    let mut setup = Setup::new(workspace_for(&proxy.url())).keep(reg).args(&[
-        "resolve",
-        "--offline",
-        REFERENCE,
-    ]);
+    let mut setup = Setup::new(workspace_for(&proxy.url()))
+        .keep(reg)
+        .flags(&["--offline"]);
     setup.proxy = Some(proxy);
     setup
 }
@@ -191,6 +221,7 @@ fn endless_token_answer() -> Setup {
     });
     let (reg, _) = token_registry(&ts, None);
     Setup::new(workspace_for(&reg.url()))
+        .role(support::host_of(ts.addr()), "TOKEN-SERVER")
         .env("IMAGEPIN_REQUEST_TIMEOUT", "5s")
         .keep(reg)
         .keep(ts)
@@ -204,7 +235,117 @@ fn token_refused_without_credentials() -> Setup {
         ..Default::default()
     });
     let (reg, _) = token_registry(&ts, None);
-    Setup::new(workspace_for(&reg.url())).keep(reg).keep(ts)
+    Setup::new(workspace_for(&reg.url()))
+        .role(support::host_of(ts.addr()), "TOKEN-SERVER")
+        .role(reg.host(), "ENDPOINT")
+        .keep(reg)
+        .keep(ts)
+}
+
+/// An HTTPS registry that redirects to a plain-HTTP one holding the tag:
+/// following would pin a digest anyone on the path could have forged.
+fn https_redirecting_to_plain_http() -> Setup {
+    let plain = Registry::anonymous();
+    plain
+        .pusher()
+        .push("org/app", "1", &Image::single("downgrade", Format::Oci));
+    let ca = support::TestCa::new();
+    let https = support::TlsRedirect::start(&ca, &plain.url());
+    let ws = Workspace::new();
+    ws.write("ca.pem", &ca.ca_pem);
+    ws.config(&format!(
+        "[registries.\"{}\"]\nca-file = \"ca.pem\"\n",
+        https.host()
+    ));
+    let reference = format!("{}/org/app:1", https.host());
+    Setup::new(ws)
+        .flags(&["--no-cache"])
+        .reference(reference)
+        .role(https.host(), "HTTPS-REGISTRY")
+        .role(plain.host(), "PLAIN-REGISTRY")
+        .keep(plain)
+        .keep(https)
+}
+
+/// A `ca-file` configured for quay.io only, and ghcr.io sent to the same
+/// HTTPS server: the CA is not trusted for ghcr.io, and the hint names the
+/// section the user wrote, not the endpoint's host.
+fn ca_file_of_another_registry() -> Setup {
+    let reg = Registry::start(RegistryOpts {
+        tls: true,
+        ..Default::default()
+    });
+    reg.pusher()
+        .push("org/app", "1", &Image::single("ca-scope", Format::Oci));
+    let ws = Workspace::new();
+    ws.write("ca.pem", reg.ca_pem().unwrap());
+    ws.config(&format!(
+        "{}[registries.\"quay.io\"]\nca-file = \"ca.pem\"\n",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    Setup::new(ws).role(reg.host(), "ENDPOINT").keep(reg)
+}
+
+/// A registry that redirects to a closed port: the error names the
+/// redirect's target, not the registry.
+fn redirect_to_a_closed_port() -> Setup {
+    let reg = Registry::anonymous();
+    reg.pusher()
+        .push("org/app", "1", &Image::single("who-failed", Format::Oci));
+    let closed = support::free_port();
+    let redirecting = Proxy::start(ProxyOpts {
+        fault: Fault::Redirect(format!("http://127.0.0.1:{closed}")),
+        ..ProxyOpts::to(reg.addr())
+    });
+    Setup::new(workspace_for(&redirecting.url()))
+        .flags(&["--no-cache"])
+        .role(support::host_of(redirecting.addr()), "ENDPOINT")
+        .role(format!("127.0.0.1:{closed}"), "REDIRECT-TARGET")
+        .keep(reg)
+        .keep(redirecting)
+}
+
+/// `HTTPS_PROXY`/`HTTP_PROXY` pointing at a closed port: the error names
+/// the proxy and the variable, not the registry.
+fn proxy_variable_to_a_closed_port() -> Setup {
+    let reg = Registry::anonymous();
+    reg.pusher()
+        .push("org/app", "1", &Image::single("who-failed", Format::Oci));
+    let dead_host = format!("127.0.0.1:{}", support::free_port());
+    let dead = format!("http://{dead_host}");
+    Setup::new(workspace_for(&reg.url()))
+        .role(reg.host(), "ENDPOINT")
+        .role(dead_host, "PROXY")
+        .env("HTTP_PROXY", &dead)
+        .env("HTTPS_PROXY", &dead)
+        .flags(&["--no-cache"])
+        .keep(reg)
+}
+
+/// A credential helper that never answers (`credential-helper-timeout =
+/// "1s"`, well under the 10 s default): `body` is the helper script.
+fn hanging_credential_helper(body: &str) -> Setup {
+    let reg = basic_registry("frank", "pw");
+    reg.pusher()
+        .push("org/app", "1", &Image::single("hung-helper", Format::Oci));
+    let ws = Workspace::new();
+    ws.config(&format!(
+        "credential-helper-timeout = \"1s\"\n{}",
+        mapping(&["ghcr.io"], &reg.url())
+    ));
+    ws.script("docker-credential-hang", body);
+    ws.docker_config(&json!({"credHelpers": {"ghcr.io": "hang"}}));
+    let host = reg.host();
+    Setup::new(ws)
+        .env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", &host)
+        .keep(reg)
+}
+
+/// A concurrency no machine has: a configuration error, not a panic.
+fn absurd_concurrency() -> Setup {
+    let ws = Workspace::new();
+    ws.config("[registries.\"ghcr.io\"]\nconcurrency = 18446744073709551615\n");
+    Setup::new(ws)
 }
 
 // ---- the table --------------------------------------------------------------------
@@ -261,10 +402,33 @@ faults! {
         tls_without_ca_file() => fails();
     offline_cache_miss_names_the_reference:
         offline_with_an_empty_cache() => fails().requests(Some(0));
+    https_registry_redirecting_to_plain_http_is_refused:
+        https_redirecting_to_plain_http() => fails();
+    ca_file_applies_only_to_its_own_registry:
+        ca_file_of_another_registry() => fails();
+    redirect_to_a_closed_port_names_the_target:
+        redirect_to_a_closed_port() => fails();
+    dead_proxy_is_named_with_its_variable:
+        proxy_variable_to_a_closed_port() => fails();
+    // `exec sleep`, cut off after the configured 1 s
+    hanging_credential_helper_is_cut_off:
+        hanging_credential_helper("#!/bin/sh\nexec sleep 60\n")
+        => fails().within(Duration::from_secs(8));
+    // a shell whose child keeps the pipes open
+    hanging_credential_helper_child_is_cut_off:
+        hanging_credential_helper("#!/bin/sh\nsleep 60\necho late\n")
+        => fails().within(Duration::from_secs(8));
+    absurd_concurrency_is_a_configuration_error_not_a_panic:
+        absurd_concurrency() => config_error();
 }
 
 fn check(row: &str, setup: Setup, want: Outcome) {
-    let run = setup.ws.imagepin_within(&setup.args, want.at_most);
+    let reference = setup.reference.as_str();
+    let args: Vec<&str> = std::iter::once("resolve")
+        .chain(setup.flags.iter().copied())
+        .chain([reference])
+        .collect();
+    let run = setup.ws.imagepin_within(&args, want.at_most);
     assert!(
         !run.timed_out,
         "{row}: not done within {:?}:\n{run}",
@@ -291,7 +455,7 @@ fn check(row: &str, setup: Setup, want: Outcome) {
         assert_eq!(run.code, Some(0), "{row}:\n{run}");
         let app = setup.app.as_ref().unwrap();
         assert_eq!(
-            run.digest_of(REFERENCE),
+            run.digest_of(reference),
             Some(app.digest()),
             "{row}:\n{run}"
         );
@@ -303,7 +467,7 @@ fn check(row: &str, setup: Setup, want: Outcome) {
         "{row}: no digest may be printed:\n{run}"
     );
     assert!(
-        run.stderr.contains(REFERENCE),
+        !want.names_the_image || run.stderr.contains(reference),
         "{row}: the image is not named:\n{run}"
     );
     for secret in &setup.secrets {
@@ -312,6 +476,10 @@ fn check(row: &str, setup: Setup, want: Outcome) {
             "{row}: a secret leaked:\n{run}"
         );
     }
+    let mut transcript = run.transcript();
+    for (host, role) in &setup.roles {
+        transcript = transcript.replace(host.as_str(), &format!("[{role}]"));
+    }
     let _redacted = support::snapshot::redacted_digests();
-    insta::assert_snapshot!(row, run.transcript());
+    insta::assert_snapshot!(row, transcript);
 }
