@@ -154,10 +154,10 @@ pub mod cause;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
-#[cfg(test)]
-mod mock;
 pub mod registry;
 mod resolver;
+#[cfg(test)]
+mod scripted_server;
 pub mod tls;
 
 pub use cause::{ErrorKind, RootCause, root_cause};
