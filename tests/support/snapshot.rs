@@ -25,7 +25,11 @@ fn settings(digests: bool) -> insta::Settings {
     let repo = regex_escape(env!("CARGO_MANIFEST_DIR"));
     s.add_filter(&format!("file://{repo}/"), "file://[REPO]/");
     s.add_filter(&repo, "[REPO]");
-    // Temporary directories (tempfile's and fast_tempdir's names).
+    // Temporary directories (tempfile's and fast_tempdir's names), under
+    // $TMPDIR too when it is elsewhere.
+    let tmp = std::env::temp_dir();
+    let tmp = regex_escape(tmp.to_str().unwrap_or("/tmp").trim_end_matches('/'));
+    s.add_filter(&format!(r"{tmp}/[^\s/'\x22:]+"), "[TMP]");
     s.add_filter(r"(/dev/shm|/tmp|/var/tmp)/[^\s/'\x22:]+", "[TMP]");
     s.add_filter(r"(127\.0\.0\.1|localhost|\[::1\]):\d{2,5}", "$1:[PORT]");
     s.add_filter(
