@@ -625,13 +625,15 @@ mod tests {
     #[tokio::test]
     async fn absurd_timeouts_and_retry_after_do_not_panic() {
         // A 429 asking for 2^64-1 seconds is answered at once, as a 429.
-        let port = super::super::mock::serve(std::sync::Arc::new(|_: &super::super::mock::Req| {
-            super::super::mock::Action::Respond(
-                429,
-                vec![("Retry-After", u64::MAX.to_string())],
-                vec![],
-            )
-        }))
+        let port = super::super::scripted_server::serve(std::sync::Arc::new(
+            |_: &super::super::scripted_server::Req| {
+                super::super::scripted_server::Action::Respond(
+                    429,
+                    vec![("Retry-After", u64::MAX.to_string())],
+                    vec![],
+                )
+            },
+        ))
         .await;
         let huge = Duration::from_secs(u64::MAX);
         let http = Http::new(&CaFiles::new(), false, huge).unwrap();

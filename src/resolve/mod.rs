@@ -157,10 +157,10 @@ pub mod credentials;
 pub mod endpoint;
 pub mod facts;
 mod facts_cache;
-#[cfg(test)]
-mod mock;
 pub mod registry;
 mod resolver;
+#[cfg(test)]
+mod scripted_server;
 pub mod tls;
 
 pub use cause::{ErrorKind, RootCause, root_cause};

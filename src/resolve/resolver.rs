@@ -501,16 +501,16 @@ mod tests {
 
     #[test]
     fn one_request_per_unique_tag_then_served_from_cache() {
-        use super::super::mock::{self, Action, Req};
+        use super::super::scripted_server::{self, Action, Req};
         use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
         let heads = Arc::new(AtomicUsize::new(0));
         let h = heads.clone();
-        let port = mock::serve_in_thread(Arc::new(move |q: &Req| {
+        let port = scripted_server::serve_in_thread(Arc::new(move |q: &Req| {
             if q.method == "HEAD" {
                 h.fetch_add(1, SeqCst);
-                mock::ok(vec![("Docker-Content-Digest", D1.to_string())], b"")
+                scripted_server::ok(vec![("Docker-Content-Digest", D1.to_string())], b"")
             } else if q.path == "/v2/" {
-                mock::ok(vec![], b"")
+                scripted_server::ok(vec![], b"")
             } else {
                 Action::Respond(404, vec![], vec![])
             }

@@ -24,6 +24,29 @@ impl CliRun {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
+
+    /// The exit code, stdout and stderr as one text, for a snapshot.
+    pub fn transcript(&self) -> String {
+        transcript(Some(self.code), &self.stdout, &self.stderr)
+    }
+}
+
+/// `exit: N`, then stdout and stderr under headers (each left out when
+/// empty): what a user sees of a run, for a snapshot.
+pub fn transcript(code: Option<i32>, stdout: &str, stderr: &str) -> String {
+    let mut out = match code {
+        Some(c) => format!("exit: {c}\n"),
+        None => "exit: (killed)\n".to_string(),
+    };
+    for (name, text) in [("stdout", stdout), ("stderr", stderr)] {
+        if !text.is_empty() {
+            out.push_str(&format!("----- {name} -----\n{text}"));
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Runs `imagepin ARGS` in `cwd` with extra environment variables.

@@ -2,17 +2,16 @@
 //! real `docker-registry` processes on loopback ([`registry`]), images and a
 //! pusher over the distribution API ([`image`], [`push`], [`seed`]), a token
 //! server ([`token`]), latency/fault proxies ([`proxy`]), an HTTPS
-//! redirector ([`redirect`]), self-signed TLS ([`tls`]) and a sandbox for running the `imagepin` binary ([`workspace`]).
+//! redirector ([`redirect`]), self-signed TLS ([`tls`]), snapshot redactions ([`snapshot`]) and a sandbox for running the `imagepin` binary ([`workspace`]).
 //!
-//! Include it from a test file with `mod support;` (or, from `benches/`,
-//! `#[path = "../tests/support/mod.rs"] mod support;`).
+//! The integration tests (`tests/integration/main.rs`) include it once; the
+//! resolver benchmark includes it with `#[path = "../tests/support/mod.rs"]`
+//! and allows the dead code of the parts it does not use.
 //!
 //! Environment: `IMAGEPIN_DOCKER_REGISTRY` (registry binary, default
 //! `/usr/bin/docker-registry`; missing → the test fails saying
-//! `apt-get install docker-registry`), `IMAGEPIN_TEST_SHOW=1` (tests/registry.rs
+//! `apt-get install docker-registry`), `IMAGEPIN_TEST_SHOW=1` (the registry tests
 //! prints every imagepin run; use with `--nocapture`).
-
-#![allow(dead_code, unused_imports)]
 
 pub mod cli;
 pub mod http1;
@@ -22,6 +21,7 @@ pub mod push;
 pub mod redirect;
 pub mod registry;
 pub mod seed;
+pub mod snapshot;
 pub mod tls;
 pub mod token;
 pub mod workspace;

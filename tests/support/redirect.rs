@@ -5,7 +5,7 @@
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject as _;
@@ -17,7 +17,6 @@ use super::tls::TestCa;
 pub struct TlsRedirect {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    requests: Arc<AtomicUsize>,
 }
 
 impl TlsRedirect {
@@ -42,34 +41,24 @@ impl TlsRedirect {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind redirector");
         let addr = listener.local_addr().expect("addr");
         let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (s, n, to) = (stop.clone(), requests.clone(), to.to_string());
+        let (s, to) = (stop.clone(), to.to_string());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let (config, n, to) = (config.clone(), n.clone(), to.clone());
-                    std::thread::spawn(move || serve(conn, config, &n, &to));
+                    let (config, to) = (config.clone(), to.clone());
+                    std::thread::spawn(move || serve(conn, config, &to));
                 }
             }
         });
-        TlsRedirect {
-            addr,
-            stop,
-            requests,
-        }
+        TlsRedirect { addr, stop }
     }
 
     /// `127.0.0.1:PORT`: the registry host in references and config keys.
     pub fn host(&self) -> String {
         super::host_of(self.addr)
-    }
-
-    /// Requests answered so far.
-    pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
     }
 }
 
@@ -80,7 +69,7 @@ impl Drop for TlsRedirect {
     }
 }
 
-fn serve(conn: TcpStream, config: Arc<rustls::ServerConfig>, n: &AtomicUsize, to: &str) {
+fn serve(conn: TcpStream, config: Arc<rustls::ServerConfig>, to: &str) {
     let Ok(tls) = rustls::ServerConnection::new(config) else {
         return;
     };
@@ -89,7 +78,6 @@ fn serve(conn: TcpStream, config: Arc<rustls::ServerConfig>, n: &AtomicUsize, to
         if http1::read_body(&mut reader, &head, false, false).is_err() {
             return;
         }
-        n.fetch_add(1, Ordering::SeqCst);
         let location = format!("{to}{}", head.second());
         let w = reader.get_mut();
         if http1::write_response(w, 307, &[("Location", location.as_str())], b"").is_err()

@@ -56,7 +56,8 @@ pub struct Registry {
     log: PathBuf,
     // Removed after the child is reaped (Drop::drop runs before fields drop).
     storage: tempfile::TempDir,
-    dir: tempfile::TempDir,
+    // The configuration and TLS files, kept until the registry is dropped.
+    _dir: tempfile::TempDir,
 }
 
 /// The registry binary: `$IMAGEPIN_DOCKER_REGISTRY`, else /usr/bin/docker-registry.
@@ -151,7 +152,7 @@ impl Registry {
                         auth: opts.auth,
                         log,
                         storage,
-                        dir,
+                        _dir: dir,
                     };
                 }
                 Err(e) => {
@@ -189,10 +190,6 @@ impl Registry {
     /// The CA that signed the server certificate (TLS registries).
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca.as_ref().map(|c| c.ca_pem.as_str())
-    }
-
-    pub fn auth(&self) -> &Auth {
-        &self.auth
     }
 
     pub fn storage(&self) -> &Path {

@@ -145,11 +145,6 @@ impl TokenServer {
         format!("http://{}/token", self.addr)
     }
 
-    /// The signer's certificate: the registry's `rootcertbundle`.
-    pub fn cert_pem(&self) -> &str {
-        &self.cert_pem
-    }
-
     /// Registry auth settings that trust this server, with realm `realm`
     /// (normally [`TokenServer::realm`]; a proxy's URL to route through it).
     pub fn auth_with_realm(&self, realm: &str) -> Auth {

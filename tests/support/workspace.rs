@@ -36,6 +36,11 @@ pub struct Run {
 }
 
 impl Run {
+    /// The exit code, stdout and stderr as one text, for a snapshot.
+    pub fn transcript(&self) -> String {
+        super::cli::transcript(self.code, &self.stdout, &self.stderr)
+    }
+
     /// `REF<TAB>DIGEST` lines of `imagepin resolve`.
     pub fn pairs(&self) -> Vec<(String, String)> {
         self.stdout

@@ -107,7 +107,7 @@ fn fixtures_root() -> PathBuf {
 /// The kind of a fixture: its name, or Kubernetes for YAML that looks like it.
 /// Helm values and Kustomize files are left out: their pins are not `@`
 /// suffixes, and some of their references can't be pinned in place; their
-/// properties are in tests/split_pins.rs.
+/// properties are in split_pins.rs.
 fn kind_of(rel: &Path, text: &str) -> Option<FileKind> {
     let kind = kind_by_name(rel);
     if kind.is_some_and(|k| matches!(k.as_str(), "helm-values" | "kustomize")) {

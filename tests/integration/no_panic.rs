@@ -12,7 +12,7 @@
 //! scanner: in bounds and on char boundaries).
 //!
 //! Cases per test: proptest's default (256), or `PROPTEST_CASES=100000 cargo
-//! test --test no_panic` for a long run. `NO_PANIC_ALLOW_NEWLINE=1` skips the
+//! test --test integration no_panic::` for a long run. `NO_PANIC_ALLOW_NEWLINE=1` skips the
 //! newline check, to look for other failures past a known one.
 
 use std::ops::Range;

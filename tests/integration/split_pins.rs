@@ -10,13 +10,12 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
-
 use std::cell::RefCell;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::{Format, Image, Registry, Workspace};
 use imagepin::finding::Status;
 use imagepin::fix::{FixOptions, fix};
 use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
@@ -24,7 +23,6 @@ use imagepin::scan::batch::ScannedFile;
 use imagepin::scan::{kind_named, scan_file};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
-use support::{Format, Image, Registry, Workspace};
 
 /// `[registries."<host>"] endpoint = "<endpoint>"` for docker.io and ghcr.io.
 fn mapping(endpoint: &str) -> String {

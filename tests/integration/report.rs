@@ -14,8 +14,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-mod support;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,7 +25,7 @@ const SCHEMA: &str = concat!(
     "/schema/imagepin-report.v1.json"
 );
 
-use support::cli::{imagepin, imagepin_env};
+use crate::support::cli::{imagepin, imagepin_env};
 
 /// Writes `files` (path, content) under a new temporary directory.
 fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -558,7 +556,7 @@ fn json_has_a_version_and_normalized_parts_and_validates_against_its_schema() {
 
 #[test]
 fn fix_and_diff_with_format_json_list_the_changes_instead_of_the_diff() {
-    use support::{Format, Image, Registry, Workspace};
+    use crate::support::{Format, Image, Registry, Workspace};
 
     let reg = Registry::anonymous();
     let pusher = reg.pusher();
@@ -723,7 +721,7 @@ fn github_commands_escape_control_characters_in_messages_and_file_names() {
 
 #[test]
 fn diff_headers_quote_hostile_paths_as_git_does_and_the_patch_applies() {
-    use support::{Format, Image, Registry, Workspace};
+    use crate::support::{Format, Image, Registry, Workspace};
 
     let reg = Registry::anonymous();
     let host = reg.host();

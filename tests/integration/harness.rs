@@ -6,19 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
+use crate::support;
 
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use reqwest::Method;
-use support::image::{DOCKER_LIST, OCI_INDEX, OCI_MANIFEST};
-use support::token::TokenField;
-use support::{
+use crate::support::image::{DOCKER_LIST, OCI_INDEX, OCI_MANIFEST};
+use crate::support::token::TokenField;
+use crate::support::{
     Auth, Fault, Format, Image, Proxy, ProxyOpts, Pusher, Registry, RegistryOpts, TokenOpts,
     TokenServer,
 };
+use reqwest::Method;
 
 #[test]
 fn pushed_images_read_back_with_their_digests() {

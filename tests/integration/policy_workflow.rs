@@ -11,14 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::image::{Manifest, OCI_MANIFEST};
+use crate::support::{Format, Image, Registry, Workspace, sha256};
 use serde_json::{Value, json};
-use support::image::{Manifest, OCI_MANIFEST};
-use support::{Format, Image, Registry, Workspace, sha256};
 
 /// `[registries."docker.io"] endpoint = "<endpoint>"`.
 fn mapping(endpoint: &str) -> String {
@@ -223,7 +221,7 @@ fn audit_log_records_pins_updates_and_sets_and_renders_a_table() {
     ];
     let mut cmd = ws.command(&args);
     cmd.current_dir(ws.path("app"));
-    let run = ws.run_bounded(cmd, &args, support::workspace::DEFAULT_TIMEOUT);
+    let run = ws.run_bounded(cmd, &args, crate::support::workspace::DEFAULT_TIMEOUT);
     assert_eq!(run.code, Some(0), "{run}");
     let lines = log_lines(&log);
     assert_eq!(lines.len(), 4, "{lines:#?}");
@@ -399,7 +397,7 @@ fn inventory_lists_every_image_with_its_uses() {
         }
         let mut cmd = ws.command(&args);
         cmd.env("IMAGEPIN_TODAY", "2026-11-30");
-        ws.run_bounded(cmd, &args, support::workspace::DEFAULT_TIMEOUT)
+        ws.run_bounded(cmd, &args, crate::support::workspace::DEFAULT_TIMEOUT)
     };
     for offline in [false, true] {
         let run = inventory(offline);
@@ -506,7 +504,7 @@ fn init_writes_a_config_that_parses_and_never_overwrites_without_force() {
 /// The README's scheduled workflow: the YAML block under "Scheduled
 /// refresh".
 fn readme_workflow() -> String {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let start = readme
         .find("### Scheduled refresh")
         .expect("README section \"Scheduled refresh\"");
@@ -668,7 +666,7 @@ fn the_readmes_refresh_step_writes_the_log_and_the_pull_request_body() {
     let run = ws.run_bounded(
         bash,
         &["<refresh step>"],
-        support::workspace::DEFAULT_TIMEOUT,
+        crate::support::workspace::DEFAULT_TIMEOUT,
     );
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "code=1\n");

@@ -1,5 +1,9 @@
-//! A tiny HTTP/1.1 server for unit tests of the registry client: each
-//! request goes to a handler that answers, hangs, or closes the connection.
+//! A scripted HTTP/1.1 server for unit tests of the registry client: each
+//! request goes to a handler that answers or closes the connection,
+//! so a test can check the exact request sequence (the `Accept` header, the
+//! number of attempts, token and credential exchanges). Faults that only
+//! need the user-visible outcome are rows of the integration tests' fault
+//! table (tests/integration/registry_faults.rs), against a real registry.
 
 use std::sync::Arc;
 
@@ -24,7 +28,6 @@ impl Req {
 
 pub enum Action {
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
-    Hang,
     Close,
 }
 
@@ -67,10 +70,6 @@ pub async fn serve(handler: Handler) -> u16 {
                             if sock.write_all(&out).await.is_err() {
                                 return;
                             }
-                        }
-                        Action::Hang => {
-                            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                            return;
                         }
                         Action::Close => return,
                     }

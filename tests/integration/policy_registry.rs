@@ -7,10 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
-
+use crate::support::{Dated, Fault, Image, Proxy, ProxyOpts, Registry, Run, Workspace, index_of};
 use serde_json::Value;
-use support::{Dated, Fault, Image, Proxy, ProxyOpts, Registry, Run, Workspace, index_of};
 
 /// "Today" for every run: image ages are counted from its start (UTC).
 const TODAY: &str = "2026-11-30";
@@ -446,12 +444,16 @@ fn require_platforms_ignores_attestations_and_names_what_is_missing() {
         "1",
         &index_of(&[dated("a", "linux/amd64", None)], true, None),
     );
-    let single = push.push("app/single", "1", &Image::single("s", support::Format::Oci));
+    let single = push.push(
+        "app/single",
+        "1",
+        &Image::single("s", crate::support::Format::Oci),
+    );
     // A Docker manifest list of Docker schema2 images reads the same.
     let docker = push.push(
         "app/docker",
         "1",
-        &Image::multi_arch("d", support::Format::Docker),
+        &Image::multi_arch("d", crate::support::Format::Docker),
     );
     let ws = workspace(&reg.url(), "");
     ws.write(

@@ -6,14 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
+use crate::support::{Format, Image, Proxy, Registry};
 use imagepin::config::Config;
 use imagepin::resolve::credentials::Env;
 use imagepin::resolve::{DigestRef, DigestSource, ResolveOptions, Resolver, TagRef};
-use support::{Format, Image, Proxy, Registry};
 
 struct Setup {
     reg: Registry,

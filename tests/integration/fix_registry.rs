@@ -5,16 +5,14 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
-
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::http1;
-use support::{Format, Image, Registry, Workspace};
+use crate::support::http1;
+use crate::support::{Format, Image, Registry, Workspace};
 
 /// `[registries."<host>"] endpoint = "<endpoint>"` for docker.io and ghcr.io.
 fn mapping(endpoint: &str) -> String {

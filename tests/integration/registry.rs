@@ -1,28 +1,29 @@
 //! `imagepin resolve` against real registries on loopback (Debian's
 //! `docker-registry`, CNCF distribution 2.8): digests of indexes, manifest
 //! lists and single manifests; Basic and token auth with credentials from
-//! the Docker config and a credential helper; TLS with `ca-file`; faults
-//! (404, 401, 429, 5xx, reset, hang, hung helper, malformed digest) through
-//! proxies; the cache and `--offline`. Each test starts its own registry and
-//! runs the real binary in a sandboxed workspace (see tests/support).
+//! the Docker config and a credential helper; TLS with `ca-file`; the cache
+//! and `--offline`. The faults a registry can throw (404, 401, 429, 5xx,
+//! reset, hang, malformed digest, ...) are a table in `registry_faults`.
+//! Each test starts its own registry and runs the real binary in a
+//! sandboxed workspace (see tests/support).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::json;
-use support::token::TokenField;
-use support::{
+use crate::support::token::TokenField;
+use crate::support::{
     Auth, Fault, Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts, TokenOpts, TokenServer,
     Workspace,
 };
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
 
 /// `[registries."<host>"] endpoint = "<endpoint>"` for each host.
-fn mapping(hosts: &[&str], endpoint: &str) -> String {
+pub(super) fn mapping(hosts: &[&str], endpoint: &str) -> String {
     hosts
         .iter()
         .map(|h| format!("[registries.\"{h}\"]\nendpoint = \"{endpoint}\"\n"))
@@ -32,7 +33,7 @@ fn mapping(hosts: &[&str], endpoint: &str) -> String {
 /// A workspace whose `.imagepin.toml` sends docker.io, ghcr.io and quay.io
 /// to `endpoint`, a mirror the user trusts with those registries'
 /// credentials (`IMAGEPIN_TRUST_MIRROR_CREDENTIALS`, outside the repository).
-fn workspace_for(endpoint: &str) -> Workspace {
+pub(super) fn workspace_for(endpoint: &str) -> Workspace {
     let mut ws = untrusted_workspace_for(endpoint);
     let host = endpoint.split_once("://").map_or(endpoint, |(_, h)| h);
     ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", host);
@@ -40,13 +41,13 @@ fn workspace_for(endpoint: &str) -> Workspace {
 }
 
 /// [`workspace_for`] without the user's trust in the mirror.
-fn untrusted_workspace_for(endpoint: &str) -> Workspace {
+pub(super) fn untrusted_workspace_for(endpoint: &str) -> Workspace {
     let ws = Workspace::new();
     ws.config(&mapping(&["docker.io", "ghcr.io", "quay.io"], endpoint));
     ws
 }
 
-fn basic_registry(user: &str, password: &str) -> Registry {
+pub(super) fn basic_registry(user: &str, password: &str) -> Registry {
     Registry::start(RegistryOpts {
         auth: Auth::Basic {
             user: user.into(),
@@ -56,11 +57,11 @@ fn basic_registry(user: &str, password: &str) -> Registry {
     })
 }
 
-fn auth_entry(user: &str, password: &str) -> serde_json::Value {
+pub(super) fn auth_entry(user: &str, password: &str) -> serde_json::Value {
     json!({"auth": STANDARD.encode(format!("{user}:{password}"))})
 }
 
-/// With `IMAGEPIN_TEST_SHOW=1`, prints each run (for the fault table).
+/// With `IMAGEPIN_TEST_SHOW=1`, prints each run.
 fn show(run: &support::Run) {
     if std::env::var_os("IMAGEPIN_TEST_SHOW").is_some() {
         eprintln!("{run}");
@@ -68,13 +69,13 @@ fn show(run: &support::Run) {
 }
 
 #[track_caller]
-fn assert_ok(run: &support::Run) {
+pub(super) fn assert_ok(run: &support::Run) {
     show(run);
     assert_eq!(run.code, Some(0), "expected success:\n{run}");
 }
 
 #[track_caller]
-fn assert_failed(run: &support::Run) {
+pub(super) fn assert_failed(run: &support::Run) {
     show(run);
     assert!(
         !run.timed_out,
@@ -303,13 +304,8 @@ fn token_auth_with_credentials() {
     let run = ws.imagepin(&["resolve", "ghcr.io/team/app:3"]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/team/app:3"), Some(app.digest()));
-
-    // Without credentials the token server refuses: a credentials message.
-    let ws = workspace_for(&reg.url());
-    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:3"]);
-    assert_failed(&run);
-    assert!(run.stderr.contains("ghcr.io/team/app:3"), "{run}");
-    assert!(run.stderr.contains("ghcr.io"), "{run}");
+    // Without credentials: `token_server_refuses_without_credentials` in
+    // the fault table.
 }
 
 #[test]
@@ -401,17 +397,7 @@ fn tls_with_ca_file() {
     let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-
-    // Without the CA the certificate does not verify: a TLS error, no digest.
-    let ws = workspace_for(&reg.url());
-    let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(
-        contains_any(&run.stderr, &["certificate", "tls", "ssl"]),
-        "{run}"
-    );
+    // Without either, see the fault table: `tls_without_the_ca`.
 }
 
 #[test]
@@ -468,188 +454,6 @@ fn not_found_names_the_image() {
 }
 
 #[test]
-fn unauthorized_names_registry_and_hides_password() {
-    let reg = basic_registry("erin", "right-password");
-    reg.pusher()
-        .push("team/app", "1", &Image::single("401", Format::Oci));
-    let ws = workspace_for(&reg.url());
-    let wrong = "wrong-pass-7f3a";
-    ws.docker_config(&json!({"auths": {"ghcr.io": auth_entry("erin", wrong)}}));
-    let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
-    assert!(
-        contains_any(
-            &run.stderr,
-            &["401", "unauthorized", "credential", "denied"]
-        ),
-        "{run}"
-    );
-    let encoded = STANDARD.encode(format!("erin:{wrong}"));
-    for secret in [wrong, encoded.as_str()] {
-        assert!(!run.stderr.contains(secret), "password leaked:\n{run}");
-        assert!(!run.stdout.contains(secret), "password leaked:\n{run}");
-    }
-    // The message says where the credentials came from.
-    assert!(
-        run.stderr.contains("config.json") || run.stderr.contains("auths"),
-        "{run}"
-    );
-}
-
-/// A registry holding `org/app:1`, a proxy in front with `fault`, and a
-/// workspace pointing ghcr.io at the proxy.
-fn faulty(fault: Fault) -> (Registry, Proxy, Workspace, Image) {
-    let reg = Registry::anonymous();
-    let app = Image::multi_arch("faulty", Format::Oci);
-    reg.pusher().push("org/app", "1", &app);
-    let proxy = Proxy::start(ProxyOpts {
-        fault,
-        ..ProxyOpts::to(reg.addr())
-    });
-    let ws = workspace_for(&proxy.url());
-    (reg, proxy, ws, app)
-}
-
-#[test]
-fn rate_limited_waits_for_retry_after_then_succeeds() {
-    let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
-        first: 1,
-        retry_after: "1".into(),
-    });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_ok(&run);
-    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
-    // Retry-After: 1 was honoured
-    assert!(run.elapsed >= Duration::from_millis(900), "{run}");
-}
-
-#[test]
-fn rate_limited_with_retry_after_date_then_succeeds() {
-    let (_reg, proxy, ws, app) = faulty(Fault::TooManyRequests {
-        first: 1,
-        retry_after: "date+2".into(), // an HTTP date 2 s after the 429
-    });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_ok(&run);
-    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
-    // the date is 1-2 s away (HTTP dates have whole seconds)
-    assert!(run.elapsed >= Duration::from_millis(900), "{run}");
-}
-
-#[test]
-fn rate_limited_for_long_is_a_rate_limit_error_without_waiting() {
-    // Retry-After beyond the resolver's bound: report, don't sleep 2 minutes
-    let (_reg, _proxy, ws, _) = faulty(Fault::TooManyRequests {
-        first: usize::MAX,
-        retry_after: "120".into(),
-    });
-    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(45));
-    assert_failed(&run);
-    assert!(run.elapsed < Duration::from_secs(10), "{run}");
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["rate", "429"]), "{run}");
-    // RateLimit-Remaining is reported when the registry sends it
-    assert!(contains_any(&run.stderr, &["remaining"]), "{run}");
-}
-
-#[test]
-fn server_error_then_success() {
-    let (_reg, proxy, ws, app) = faulty(Fault::ServerError { first: 1 });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_ok(&run);
-    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
-}
-
-#[test]
-fn server_error_for_good_names_the_image() {
-    let (_reg, _proxy, ws, _) = faulty(Fault::ServerError { first: usize::MAX });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["500", "server error"]), "{run}");
-}
-
-#[test]
-fn connection_reset_then_success() {
-    let (_reg, proxy, ws, app) = faulty(Fault::Reset { first: 1 });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_ok(&run);
-    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-    assert_eq!(proxy.manifest_requests(), 2, "{:?}", proxy.request_log());
-}
-
-#[test]
-fn connection_reset_for_good_names_the_image() {
-    let (_reg, _proxy, ws, _) = faulty(Fault::Reset { first: usize::MAX });
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["reset", "connection"]), "{run}");
-}
-
-#[test]
-fn hung_server_is_a_timeout_error() {
-    let (_reg, _proxy, mut ws, _) = faulty(Fault::Hang { first: usize::MAX });
-    // The resolver's request-timeout knob (default 30 s) keeps this short.
-    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "2s");
-    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(40));
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(
-        contains_any(&run.stderr, &["timed out", "timeout"]),
-        "{run}"
-    );
-}
-
-#[test]
-fn hanging_credential_helper_is_cut_off() {
-    let reg = basic_registry("frank", "pw");
-    reg.pusher()
-        .push("team/app", "1", &Image::single("hung-helper", Format::Oci));
-    let mut ws = Workspace::new();
-    ws.config(&format!(
-        "credential-helper-timeout = \"1s\"\n{}",
-        mapping(&["ghcr.io"], &reg.url())
-    ));
-    ws.set_env("IMAGEPIN_TRUST_MIRROR_CREDENTIALS", &reg.host());
-    // `exec sleep`, and a shell whose child keeps the pipes open
-    for body in [
-        "#!/bin/sh\nexec sleep 60\n",
-        "#!/bin/sh\nsleep 60\necho late\n",
-    ] {
-        ws.script("docker-credential-hang", body);
-        ws.docker_config(&json!({"credHelpers": {"ghcr.io": "hang"}}));
-        let run = ws.imagepin_within(&["resolve", "ghcr.io/team/app:1"], Duration::from_secs(30));
-        assert_failed(&run);
-        // well under the 10 s default: the configured 1 s applies
-        assert!(run.elapsed < Duration::from_secs(8), "{run}");
-        assert!(run.stderr.contains("ghcr.io/team/app:1"), "{run}");
-        assert!(contains_any(&run.stderr, &["hang", "helper"]), "{run}");
-    }
-}
-
-#[test]
-fn malformed_digest_header_is_an_error() {
-    let bogus = "sha256:ZZZ-not-a-digest";
-    let (_reg, _proxy, ws, app) = faulty(Fault::DigestHeader(bogus.into()));
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "no digest may be printed:\n{run}");
-    assert!(!run.stdout.contains(&app.digest()), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["digest"]), "{run}");
-}
-
-#[test]
 fn warm_cache_makes_no_requests_and_offline_answers_from_it() {
     let reg = Registry::anonymous();
     let p = reg.pusher();
@@ -678,18 +482,6 @@ fn warm_cache_makes_no_requests_and_offline_answers_from_it() {
     assert_ok(&offline);
     assert_eq!(offline.digest_of("python:3.12"), Some(python.digest()));
     assert_eq!(offline.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-}
-
-#[test]
-fn offline_cache_miss_names_the_reference() {
-    let reg = Registry::anonymous();
-    let proxy = Proxy::counting(reg.addr());
-    let ws = workspace_for(&proxy.url());
-    let run = ws.imagepin(&["resolve", "--offline", "python:3.12"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("python:3.12"), "{run}");
-    assert_eq!(proxy.requests(), 0, "{:?}", proxy.request_log());
 }
 
 #[test]
@@ -748,15 +540,6 @@ fn basic_auth_from_podman_auth_files() {
     let run = ws.imagepin(&["resolve", "ghcr.io/team/app:1"]);
     assert_ok(&run);
     assert_eq!(run.digest_of("ghcr.io/team/app:1"), Some(app.digest()));
-}
-
-#[test]
-fn missing_digest_header_falls_back_to_get_and_hashes_the_body() {
-    let (_reg, proxy, ws, app) = faulty(Fault::NoDigestHeader);
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_ok(&run);
-    assert_eq!(run.digest_of("ghcr.io/org/app:1"), Some(app.digest()));
-    assert_eq!(proxy.manifest_gets(), 1, "{:?}", proxy.request_log());
 }
 
 /// A registry with `n` tags of `bench/many` seeded into storage.
@@ -875,39 +658,6 @@ fn loopback_registries_need_no_configuration() {
 }
 
 #[test]
-fn unreachable_registry_names_the_image() {
-    let port = support::free_port(); // nothing listens there
-    let ws = workspace_for(&format!("http://127.0.0.1:{port}"));
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stdout.is_empty(), "{run}");
-    assert!(run.stderr.contains("ghcr.io/org/app:1"), "{run}");
-    assert!(contains_any(&run.stderr, &["refused", "connect"]), "{run}");
-}
-
-/// A `ca-file` is trusted for its own registry only, and the TLS hint names
-/// the section the user wrote, not the endpoint's host.
-#[test]
-fn ca_file_applies_only_to_its_own_registry() {
-    let reg = Registry::start(RegistryOpts {
-        tls: true,
-        ..Default::default()
-    });
-    reg.pusher()
-        .push("org/app", "1", &Image::single("ca-scope", Format::Oci));
-    let ws = Workspace::new();
-    ws.write("ca.pem", reg.ca_pem().unwrap());
-    // the CA is configured for quay.io only; ghcr.io goes to the same server
-    ws.config(&format!(
-        "{}[registries.\"quay.io\"]\nca-file = \"ca.pem\"\n",
-        mapping(&["ghcr.io"], &reg.url())
-    ));
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(run.stderr.contains("[registries.\"ghcr.io\"]"), "{run}");
-}
-
-#[test]
 fn untagged_reference_means_latest() {
     let reg = Registry::anonymous();
     let latest = Image::multi_arch("latest", Format::Oci);
@@ -998,7 +748,14 @@ fn credential_store_without_an_entry_falls_back_to_anonymous() {
 
 #[test]
 fn a_hung_registry_does_not_hold_up_the_others() {
-    let (reg, hung, mut ws, app) = faulty(Fault::Hang { first: usize::MAX });
+    let reg = Registry::anonymous();
+    let app = Image::multi_arch("faulty", Format::Oci);
+    reg.pusher().push("org/app", "1", &app);
+    let hung = Proxy::start(ProxyOpts {
+        fault: Fault::Hang { first: usize::MAX },
+        ..ProxyOpts::to(reg.addr())
+    });
+    let mut ws = Workspace::new();
     ws.config(&format!(
         "{}{}",
         mapping(&["ghcr.io"], &hung.url()),
@@ -1023,7 +780,7 @@ fn a_hung_registry_does_not_hold_up_the_others() {
 
 /// A token registry (realm `realm`, or the token server's own) holding
 /// `org/app:1`, seeded on disk so no push needs a token.
-fn token_registry(ts: &TokenServer, realm: Option<&str>) -> (Registry, Image) {
+pub(super) fn token_registry(ts: &TokenServer, realm: Option<&str>) -> (Registry, Image) {
     let app = Image::single("hostile-token", Format::Oci);
     let seeded = app.clone();
     let reg = Registry::start(RegistryOpts {
@@ -1037,29 +794,6 @@ fn token_registry(ts: &TokenServer, realm: Option<&str>) -> (Registry, Image) {
         ..Default::default()
     });
     (reg, app)
-}
-
-#[test]
-fn endless_token_answer_is_cut_off_naming_the_token_server() {
-    let ts = TokenServer::start(TokenOpts {
-        endless_body: true,
-        ..Default::default()
-    });
-    let (reg, _) = token_registry(&ts, None);
-    let mut ws = workspace_for(&reg.url());
-    // Without a cap the read would only end at this timeout (after hundreds
-    // of megabytes; gigabytes unthrottled): the cap must end it first.
-    ws.set_env("IMAGEPIN_REQUEST_TIMEOUT", "5s");
-    let run = ws.imagepin_within(&["resolve", "ghcr.io/org/app:1"], Duration::from_secs(60));
-    assert_failed(&run);
-    let token_host = support::host_of(ts.addr());
-    assert!(
-        run.stderr.contains(&format!(
-            "the token answer for ghcr.io from {token_host} is larger than 1 MiB; refusing it"
-        )),
-        "{run}"
-    );
-    assert!(!run.stderr.contains("timed out"), "{run}");
 }
 
 #[test]
@@ -1085,81 +819,6 @@ fn absurd_token_lifetimes_are_used_not_fatal() {
             run.digest_of("ghcr.io/org/app:1"),
             Some(app.digest()),
             "{case}"
-        );
-    }
-}
-
-#[test]
-fn https_registry_redirecting_to_plain_http_is_refused() {
-    // An HTTPS registry sends us to a plain-HTTP registry that has the tag:
-    // following would pin a digest anyone on the path could have forged.
-    let plain = Registry::anonymous();
-    let app = Image::single("downgrade", Format::Oci);
-    plain.pusher().push("org/app", "1", &app);
-    let ca = support::TestCa::new();
-    let https = support::TlsRedirect::start(&ca, &plain.url());
-    let ws = Workspace::new();
-    ws.write("ca.pem", &ca.ca_pem);
-    ws.config(&format!(
-        "[registries.\"{}\"]\nca-file = \"ca.pem\"\n",
-        https.host()
-    ));
-    let reference = format!("{}/org/app:1", https.host());
-    let run = ws.imagepin(&["resolve", "--no-cache", &reference]);
-    assert_failed(&run);
-    assert_eq!(run.digest_of(&reference), None, "{run}");
-    assert!(!run.stdout.contains(&app.digest()), "{run}");
-    assert!(
-        run.stderr
-            .contains(&format!("redirected to {}/v2/", plain.url()))
-            && run
-                .stderr
-                .contains("refusing to follow a redirect from HTTPS to plain HTTP"),
-        "{run}"
-    );
-    assert!(https.requests() >= 1);
-}
-
-#[test]
-fn transport_failures_name_the_server_that_failed() {
-    // (case, fault or proxy setting, fragment the error must contain,
-    // fragment it must not contain)
-    let reg = Registry::anonymous();
-    let app = Image::single("who-failed", Format::Oci);
-    reg.pusher().push("org/app", "1", &app);
-    let closed = support::free_port();
-    let closed_host = format!("127.0.0.1:{closed}");
-    let redirecting = Proxy::start(ProxyOpts {
-        fault: Fault::Redirect(format!("http://{closed_host}")),
-        ..ProxyOpts::to(reg.addr())
-    });
-    let dead_proxy = format!("http://{closed_host}");
-    let cases: Vec<(&str, Workspace, String, String)> = vec![
-        (
-            "redirect to a closed port",
-            workspace_for(&redirecting.url()),
-            format!("connection refused by {closed_host}"),
-            format!("refused by {}", support::host_of(redirecting.addr())),
-        ),
-        (
-            "HTTPS_PROXY/HTTP_PROXY pointing at a closed port",
-            {
-                let mut ws = workspace_for(&reg.url());
-                ws.set_env("HTTP_PROXY", &dead_proxy);
-                ws.set_env("HTTPS_PROXY", &dead_proxy);
-                ws
-            },
-            format!("cannot reach the proxy {dead_proxy} (from HTTP"),
-            format!("refused by {}", reg.host()),
-        ),
-    ];
-    for (case, ws, must, must_not) in cases {
-        let run = ws.imagepin(&["resolve", "--no-cache", "ghcr.io/org/app:1"]);
-        assert_failed(&run);
-        assert!(run.stderr.contains(&must), "{case}: {must:?}\n{run}");
-        assert!(
-            !run.stderr.contains(&must_not),
-            "{case}: {must_not:?}\n{run}"
         );
     }
 }
@@ -1238,19 +897,6 @@ fn docker_auth_config_variable_is_a_credential_source() {
     assert_ok(&run);
     assert_eq!(run.digest_of(&reference), Some(app.digest()));
     assert!(!run.stderr.contains("gitlab-style"), "{run}");
-}
-
-#[test]
-fn absurd_concurrency_is_a_configuration_error_not_a_panic() {
-    let ws = Workspace::new();
-    ws.config("[registries.\"ghcr.io\"]\nconcurrency = 18446744073709551615\n");
-    let run = ws.imagepin(&["resolve", "ghcr.io/org/app:1"]);
-    assert_failed(&run);
-    assert!(
-        run.stderr.contains("`registries.\"ghcr.io\".concurrency`"),
-        "{run}"
-    );
-    assert!(!run.stderr.contains("panicked"), "{run}");
 }
 
 #[test]
