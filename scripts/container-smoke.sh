@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 target=x86_64-unknown-linux-musl
 export CC_x86_64_unknown_linux_musl="${CC_x86_64_unknown_linux_musl:-musl-gcc}"
 cargo build --release --locked --target "$target" --bin imagepin
-bin="target/$target/release/imagepin"
+bin="${CARGO_TARGET_DIR:-target}/$target/release/imagepin"
 file "$bin" | grep -q 'statically linked' || { echo "$bin is not static" >&2; exit 1; }
 
 ctx=$(mktemp -d)
