@@ -7,6 +7,8 @@
 //! (wrong types, missing keys, absurd dates) gives an error or "unknown",
 //! never a panic.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::Platform;
@@ -34,6 +36,10 @@ pub enum Manifest {
         platforms: Vec<Platform>,
         /// The index's own `created` annotation.
         created: Option<i64>,
+        /// The `created` annotation on a platform child's entry in the
+        /// index (Docker's official images carry one per entry), by the
+        /// child's digest.
+        entry_created: BTreeMap<String, i64>,
     },
     /// One image: its config blob's digest.
     Image {
@@ -86,8 +92,16 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
                 list.len()
             ));
         }
-        let platforms = list.iter().filter_map(platform_child).collect();
-        return Ok(Manifest::Index { platforms, created });
+        let platforms: Vec<Platform> = list.iter().filter_map(platform_child).collect();
+        let entry_created = list
+            .iter()
+            .filter_map(|e| Some((platform_child(e)?.digest, created_annotation(e)?)))
+            .collect();
+        return Ok(Manifest::Index {
+            platforms,
+            created,
+            entry_created,
+        });
     }
     let config = v
         .get("config")
@@ -260,8 +274,10 @@ mod tests {
             "annotations": {CREATED_ANNOTATION: "2026-10-01T00:00:00Z"},
             "manifests": [
                 {"digest": D, "platform": {"os": "linux", "architecture": "amd64"}},
-                {"digest": E, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
-                {"digest": D, "platform": {"os": "unknown", "architecture": "unknown"}},
+                {"digest": E, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+                 "annotations": {CREATED_ANNOTATION: "2026-09-01T00:00:00Z"}},
+                {"digest": D, "platform": {"os": "unknown", "architecture": "unknown"},
+                 "annotations": {CREATED_ANNOTATION: "2026-08-01T00:00:00Z"}},
                 {"digest": E, "platform": {"os": "linux", "architecture": "amd64"},
                  "annotations": {"vnd.docker.reference.type": "attestation-manifest"}},
                 {"digest": D},
@@ -271,10 +287,19 @@ mod tests {
             ]
         });
         let m = parse_manifest(&serde_json::to_vec(&index).unwrap()).unwrap();
-        let Manifest::Index { platforms, created } = m else {
+        let Manifest::Index {
+            platforms,
+            created,
+            entry_created,
+        } = m
+        else {
             panic!("{m:?}")
         };
         assert_eq!(created, Some(1_790_812_800));
+        // Entry dates of platform children only (the attestation's
+        // digest is D, a platform child's too: its date is not taken).
+        assert_eq!(entry_created.len(), 1);
+        assert_eq!(entry_created.get(E), Some(&1_788_220_800));
         let names: Vec<String> = platforms.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["linux/amd64", "linux/arm64/v8"]);
         assert_eq!(platforms[1].digest, E);
@@ -344,7 +369,8 @@ mod tests {
             parse_manifest(wrong_types).unwrap(),
             Manifest::Index {
                 platforms: vec![],
-                created: None
+                created: None,
+                entry_created: BTreeMap::new(),
             }
         );
     }

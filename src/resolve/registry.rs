@@ -268,8 +268,9 @@ impl Registry {
     /// What a digest is and when it was created (see
     /// [`super::DigestSource::describe`]): `GET` the manifest by digest; for
     /// an index, its platform children, and the date from the index's
-    /// annotation, else from one child (linux/amd64, else the first): its
-    /// manifest's annotation, else its config; for one image, its config's
+    /// annotation, else from one child (linux/amd64, else the first): the
+    /// annotation on its entry in the index, else its manifest's
+    /// annotation, else its config; for one image, its config's
     /// platform, and the date from the manifest's annotation, else the
     /// config. Every body read is capped and checked against its digest.
     pub async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, String> {
@@ -279,7 +280,11 @@ impl Registry {
             .get_manifest(&host, &base, &d.repository, &d.digest)
             .await?;
         match facts::parse_manifest(&bytes).map_err(|e| format!("{}: {e}", d.digest))? {
-            facts::Manifest::Index { platforms, created } => {
+            facts::Manifest::Index {
+                platforms,
+                created,
+                entry_created,
+            } => {
                 let mut out = ImageFacts {
                     index: true,
                     platforms,
@@ -297,7 +302,18 @@ impl Registry {
                     .find(|p| p.os == "linux" && p.architecture == "amd64")
                     .or_else(|| out.platforms.first())
                     .cloned();
-                if let Some(p) = chosen {
+                if let Some((p, unix)) = chosen
+                    .as_ref()
+                    .and_then(|p| Some((p, *entry_created.get(&p.digest)?)))
+                {
+                    out.created = Some(Created {
+                        unix,
+                        source: format!(
+                            "annotation {} on the index's {p} entry",
+                            facts::CREATED_ANNOTATION
+                        ),
+                    });
+                } else if let Some(p) = chosen {
                     let child = self
                         .get_manifest(&host, &base, &d.repository, &p.digest)
                         .await?;

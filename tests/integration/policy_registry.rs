@@ -20,6 +20,7 @@ fn dated<'a>(seed: &'a str, platform: &'a str, config: Option<&'a str>) -> Dated
         platform,
         config_created: config,
         annotation: None,
+        entry_annotation: None,
     }
 }
 
@@ -158,6 +159,22 @@ fn max_age_from_each_date_source_and_unknown_dates_warn_then_fail() {
             Some("2026-11-25T00:00:00Z"),
         ),
     );
+    // The annotation on linux/amd64's entry in the index: no child is read.
+    let index_entry = push.push(
+        "app/index-entry",
+        "1",
+        &index_of(
+            &[
+                dated("ie", "linux/arm64/v8", Some("2026-11-29T00:00:00Z")),
+                Dated {
+                    entry_annotation: Some("2026-02-01T00:00:00Z"),
+                    ..dated("ie", "linux/amd64", Some("2026-11-28T00:00:00Z"))
+                },
+            ],
+            true,
+            None,
+        ),
+    );
     let epoch = push.push(
         "app/epoch",
         "1",
@@ -173,6 +190,7 @@ fn max_age_from_each_date_source_and_unknown_dates_warn_then_fail() {
             from("app/index", "1", &index),
             from("app/index-annotated", "1", &index_annotated),
             from("app/epoch", "1", &epoch),
+            from("app/index-entry", "1", &index_entry),
         ]
         .concat(),
     );
@@ -200,6 +218,15 @@ fn max_age_from_each_date_source_and_unknown_dates_warn_then_fail() {
         "{note}"
     );
     assert_eq!(finding(&r, 5).0, "pinned", "{run}");
+    let (s, note) = finding(&r, 7);
+    assert_eq!(s, "too-old", "{run}");
+    assert!(
+        note.starts_with(
+            "created 2026-02-01, 302 days ago (from the annotation \
+             org.opencontainers.image.created on the index's linux/amd64 entry)"
+        ),
+        "{note}"
+    );
     // The epoch is no date: a warning naming the place and the image.
     assert_eq!(finding(&r, 6).0, "pinned", "{run}");
     assert!(

@@ -152,6 +152,9 @@ pub struct Dated<'a> {
     pub platform: &'a str,
     pub config_created: Option<&'a str>,
     pub annotation: Option<&'a str>,
+    /// The `created` annotation on this image's entry in an index
+    /// ([`index_of`]), as Docker's official images carry one.
+    pub entry_annotation: Option<&'a str>,
 }
 
 impl Dated<'_> {
@@ -219,12 +222,16 @@ pub fn index_of(children: &[Dated<'_>], attestation: bool, annotation: Option<&s
         if let Some(v) = parts.next() {
             platform["variant"] = json!(v);
         }
-        descriptors.push(json!({
+        let mut descriptor = json!({
             "mediaType": OCI_MANIFEST,
             "digest": img.top.digest(),
             "size": img.top.bytes.len(),
             "platform": platform,
-        }));
+        });
+        if let Some(a) = d.entry_annotation {
+            descriptor["annotations"] = json!({"org.opencontainers.image.created": a});
+        }
+        descriptors.push(descriptor);
         out_children.push(img.top);
         blobs.extend(img.blobs);
     }
@@ -235,6 +242,7 @@ pub fn index_of(children: &[Dated<'_>], attestation: bool, annotation: Option<&s
             platform: "unknown/unknown",
             config_created: Some("2020-01-01T00:00:00Z"),
             annotation: None,
+            entry_annotation: None,
         }
         .image();
         descriptors.push(json!({
