@@ -46,7 +46,7 @@ async fn resolve_one(
     handler: impl Fn(&Req) -> Action + Send + Sync + 'static,
     env: Env,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, RegistryError> {
     let port = mock::serve(Arc::new(handler)).await;
     registry(port, env, timeout)
         .resolve_tag(&tag("app", "1"))
@@ -104,7 +104,7 @@ async fn malformed_header_digest_names_the_problem() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("malformed Docker-Content-Digest"), "{e}");
+    assert!(e.message.contains("malformed Docker-Content-Digest"), "{e}");
 }
 
 #[tokio::test]
@@ -119,7 +119,7 @@ async fn not_found_names_tag_and_repository() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("no tag `1` in repository `app`"), "{e}");
+    assert!(e.message.contains("no tag `1` in repository `app`"), "{e}");
 }
 
 #[tokio::test]
@@ -154,7 +154,7 @@ async fn server_errors_are_retried_then_reported() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("HTTP 503 after 3 attempts"), "{e}");
+    assert!(e.message.contains("HTTP 503 after 3 attempts"), "{e}");
     assert_eq!(heads.load(SeqCst), 3);
 }
 
@@ -198,7 +198,7 @@ async fn rate_limits_wait_for_retry_after_within_a_bound() {
     .unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(
-        e.contains("rate limited") && e.contains("RateLimit-Remaining: 0;w=21600"),
+        e.message.contains("rate limited") && e.message.contains("RateLimit-Remaining: 0;w=21600"),
         "{e}"
     );
 }
@@ -318,14 +318,20 @@ async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
         r#"{"auths":{"mock.test":{"auth":"dXNlcjp3cm9uZ3Bhc3M="}}}"#,
     );
     let e = resolve_one(basic_handler, env, T).await.unwrap_err();
-    assert!(e.contains("401") && e.contains("config.json"), "{e}");
-    assert!(!e.contains("wrongpass") && !e.contains("dXNlcjp3"), "{e}");
+    assert!(
+        e.message.contains("401") && e.message.contains("config.json"),
+        "{e}"
+    );
+    assert!(
+        !e.message.contains("wrongpass") && !e.message.contains("dXNlcjp3"),
+        "{e}"
+    );
 
     let e = resolve_one(basic_handler, Env::default(), T)
         .await
         .unwrap_err();
     assert!(
-        e.contains("no credentials") && e.contains("docker login mock.test"),
+        e.message.contains("no credentials") && e.message.contains("docker login mock.test"),
         "{e}"
     );
 }
@@ -350,7 +356,7 @@ async fn mirror_gets_no_credentials_unless_trusted() {
     let untrusted = Registry::new(http(), cfg.clone(), env.clone());
     let e = untrusted.resolve_tag(&tag("app", "1")).await.unwrap_err();
     assert!(
-        e.contains("401") && e.contains(&format!("127.0.0.1:{port}")),
+        e.message.contains("401") && e.message.contains(&format!("127.0.0.1:{port}")),
         "{e}"
     );
     let mut trusting = env;
@@ -470,7 +476,7 @@ async fn hung_server_times_out() {
     let e = resolve_one(|_| Action::Hang, Env::default(), Duration::from_millis(300))
         .await
         .unwrap_err();
-    assert!(e.contains("timed out"), "{e}");
+    assert!(e.message.contains("timed out"), "{e}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
 
@@ -488,7 +494,7 @@ async fn closed_connections_are_retried_then_reported() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("reset or closed"), "{e}");
+    assert!(e.message.contains("reset or closed"), "{e}");
     assert_eq!(n.load(SeqCst), 3);
 }
 
@@ -593,10 +599,10 @@ async fn describe_refuses_what_does_not_match_its_digest_or_is_too_large() {
     assert_eq!(f.created.as_ref().map(|c| c.unix), Some(1_790_812_800));
     assert_eq!(f.created.unwrap().source, "image config");
     let e = reg.describe(&dr(D)).await.unwrap_err();
-    assert!(e.contains("does not match that digest"), "{e}");
+    assert!(e.message.contains("does not match that digest"), "{e}");
     let e = reg.describe(&dr(&sha(&huge))).await.unwrap_err();
-    assert!(e.contains("larger than 1 MiB"), "{e}");
+    assert!(e.message.contains("larger than 1 MiB"), "{e}");
     let gone = D.replace("0123", "3210");
     let e = reg.describe(&dr(&gone)).await.unwrap_err();
-    assert!(e.contains("404"), "{e}");
+    assert!(e.message.contains("404"), "{e}");
 }
