@@ -700,4 +700,35 @@ mod tests {
         assert_eq!(e.kind, TransportKind::Refused, "{e:?}");
         assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{e:?}");
     }
+
+    #[tokio::test]
+    async fn transport_failures_have_their_kinds() {
+        // Plain HTTP where TLS is expected: the handshake fails (a rustls error).
+        let port = super::super::mock::serve(std::sync::Arc::new(|_: &super::super::mock::Req| {
+            super::super::mock::Action::Respond(200, vec![], vec![])
+        }))
+        .await;
+        let http = Http::new(&CaFiles::new(), false, Duration::from_secs(5)).unwrap();
+        let url = format!("https://127.0.0.1:{port}/v2/");
+        let e = http
+            .send(&Trust::default(), |c| c.get(&url))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, TransportKind::Tls, "{e:?}");
+        assert!(e.message.starts_with("TLS failure talking to"), "{e:?}");
+        assert_eq!(RegistryError::from(e).kind, ErrorKind::Tls);
+        // The kinds the rest of the resolver sees.
+        for (t, k) in [
+            (TransportKind::Dns, ErrorKind::Dns),
+            (TransportKind::Proxy, ErrorKind::Proxy),
+            (TransportKind::Tls, ErrorKind::Tls),
+            (TransportKind::Redirect, ErrorKind::InvalidAnswer),
+            (TransportKind::Refused, ErrorKind::Unreachable),
+            (TransportKind::Reset, ErrorKind::Unreachable),
+            (TransportKind::Timeout, ErrorKind::Unreachable),
+            (TransportKind::Other, ErrorKind::Unreachable),
+        ] {
+            assert_eq!(t.error_kind(), k, "{t:?}");
+        }
+    }
 }

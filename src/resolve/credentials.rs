@@ -498,6 +498,7 @@ pub async fn run_helper(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::ErrorKind;
     use std::os::unix::fs::PermissionsExt;
 
     fn b64(s: &str) -> String {
@@ -654,6 +655,7 @@ esac"#,
             e.message.contains("docker-credential-hang") && e.message.contains("killed"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         // The helper process is gone (killed, then reaped by tokio).
         let pid = std::fs::read_to_string(&pidfile).unwrap();
         let proc_dir = PathBuf::from(format!("/proc/{}", pid.trim()));
@@ -682,8 +684,10 @@ esac"#,
             e.message.contains("docker-credential-broken") && e.message.contains("boom"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         let e = lookup(&env, "m.io", T).await.unwrap_err();
         assert!(e.message.contains("not installed"), "{e}");
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         // A credsStore that is not installed means no credentials.
         assert_eq!(lookup(&env, "other.io", T).await.unwrap(), None);
     }
@@ -742,6 +746,7 @@ esac"#,
         let env = env_with(d.path(), "{not json");
         let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
         assert!(e.message.contains("config.json"), "{e}");
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[tokio::test]
@@ -786,6 +791,7 @@ esac"#,
             e.message.contains("DOCKER_AUTH_CONFIG") && !e.message.contains("hunter2"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[test]
@@ -814,6 +820,7 @@ esac"#,
             e.message.contains("config.json") && e.message.contains("not a regular file"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[test]

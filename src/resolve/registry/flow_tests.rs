@@ -2,6 +2,7 @@
 //! Basic, identity tokens, timeouts, the GET fallback, the HTTP fallback.
 
 use super::*;
+use crate::resolve::ErrorKind;
 
 use super::super::mock::{self, Action, Req, ok};
 use std::path::Path;
@@ -105,6 +106,7 @@ async fn malformed_header_digest_names_the_problem() {
     .await
     .unwrap_err();
     assert!(e.message.contains("malformed Docker-Content-Digest"), "{e}");
+    assert_eq!(e.kind, ErrorKind::InvalidAnswer, "{e}");
 }
 
 #[tokio::test]
@@ -120,6 +122,7 @@ async fn not_found_names_tag_and_repository() {
     .await
     .unwrap_err();
     assert!(e.message.contains("no tag `1` in repository `app`"), "{e}");
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 }
 
 #[tokio::test]
@@ -155,6 +158,7 @@ async fn server_errors_are_retried_then_reported() {
     .await
     .unwrap_err();
     assert!(e.message.contains("HTTP 503 after 3 attempts"), "{e}");
+    assert_eq!(e.kind, ErrorKind::ServerError, "{e}");
     assert_eq!(heads.load(SeqCst), 3);
 }
 
@@ -199,6 +203,13 @@ async fn rate_limits_wait_for_retry_after_within_a_bound() {
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(
         e.message.contains("rate limited") && e.message.contains("RateLimit-Remaining: 0;w=21600"),
+        "{e}"
+    );
+    assert_eq!(
+        e.kind,
+        ErrorKind::RateLimited {
+            retry_after: Some(Duration::from_secs(3600))
+        },
         "{e}"
     );
 }
@@ -322,6 +333,7 @@ async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
         e.message.contains("401") && e.message.contains("config.json"),
         "{e}"
     );
+    assert_eq!(e.kind, ErrorKind::Auth, "{e}");
     assert!(
         !e.message.contains("wrongpass") && !e.message.contains("dXNlcjp3"),
         "{e}"
@@ -334,6 +346,7 @@ async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
         e.message.contains("no credentials") && e.message.contains("docker login mock.test"),
         "{e}"
     );
+    assert_eq!(e.kind, ErrorKind::NoCredentials, "{e}");
 }
 
 #[tokio::test]
@@ -477,6 +490,7 @@ async fn hung_server_times_out() {
         .await
         .unwrap_err();
     assert!(e.message.contains("timed out"), "{e}");
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
 
@@ -495,6 +509,7 @@ async fn closed_connections_are_retried_then_reported() {
     .await
     .unwrap_err();
     assert!(e.message.contains("reset or closed"), "{e}");
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
     assert_eq!(n.load(SeqCst), 3);
 }
 
@@ -600,9 +615,12 @@ async fn describe_refuses_what_does_not_match_its_digest_or_is_too_large() {
     assert_eq!(f.created.unwrap().source, "image config");
     let e = reg.describe(&dr(D)).await.unwrap_err();
     assert!(e.message.contains("does not match that digest"), "{e}");
+    assert_eq!(e.kind, ErrorKind::InvalidAnswer, "{e}");
     let e = reg.describe(&dr(&sha(&huge))).await.unwrap_err();
     assert!(e.message.contains("larger than 1 MiB"), "{e}");
+    assert_eq!(e.kind, ErrorKind::InvalidAnswer, "{e}");
     let gone = D.replace("0123", "3210");
     let e = reg.describe(&dr(&gone)).await.unwrap_err();
     assert!(e.message.contains("404"), "{e}");
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 }
