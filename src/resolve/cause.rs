@@ -2,6 +2,7 @@
 //! same network-wide reason (by the [`ErrorKind`] each error carries), say
 //! it once with the count and what to do, instead of one line per reference.
 
+use super::client::PROXY_HINT;
 use super::{ErrorKind, ResolveError};
 
 /// One cause behind every failure of a run, said once.
@@ -41,9 +42,7 @@ pub fn root_cause(errors: &[ResolveError]) -> Option<RootCause> {
         ErrorKind::Proxy => {
             // The proxy's own words, once: they name the proxy and the variable.
             let first = &errors[0].message;
-            let detail = first
-                .split_once("; check the proxy setting")
-                .map_or(first.as_str(), |(d, _)| d);
+            let detail = first.strip_suffix(PROXY_HINT).unwrap_or(first);
             detail.to_string()
         }
         _ => "no registry could be reached: is there a network?".to_string(),

@@ -30,6 +30,9 @@ const MAX_RATE_LIMITED: u32 = 4;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Overrides [`REQUEST_TIMEOUT`] (e.g. `5s`), mainly for tests of hung servers.
 pub const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
+/// The end of an unreachable-proxy message: the advice, which the one
+/// root cause of a run gives in its own words (see [`super::cause`]).
+pub const PROXY_HINT: &str = "; check the proxy setting";
 /// Redirects followed for one request at most.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -512,7 +515,7 @@ pub fn describe_via(
         (TransportKind::Refused | TransportKind::Dns, Some((var, proxy))) => TransportError {
             kind: TransportKind::Proxy,
             message: format!(
-                "cannot reach the proxy {proxy} (from {var}) to talk to {host}: {}; check the proxy setting",
+                "cannot reach the proxy {proxy} (from {var}) to talk to {host}: {}{PROXY_HINT}",
                 if t.kind == TransportKind::Dns {
                     "its host name does not resolve"
                 } else {
