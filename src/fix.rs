@@ -18,7 +18,9 @@ use crate::finding::{DigestSlot, Finding, Status};
 use crate::reference::Reference;
 use crate::report::escape::{git_path, visible_keep_tabs};
 use crate::resolve::cause::{RootCause, root_cause};
-use crate::resolve::{DigestRef, DigestSource, ImageFacts, Platform, ResolveError, TagRef};
+use crate::resolve::{
+    DigestRef, DigestSource, ImageFacts, Platform, RegistryError, ResolveError, TagRef,
+};
 use crate::rewrite::{self, Edit, atomic};
 use crate::scan::batch::ScannedFile;
 
@@ -442,10 +444,10 @@ fn lookup<K: Ord + Clone + std::fmt::Display, V>(
     keys.iter()
         .map(|k| {
             let a = answers.next().unwrap_or_else(|| {
-                Err(ResolveError {
-                    image: k.to_string(),
-                    message: "no answer from the resolver".into(),
-                })
+                Err(ResolveError::new(
+                    k.to_string(),
+                    RegistryError::other("no answer from the resolver"),
+                ))
             });
             (k.clone(), a)
         })

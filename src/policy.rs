@@ -418,6 +418,7 @@ mod tests {
                         .map(|(_, f)| f.clone())
                         .ok_or_else(|| crate::resolve::ResolveError {
                             image: r.to_string(),
+                            kind: crate::resolve::ErrorKind::ServerError,
                             message: "HTTP 500".into(),
                         })
                 })

@@ -395,10 +395,10 @@ mod tests {
             refs.iter()
                 .map(|d| {
                     if d.digest != B {
-                        return Err(ResolveError {
-                            image: d.to_string(),
-                            message: "unknown".into(),
-                        });
+                        return Err(ResolveError::new(
+                            d.to_string(),
+                            crate::resolve::RegistryError::other("unknown"),
+                        ));
                     }
                     let p = |arch: &str, variant: Option<&str>| Platform {
                         os: "linux".into(),

@@ -12,9 +12,10 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::client::{Http, Trust, header, read_capped};
+use super::client::{Http, Trust, header, read_capped, retry_after};
 use super::credentials::{Found, Secret};
 use super::endpoint::is_loopback;
+use super::error::{ErrorKind, RegistryError};
 
 /// Token lifetime when the token server does not say (`expires_in`).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
@@ -173,7 +174,7 @@ pub struct TokenCache {
 
 /// A token, or the reason the fetch failed (not retried within a run), or
 /// nothing yet.
-pub type Slot = Arc<tokio::sync::Mutex<Option<Result<Token, String>>>>;
+pub type Slot = Arc<tokio::sync::Mutex<Option<Result<Token, RegistryError>>>>;
 
 impl TokenCache {
     pub fn slot(&self, registry: &str, repository: &str) -> Slot {
@@ -232,17 +233,20 @@ pub async fn fetch_token(
     service: Option<&str>,
     repository: &str,
     creds: Option<&Found>,
-) -> Result<Token, String> {
-    let mut url = reqwest::Url::parse(realm)
-        .map_err(|e| format!("{registry} sent an invalid token realm {realm:?}: {e}"))?;
+) -> Result<Token, RegistryError> {
+    let mut url = reqwest::Url::parse(realm).map_err(|e| {
+        RegistryError::invalid_answer(format!(
+            "{registry} sent an invalid token realm {realm:?}: {e}"
+        ))
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if trust.insecure || url.host_str().is_some_and(is_loopback) => {}
         _ => {
-            return Err(format!(
+            return Err(RegistryError::invalid_answer(format!(
                 "{registry} asks for a token from {realm}, which is not HTTPS; refusing to use it \
                  (set `insecure = true` for this registry to allow it)"
-            ));
+            )));
         }
     }
     let scope = format!("repository:{repository}:pull");
@@ -293,42 +297,66 @@ pub async fn fetch_token(
         (Some(h), None) => h.to_string(),
         _ => realm.to_string(),
     };
-    let resp =
-        result.map_err(|e| format!("token request to {realm_host} failed: {}", e.message))?;
+    let resp = result.map_err(|e| {
+        RegistryError::from(e).map_message(|m| format!("token request to {realm_host} failed: {m}"))
+    })?;
     let status = resp.status();
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(format!(
-            "token server {realm_host} for {registry} refused a pull token for {repository} {who} \
+        let kind = if creds.is_some() {
+            ErrorKind::Auth
+        } else {
+            ErrorKind::NoCredentials
+        };
+        return Err(RegistryError::new(
+            kind,
+            format!(
+                "token server {realm_host} for {registry} refused a pull token for {repository} {who} \
              (HTTP {}); check the credentials (`{}`)",
-            status.as_u16(),
-            login_command(registry)
+                status.as_u16(),
+                login_command(registry)
+            ),
         ));
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
         let remaining = header(&resp, "ratelimit-remaining")
             .map(|r| format!(" (RateLimit-Remaining: {r})"))
             .unwrap_or_default();
-        return Err(format!(
-            "token server {realm_host} rate limited the request (HTTP 429){remaining}; try again later"
+        return Err(RegistryError::new(
+            ErrorKind::RateLimited {
+                retry_after: retry_after(&resp),
+            },
+            format!(
+                "token server {realm_host} rate limited the request (HTTP 429){remaining}; try again later"
+            ),
         ));
     }
     if !status.is_success() {
-        return Err(format!(
-            "token server {realm_host} for {registry} answered HTTP {} {who}",
-            status.as_u16()
+        let kind = if status.is_server_error() {
+            ErrorKind::ServerError
+        } else {
+            ErrorKind::Other
+        };
+        return Err(RegistryError::new(
+            kind,
+            format!(
+                "token server {realm_host} for {registry} answered HTTP {} {who}",
+                status.as_u16()
+            ),
         ));
     }
     let what = format!("the token answer for {registry}");
     let body = read_capped(resp, MAX_TOKEN_ANSWER_BYTES, &what, &realm_host).await?;
     let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
-        format!("token server {realm_host} for {registry} sent an answer that is not a token (JSON with `token`)")
+        RegistryError::invalid_answer(format!("token server {realm_host} for {registry} sent an answer that is not a token (JSON with `token`)"))
     })?;
     let value = parsed
         .token
         .filter(|t| !t.is_empty())
         .or(parsed.access_token.filter(|t| !t.is_empty()))
         .ok_or_else(|| {
-            format!("token server {realm_host} for {registry} sent no `token` or `access_token`")
+            RegistryError::invalid_answer(format!(
+                "token server {realm_host} for {registry} sent no `token` or `access_token`"
+            ))
         })?;
     let lifetime = token_lifetime(parsed.expires_in.as_ref());
     // Renew a little early so a token does not expire in flight.

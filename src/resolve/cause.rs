@@ -1,90 +1,9 @@
-//! What kind of failure a [`ResolveError`] is (auth, not found, rate limited,
-//! DNS, proxy, TLS, invalid answer, ...), read from the resolver's own fixed
-//! wording, and the "one root cause" summary: when every lookup of a run
-//! failed for the same network-wide reason, say it once with the count and
-//! what to do, instead of one line per reference.
+//! The "one root cause" summary: when every lookup of a run failed for the
+//! same network-wide reason (by the [`ErrorKind`] each error carries), say
+//! it once with the count and what to do, instead of one line per reference.
 
-use super::ResolveError;
-
-/// The kind of a resolve failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// A registry (or endpoint) host name does not resolve.
-    Dns,
-    /// The configured HTTP(S) proxy cannot be reached.
-    Proxy,
-    /// Connection refused, reset or timed out, or another transport failure.
-    Unreachable,
-    Tls,
-    /// 401/403, or a token server refusing a token.
-    Auth,
-    NotFound,
-    RateLimited,
-    /// The registry's answer was refused: too large, malformed digest, not
-    /// a token, a redirect to plain HTTP, ...
-    InvalidAnswer,
-    /// `--offline` and not in the cache.
-    NotCached,
-    /// The configuration (an endpoint, a `ca-file`) is wrong.
-    Config,
-    Other,
-}
-
-impl ErrorKind {
-    /// Failures that hit every registry alike when the network is down.
-    pub fn is_network(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::Dns | ErrorKind::Proxy | ErrorKind::Unreachable
-        )
-    }
-}
-
-impl ResolveError {
-    /// The kind of this failure (from the resolver's own wording).
-    pub fn kind(&self) -> ErrorKind {
-        kind_of(&self.message)
-    }
-}
-
-/// The kind of a resolver message. The phrases are the ones `client`,
-/// `auth`, `registry` and `resolver` write; the tests below pin them.
-pub fn kind_of(message: &str) -> ErrorKind {
-    let m = message;
-    // The first matching rule wins: the more specific phrases come first.
-    const RULES: &[(&str, ErrorKind)] = &[
-        ("cannot reach the proxy", ErrorKind::Proxy),
-        ("cannot resolve host name", ErrorKind::Dns),
-        ("not in the local digest cache", ErrorKind::NotCached),
-        ("with --offline", ErrorKind::NotCached),
-        ("TLS failure", ErrorKind::Tls),
-        ("refusing to follow a redirect", ErrorKind::InvalidAnswer),
-        ("redirected more than", ErrorKind::InvalidAnswer),
-        ("is larger than", ErrorKind::InvalidAnswer),
-        ("malformed", ErrorKind::InvalidAnswer),
-        ("not a token", ErrorKind::InvalidAnswer),
-        ("sent no `token`", ErrorKind::InvalidAnswer),
-        ("invalid token realm", ErrorKind::InvalidAnswer),
-        ("does not answer like a registry", ErrorKind::InvalidAnswer),
-        ("rate limited", ErrorKind::RateLimited),
-        ("authentication required", ErrorKind::Auth),
-        ("denied by", ErrorKind::Auth),
-        ("refused a pull token", ErrorKind::Auth),
-        ("credential helper", ErrorKind::Auth),
-        ("not found (HTTP 404)", ErrorKind::NotFound),
-        ("connection refused by", ErrorKind::Unreachable),
-        ("timed out talking to", ErrorKind::Unreachable),
-        ("was reset or closed", ErrorKind::Unreachable),
-        ("cannot reach", ErrorKind::Unreachable),
-        ("token request to", ErrorKind::Unreachable),
-        ("endpoint", ErrorKind::Config),
-        ("ca-file", ErrorKind::Config),
-    ];
-    RULES
-        .iter()
-        .find(|(phrase, _)| m.contains(phrase))
-        .map_or(ErrorKind::Other, |(_, k)| *k)
-}
+use super::client::PROXY_HINT;
+use super::{ErrorKind, ResolveError};
 
 /// One cause behind every failure of a run, said once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,9 +42,7 @@ pub fn root_cause(errors: &[ResolveError]) -> Option<RootCause> {
         ErrorKind::Proxy => {
             // The proxy's own words, once: they name the proxy and the variable.
             let first = &errors[0].message;
-            let detail = first
-                .split_once("; check the proxy setting")
-                .map_or(first.as_str(), |(d, _)| d);
+            let detail = first.strip_suffix(PROXY_HINT).unwrap_or(first);
             detail.to_string()
         }
         _ => "no registry could be reached: is there a network?".to_string(),
@@ -154,79 +71,11 @@ pub fn root_cause(errors: &[ResolveError]) -> Option<RootCause> {
 mod tests {
     use super::*;
 
-    fn err(image: &str, message: &str) -> ResolveError {
+    fn err(image: &str, kind: ErrorKind, message: &str) -> ResolveError {
         ResolveError {
             image: image.into(),
+            kind,
             message: message.into(),
-        }
-    }
-
-    #[test]
-    fn kinds_of_the_resolver_messages() {
-        for (message, kind) in [
-            (
-                "cannot resolve host name ghcr.io (DNS): check the registry name and your network",
-                ErrorKind::Dns,
-            ),
-            (
-                "cannot reach the proxy http://127.0.0.1:9 (from HTTPS_PROXY) to talk to ghcr.io: connection refused; check the proxy setting",
-                ErrorKind::Proxy,
-            ),
-            (
-                "connection refused by 127.0.0.1:5000: is the registry running?",
-                ErrorKind::Unreachable,
-            ),
-            (
-                "timed out talking to ghcr.io (no answer within the time limit)",
-                ErrorKind::Unreachable,
-            ),
-            (
-                "connection to ghcr.io was reset or closed before an answer",
-                ErrorKind::Unreachable,
-            ),
-            (
-                "TLS failure talking to r.lan (x); for a private CA set `ca-file` under [registries.\"r.lan\"] in .imagepin.toml",
-                ErrorKind::Tls,
-            ),
-            (
-                "authentication required by ghcr.io (HTTP 401): no credentials for ghcr.io were found",
-                ErrorKind::Auth,
-            ),
-            (
-                "access to org/app denied by ghcr.io (HTTP 403): the credentials from x do not grant pull access",
-                ErrorKind::Auth,
-            ),
-            (
-                "token server t for r refused a pull token for a anonymously (HTTP 401); check the credentials (`docker login r`)",
-                ErrorKind::Auth,
-            ),
-            (
-                "not found (HTTP 404): ghcr.io has no tag `1` in repository `a`, or no such repository",
-                ErrorKind::NotFound,
-            ),
-            (
-                "rate limited by docker.io (HTTP 429); wait and try again",
-                ErrorKind::RateLimited,
-            ),
-            (
-                "token server t for r: the token answer from t is larger than 1 MiB; refusing it",
-                ErrorKind::InvalidAnswer,
-            ),
-            (
-                "r sent a malformed Docker-Content-Digest (x); refusing to use it",
-                ErrorKind::InvalidAnswer,
-            ),
-            (
-                "127.0.0.1:1 redirected to http://x/v2/, which is not HTTPS; refusing to follow a redirect from HTTPS to plain HTTP",
-                ErrorKind::InvalidAnswer,
-            ),
-            (
-                "not in the local digest cache; run without --offline to ask the registry",
-                ErrorKind::NotCached,
-            ),
-            ("something new", ErrorKind::Other),
-        ] {
-            assert_eq!(kind_of(message), kind, "{message}");
         }
     }
 
@@ -235,6 +84,7 @@ mod tests {
         let dns = |i: usize| {
             err(
                 &format!("ghcr.io/a:{i}"),
+                ErrorKind::Dns,
                 "cannot resolve host name ghcr.io (DNS): check the registry name and your network",
             )
         };
@@ -257,12 +107,17 @@ mod tests {
         let mut mixed = all.clone();
         mixed.push(err(
             "quay.io/b:1",
+            ErrorKind::Unreachable,
             "timed out talking to quay.io (no answer within the time limit)",
         ));
         assert_eq!(root_cause(&mixed).unwrap().kind, ErrorKind::Unreachable);
         // The proxy named once.
         let proxy = "cannot reach the proxy http://127.0.0.1:9 (from HTTPS_PROXY) to talk to ghcr.io: connection refused; check the proxy setting";
-        let c = root_cause(&[err("a", proxy), err("b", proxy)]).unwrap();
+        let c = root_cause(&[
+            err("a", ErrorKind::Proxy, proxy),
+            err("b", ErrorKind::Proxy, proxy),
+        ])
+        .unwrap();
         assert!(
             c.summary.contains("http://127.0.0.1:9 (from HTTPS_PROXY)"),
             "{}",
@@ -275,15 +130,51 @@ mod tests {
     fn per_reference_failures_have_no_single_cause() {
         let nf = err(
             "ghcr.io/a:1",
+            ErrorKind::NotFound,
             "not found (HTTP 404): ghcr.io has no tag `1` in repository `a`, or no such repository",
         );
         let dns = err(
             "ghcr.io/a:2",
+            ErrorKind::Dns,
             "cannot resolve host name ghcr.io (DNS): check",
         );
         assert_eq!(root_cause(&[nf.clone(), dns.clone()]), None);
         assert_eq!(root_cause(&[nf.clone(), nf]), None);
         assert_eq!(root_cause(&[dns]), None, "one error speaks for itself");
         assert_eq!(root_cause(&[]), None);
+    }
+
+    #[test]
+    fn the_cause_is_picked_by_kind_not_by_wording() {
+        // Wording that reads like a DNS failure does not make one: the kind does.
+        let worded =
+            "cannot resolve host name ghcr.io (DNS): check the registry name and your network";
+        let auth = [
+            err("a", ErrorKind::Auth, worded),
+            err("b", ErrorKind::Auth, worded),
+        ];
+        assert_eq!(root_cause(&auth), None);
+        // And any wording of a network kind counts as that kind.
+        let dns = [err("a", ErrorKind::Dns, "x"), err("b", ErrorKind::Dns, "y")];
+        assert_eq!(root_cause(&dns).map(|c| c.kind), Some(ErrorKind::Dns));
+        // Every network kind is one cause; a rate limit or a 5xx is not.
+        for kind in [ErrorKind::Dns, ErrorKind::Proxy, ErrorKind::Unreachable] {
+            let two = [err("a", kind, "x"), err("b", kind, "x")];
+            assert_eq!(root_cause(&two).map(|c| c.kind), Some(kind), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::Tls,
+            ErrorKind::NoCredentials,
+            ErrorKind::Credentials,
+            ErrorKind::RateLimited { retry_after: None },
+            ErrorKind::InvalidAnswer,
+            ErrorKind::ServerError,
+            ErrorKind::NotCached,
+            ErrorKind::Config,
+            ErrorKind::Other,
+        ] {
+            let two = [err("a", kind, "x"), err("b", kind, "x")];
+            assert_eq!(root_cause(&two), None, "{kind:?}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode, Url, redirect};
 
 use rustls::pki_types::CertificateDer;
 
+use super::error::{ErrorKind, RegistryError};
 use super::tls::{client_config, read_pem_certs};
 use crate::config::Config;
 
@@ -29,6 +30,9 @@ const MAX_RATE_LIMITED: u32 = 4;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Overrides [`REQUEST_TIMEOUT`] (e.g. `5s`), mainly for tests of hung servers.
 pub const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
+/// The end of an unreachable-proxy message: the advice, which the one
+/// root cause of a run gives in its own words (see [`super::cause`]).
+pub const PROXY_HINT: &str = "; check the proxy setting";
 /// Redirects followed for one request at most.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -84,6 +88,28 @@ pub enum TransportKind {
     /// The configured HTTP(S) proxy cannot be reached.
     Proxy,
     Other,
+}
+
+impl TransportKind {
+    /// The resolve error kind of this transport failure.
+    pub fn error_kind(self) -> ErrorKind {
+        match self {
+            TransportKind::Dns => ErrorKind::Dns,
+            TransportKind::Tls => ErrorKind::Tls,
+            TransportKind::Proxy => ErrorKind::Proxy,
+            TransportKind::Redirect => ErrorKind::InvalidAnswer,
+            TransportKind::Refused
+            | TransportKind::Reset
+            | TransportKind::Timeout
+            | TransportKind::Other => ErrorKind::Unreachable,
+        }
+    }
+}
+
+impl From<TransportError> for RegistryError {
+    fn from(t: TransportError) -> RegistryError {
+        RegistryError::new(t.kind.error_kind(), t.message)
+    }
 }
 
 /// Why a redirect was not followed (the error reqwest carries).
@@ -202,11 +228,12 @@ impl ProxyEnv {
 }
 
 /// Reads every `ca-file` of the configuration (errors name the file).
-pub fn load_ca_files(config: &Config) -> Result<CaFiles, String> {
+pub fn load_ca_files(config: &Config) -> Result<CaFiles, RegistryError> {
     let mut cas = CaFiles::new();
     for (host, rc) in &config.registries {
         if let Some(path) = &rc.ca_file {
-            let certs = read_pem_certs(path).map_err(|e| format!("ca-file for {host}: {e}"))?;
+            let certs =
+                read_pem_certs(path).map_err(|e| e.context(format!("ca-file for {host}")))?;
             cas.insert(path.clone(), certs);
         }
     }
@@ -214,7 +241,11 @@ pub fn load_ca_files(config: &Config) -> Result<CaFiles, String> {
 }
 
 impl Http {
-    pub fn new(cas: &CaFiles, any_insecure: bool, timeout: Duration) -> Result<Http, String> {
+    pub fn new(
+        cas: &CaFiles,
+        any_insecure: bool,
+        timeout: Duration,
+    ) -> Result<Http, RegistryError> {
         let build = |insecure: bool, extra: Option<&[CertificateDer<'static>]>| {
             let mut b = Client::builder()
                 .use_rustls_tls()
@@ -226,8 +257,9 @@ impl Http {
             if let Some(certs) = extra {
                 b = b.use_preconfigured_tls(client_config(certs)?);
             }
-            b.build()
-                .map_err(|e| format!("cannot set up the HTTP client: {}", chain(&e)))
+            b.build().map_err(|e| {
+                RegistryError::other(format!("cannot set up the HTTP client: {}", chain(&e)))
+            })
         };
         let mut with_ca = BTreeMap::new();
         for (path, certs) in cas {
@@ -330,28 +362,30 @@ impl Http {
 
 /// Reads a whole answer body, at most `limit` bytes: a longer (or endless)
 /// body is refused as soon as it passes the limit, naming `what` and `host`
-/// (e.g. "the token answer", "auth.example.com").
+/// (e.g. "the token answer", "auth.example.com"): an invalid answer; a
+/// body cut off on the way is a transport failure.
 pub async fn read_capped(
     mut resp: Response,
     limit: usize,
     what: &str,
     host: &str,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, RegistryError> {
     let too_big = || {
-        format!(
+        RegistryError::invalid_answer(format!(
             "{what} from {host} is larger than {}; refusing it",
             human_bytes(limit)
-        )
+        ))
     };
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_big());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| format!("reading {what} from {host} failed: {}", chain(&e)))?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        RegistryError::new(
+            ErrorKind::Unreachable,
+            format!("reading {what} from {host} failed: {}", chain(&e)),
+        )
+    })? {
         if body.len().saturating_add(chunk.len()) > limit {
             return Err(too_big());
         }
@@ -373,6 +407,11 @@ fn human_bytes(n: usize) -> String {
 /// A response header as text, if present and valid.
 pub fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The wait a 429 answer asks for (`Retry-After`), when it says.
+pub fn retry_after(resp: &Response) -> Option<Duration> {
+    header(resp, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 /// Exponential backoff with jitter: base·2^attempt plus up to 50 % more.
@@ -476,7 +515,7 @@ pub fn describe_via(
         (TransportKind::Refused | TransportKind::Dns, Some((var, proxy))) => TransportError {
             kind: TransportKind::Proxy,
             message: format!(
-                "cannot reach the proxy {proxy} (from {var}) to talk to {host}: {}; check the proxy setting",
+                "cannot reach the proxy {proxy} (from {var}) to talk to {host}: {}{PROXY_HINT}",
                 if t.kind == TransportKind::Dns {
                     "its host name does not resolve"
                 } else {
@@ -491,19 +530,28 @@ pub fn describe_via(
 fn describe_detail(e: &reqwest::Error, section: &str, host: &str, detail: &str) -> TransportError {
     let detail = detail.to_string();
     let lower = detail.to_ascii_lowercase();
-    let io_kind = {
+    // The typed facts first: an I/O error kind, a rustls error inside it.
+    // reqwest and hyper say "dns error" and "timed out" only in words, so
+    // their wording is the fallback (theirs, not ours).
+    let (io_kind, rustls_error) = {
         let mut cur: Option<&dyn std::error::Error> = e.source();
         let mut kind = None;
+        let mut tls = false;
         while let Some(c) = cur {
+            tls |= c.is::<rustls::Error>();
             if let Some(io) = c.downcast_ref::<std::io::Error>() {
                 kind = Some(io.kind());
+                tls |= io.get_ref().is_some_and(|i| i.is::<rustls::Error>());
             }
             cur = c.source();
         }
-        kind
+        (kind, tls)
     };
     use std::io::ErrorKind as K;
-    let (kind, message) = if e.is_timeout() || lower.contains("timed out") {
+    let (kind, message) = if e.is_timeout()
+        || io_kind == Some(K::TimedOut)
+        || lower.contains("timed out")
+    {
         (
             TransportKind::Timeout,
             format!("timed out talking to {host} (no answer within the time limit)"),
@@ -515,7 +563,8 @@ fn describe_detail(e: &reqwest::Error, section: &str, host: &str, detail: &str) 
                 "cannot resolve host name {host} (DNS): check the registry name and your network"
             ),
         )
-    } else if lower.contains("certificate")
+    } else if rustls_error
+        || lower.contains("certificate")
         || lower.contains("tls")
         || lower.contains("handshake")
         || lower.contains("invalidcontenttype")
@@ -655,5 +704,38 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind, TransportKind::Refused, "{e:?}");
         assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn transport_failures_have_their_kinds() {
+        // Plain HTTP where TLS is expected: the handshake fails (a rustls error).
+        let port = super::super::scripted_server::serve(std::sync::Arc::new(
+            |_: &super::super::scripted_server::Req| {
+                super::super::scripted_server::Action::Respond(200, vec![], vec![])
+            },
+        ))
+        .await;
+        let http = Http::new(&CaFiles::new(), false, Duration::from_secs(5)).unwrap();
+        let url = format!("https://127.0.0.1:{port}/v2/");
+        let e = http
+            .send(&Trust::default(), |c| c.get(&url))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, TransportKind::Tls, "{e:?}");
+        assert!(e.message.starts_with("TLS failure talking to"), "{e:?}");
+        assert_eq!(RegistryError::from(e).kind, ErrorKind::Tls);
+        // The kinds the rest of the resolver sees.
+        for (t, k) in [
+            (TransportKind::Dns, ErrorKind::Dns),
+            (TransportKind::Proxy, ErrorKind::Proxy),
+            (TransportKind::Tls, ErrorKind::Tls),
+            (TransportKind::Redirect, ErrorKind::InvalidAnswer),
+            (TransportKind::Refused, ErrorKind::Unreachable),
+            (TransportKind::Reset, ErrorKind::Unreachable),
+            (TransportKind::Timeout, ErrorKind::Unreachable),
+            (TransportKind::Other, ErrorKind::Unreachable),
+        ] {
+            assert_eq!(t.error_kind(), k, "{t:?}");
+        }
     }
 }

@@ -19,6 +19,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::error::RegistryError;
 use crate::reference::DOCKER_HUB;
 
 /// The key Docker uses for Docker Hub in credential stores and `auths`.
@@ -254,7 +255,11 @@ pub fn searched(env: &Env) -> String {
 /// Finds credentials for `registry` (a normalized host: `docker.io`,
 /// `ghcr.io`). The first file with an answer wins. `Ok(None)` when nothing
 /// is configured; errors name the file or the helper, never a secret.
-pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Option<Found>, String> {
+pub async fn lookup(
+    env: &Env,
+    registry: &str,
+    timeout: Duration,
+) -> Result<Option<Found>, RegistryError> {
     for source in env.auth_sources() {
         let (file, origin) = match &source {
             AuthSource::File(path) => match read_auth_file(path)? {
@@ -276,27 +281,27 @@ pub async fn lookup(env: &Env, registry: &str, timeout: Duration) -> Result<Opti
     Ok(None)
 }
 
-fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, String> {
+fn read_auth_file(path: &Path) -> Result<Option<AuthFile>, RegistryError> {
     if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(None);
     }
     let text = crate::fsio::read_regular_file(path, MAX_AUTH_FILE_BYTES)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| RegistryError::credentials(format!("{}: {e}", path.display())))?;
     parse_auth_text(&text, &path.display().to_string())
 }
 
 /// An auth file's JSON (`None` when blank); errors name `origin`, never
 /// the content.
-fn parse_auth_text(text: &[u8], origin: &str) -> Result<Option<AuthFile>, String> {
+fn parse_auth_text(text: &[u8], origin: &str) -> Result<Option<AuthFile>, RegistryError> {
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     serde_json::from_slice(text).map(Some).map_err(|e| {
-        format!(
+        RegistryError::credentials(format!(
             "{origin}: not a valid Docker auth config (line {}, column {})",
             e.line(),
             e.column()
-        )
+        ))
     })
 }
 
@@ -306,7 +311,7 @@ async fn lookup_in(
     env: &Env,
     registry: &str,
     timeout: Duration,
-) -> Result<Option<Found>, String> {
+) -> Result<Option<Found>, RegistryError> {
     let server = helper_server_url(registry);
     if let Some(helper) = file
         .cred_helpers
@@ -394,13 +399,13 @@ pub async fn run_helper(
     server: &str,
     timeout: Duration,
     required: bool,
-) -> Result<Option<Found>, String> {
+) -> Result<Option<Found>, RegistryError> {
     let name = format!("docker-credential-{helper}");
     let Some(program) = find_program(env, &name) else {
         return if required {
-            Err(format!(
+            Err(RegistryError::credentials(format!(
                 "credential helper {name} (credHelpers) is not installed or not on PATH"
-            ))
+            )))
         } else {
             Ok(None)
         };
@@ -412,7 +417,9 @@ pub async fn run_helper(
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot run credential helper {name}: {e}"))?;
+        .map_err(|e| {
+            RegistryError::credentials(format!("cannot run credential helper {name}: {e}"))
+        })?;
     let mut stdin = child.stdin.take();
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
@@ -437,14 +444,15 @@ pub async fn run_helper(
         Ok(r) => r,
         Err(_) => {
             // `talk` (and with it the child, kill_on_drop) is dropped here.
-            return Err(format!(
+            return Err(RegistryError::credentials(format!(
                 "credential helper {name} did not answer within {} s and was killed \
                  (credential-helper-timeout in .imagepin.toml)",
                 timeout.as_secs_f64()
-            ));
+            )));
         }
     };
-    let status = status.map_err(|e| format!("credential helper {name}: {e}"))?;
+    let status =
+        status.map_err(|e| RegistryError::credentials(format!("credential helper {name}: {e}")))?;
     let text = String::from_utf8_lossy(&out);
     if !status.success() {
         let msg = format!("{}{}", text, String::from_utf8_lossy(&err));
@@ -458,17 +466,17 @@ pub async fn run_helper(
             .chars()
             .take(200)
             .collect();
-        return Err(format!(
+        return Err(RegistryError::credentials(format!(
             "credential helper {name} failed ({status}){}",
             if first.is_empty() {
                 String::new()
             } else {
                 format!(": {first}")
             }
-        ));
+        )));
     }
     let answer: HelperAnswer = serde_json::from_str(text.trim()).map_err(|_| {
-        format!("credential helper {name} printed something that is not {{\"Username\", \"Secret\"}} JSON")
+        RegistryError::credentials(format!("credential helper {name} printed something that is not {{\"Username\", \"Secret\"}} JSON"))
     })?;
     if answer.secret.is_empty() {
         return Ok(None);
@@ -490,6 +498,7 @@ pub async fn run_helper(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::ErrorKind;
     use std::os::unix::fs::PermissionsExt;
 
     fn b64(s: &str) -> String {
@@ -643,9 +652,10 @@ esac"#,
             .unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(5));
         assert!(
-            e.contains("docker-credential-hang") && e.contains("killed"),
+            e.message.contains("docker-credential-hang") && e.message.contains("killed"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         // The helper process is gone (killed, then reaped by tokio).
         let pid = std::fs::read_to_string(&pidfile).unwrap();
         let proc_dir = PathBuf::from(format!("/proc/{}", pid.trim()));
@@ -671,11 +681,13 @@ esac"#,
         );
         let e = lookup(&env, "b.io", T).await.unwrap_err();
         assert!(
-            e.contains("docker-credential-broken") && e.contains("boom"),
+            e.message.contains("docker-credential-broken") && e.message.contains("boom"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         let e = lookup(&env, "m.io", T).await.unwrap_err();
-        assert!(e.contains("not installed"), "{e}");
+        assert!(e.message.contains("not installed"), "{e}");
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
         // A credsStore that is not installed means no credentials.
         assert_eq!(lookup(&env, "other.io", T).await.unwrap(), None);
     }
@@ -733,7 +745,8 @@ esac"#,
         let d = tempfile::tempdir().unwrap();
         let env = env_with(d.path(), "{not json");
         let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
-        assert!(e.contains("config.json"), "{e}");
+        assert!(e.message.contains("config.json"), "{e}");
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[tokio::test]
@@ -775,9 +788,10 @@ esac"#,
         };
         let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
         assert!(
-            e.contains("DOCKER_AUTH_CONFIG") && !e.contains("hunter2"),
+            e.message.contains("DOCKER_AUTH_CONFIG") && !e.message.contains("hunter2"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[test]
@@ -803,9 +817,10 @@ esac"#,
         };
         let e = lookup(&env, "ghcr.io", T).await.unwrap_err();
         assert!(
-            e.contains("config.json") && e.contains("not a regular file"),
+            e.message.contains("config.json") && e.message.contains("not a regular file"),
             "{e}"
         );
+        assert_eq!(e.kind, ErrorKind::Credentials, "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use super::client::Trust;
+use super::error::RegistryError;
 use crate::config::Config;
 use crate::reference::DOCKER_HUB;
 
@@ -36,7 +37,8 @@ pub struct Endpoint {
 
 /// The endpoint for `host` as it appears in a normalized reference
 /// (`docker.io`, `ghcr.io`, `localhost:5000`).
-pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
+/// A wrong endpoint is a configuration error.
+pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, RegistryError> {
     let rc = config.registry(host);
     let insecure = rc.is_some_and(|r| r.insecure);
     let trust = Trust {
@@ -53,18 +55,18 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, String> {
             .next()
             .unwrap_or("");
         if authority.contains('@') {
-            return Err(format!(
+            return Err(RegistryError::config(format!(
                 "endpoint for {host} contains credentials; put them in the Docker config \
                  (`docker login`), never in .imagepin.toml"
-            ));
+            )));
         }
         if let Some(rest) = ep.strip_prefix("http://") {
             let ep_host = rest.split('/').next().unwrap_or(rest);
             if !insecure && !is_loopback(ep_host) {
-                return Err(format!(
+                return Err(RegistryError::config(format!(
                     "endpoint {ep} configured for {host} uses plain HTTP; \
                      use https:// or set `insecure = true` for [registries.\"{host}\"]"
-                ));
+                )));
             }
         }
         return Ok(Endpoint {
@@ -183,7 +185,10 @@ mod tests {
     fn credentials_in_endpoints_are_refused_without_echoing_them() {
         let c = config("[registries.\"ghcr.io\"]\nendpoint = \"https://u:hunter2@mirror.lan\"");
         let e = endpoint_for("ghcr.io", &c).unwrap_err();
-        assert!(e.contains("credentials") && !e.contains("hunter2"), "{e}");
+        assert!(
+            e.message.contains("credentials") && !e.message.contains("hunter2"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -191,7 +196,7 @@ mod tests {
         let c = config("[registries.\"ghcr.io\"]\nendpoint = \"http://mirror.lan:5000\"");
         let e = endpoint_for("ghcr.io", &c).unwrap_err();
         assert!(
-            e.contains("insecure = true") && e.contains("ghcr.io"),
+            e.message.contains("insecure = true") && e.message.contains("ghcr.io"),
             "{e}"
         );
         let c = config(

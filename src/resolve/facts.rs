@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Platform;
+use super::error::RegistryError;
 use crate::reference::validate_digest;
 
 /// The annotation that says when an image was created (RFC 3339).
@@ -57,8 +58,9 @@ pub struct ImageConfig {
     pub created: Option<i64>,
 }
 
-fn parse_json(bytes: &[u8], what: &str) -> Result<Value, String> {
-    serde_json::from_slice(bytes).map_err(|e| format!("{what} is not valid JSON ({e})"))
+fn parse_json(bytes: &[u8], what: &str) -> Result<Value, RegistryError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| RegistryError::invalid_answer(format!("{what} is not valid JSON ({e})")))
 }
 
 /// A short string field (a name, not an essay); anything else is absent.
@@ -76,21 +78,23 @@ fn created_annotation(v: &Value) -> Option<i64> {
 }
 
 /// Parses a manifest or index. Errors say what is wrong, for a message.
-pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, RegistryError> {
     let v = parse_json(bytes, "the manifest")?;
     if !v.is_object() {
-        return Err("the manifest is not a JSON object".to_string());
+        return Err(RegistryError::invalid_answer(
+            "the manifest is not a JSON object",
+        ));
     }
     let created = created_annotation(&v);
     if let Some(list) = v.get("manifests") {
-        let list = list
-            .as_array()
-            .ok_or("the index's `manifests` is not a list")?;
+        let list = list.as_array().ok_or_else(|| {
+            RegistryError::invalid_answer("the index's `manifests` is not a list")
+        })?;
         if list.len() > MAX_CHILDREN {
-            return Err(format!(
+            return Err(RegistryError::invalid_answer(format!(
                 "the index lists {} manifests (more than {MAX_CHILDREN})",
                 list.len()
-            ));
+            )));
         }
         let platforms: Vec<Platform> = list.iter().filter_map(platform_child).collect();
         let entry_created = list
@@ -107,8 +111,13 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         .get("config")
         .and_then(|c| c.get("digest"))
         .and_then(Value::as_str)
-        .ok_or("the manifest has no config digest (not an OCI or Docker v2 manifest)")?;
-    validate_digest(config).map_err(|e| format!("the manifest's config digest: {e}"))?;
+        .ok_or_else(|| {
+            RegistryError::invalid_answer(
+                "the manifest has no config digest (not an OCI or Docker v2 manifest)",
+            )
+        })?;
+    validate_digest(config)
+        .map_err(|e| RegistryError::invalid_answer(format!("the manifest's config digest: {e}")))?;
     Ok(Manifest::Image {
         config: config.to_string(),
         created,
@@ -143,10 +152,12 @@ fn platform_child(entry: &Value) -> Option<Platform> {
 }
 
 /// Parses an image config blob.
-pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig, String> {
+pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig, RegistryError> {
     let v = parse_json(bytes, "the image config")?;
     if !v.is_object() {
-        return Err("the image config is not a JSON object".to_string());
+        return Err(RegistryError::invalid_answer(
+            "the image config is not a JSON object",
+        ));
     }
     Ok(ImageConfig {
         os: short_str(&v, "os").map(str::to_string),

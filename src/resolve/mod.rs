@@ -11,7 +11,8 @@
 //! podman auth files, credential helpers), [`client`] (transport, retries,
 //! error wording), [`tls`] (`ca-file` trust), [`endpoint`] (host → URL),
 //! [`cache`] (tag → digest on disk), [`facts`] (manifests and configs
-//! read for [`DigestSource::describe`], cached for good by `facts_cache`) and [`cause`] (error kinds and the one
+//! read for [`DigestSource::describe`], cached for good by `facts_cache`),
+//! [`error`] (the error kinds every failure carries) and [`cause`] (the one
 //! root cause of a failed run).
 //!
 //! `IMAGEPIN_REQUEST_TIMEOUT` (e.g. `5s`) overrides the 30 s per-request
@@ -59,13 +60,30 @@ impl fmt::Display for DigestRef {
     }
 }
 
-/// Why one image could not be resolved. The message names the image and the
-/// cause, and never contains credentials.
+/// Why one image could not be resolved: the kind of failure, to branch on,
+/// and a message naming the cause, which never contains credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{image}: {message}")]
 pub struct ResolveError {
     pub image: String,
+    pub kind: ErrorKind,
     pub message: String,
+}
+
+impl ResolveError {
+    /// The failure `e` of the lookup of `image`.
+    pub fn new(image: impl Into<String>, e: RegistryError) -> ResolveError {
+        ResolveError {
+            image: image.into(),
+            kind: e.kind,
+            message: e.message,
+        }
+    }
+
+    /// The kind of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
 }
 
 /// Where digests come from: the registry client, or a fake in tests.
@@ -81,10 +99,10 @@ pub trait DigestSource {
     fn describe(&self, refs: &[DigestRef]) -> Vec<Result<ImageFacts, ResolveError>> {
         refs.iter()
             .map(|d| {
-                Err(ResolveError {
-                    image: d.to_string(),
-                    message: "this digest source cannot describe images".to_string(),
-                })
+                Err(ResolveError::new(
+                    d.to_string(),
+                    RegistryError::other("this digest source cannot describe images"),
+                ))
             })
             .collect()
     }
@@ -155,6 +173,7 @@ pub mod cause;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
+pub mod error;
 pub mod facts;
 mod facts_cache;
 pub mod registry;
@@ -163,5 +182,6 @@ mod resolver;
 mod scripted_server;
 pub mod tls;
 
-pub use cause::{ErrorKind, RootCause, root_cause};
+pub use cause::{RootCause, root_cause};
+pub use error::{ErrorKind, RegistryError};
 pub use resolver::{Resolver, age};

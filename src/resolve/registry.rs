@@ -13,9 +13,10 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::auth::{Challenge, Token, TokenCache, basic_header, fetch_token, login_command};
-use super::client::{Http, TransportKind, authority, header, read_capped};
+use super::client::{Http, TransportKind, authority, header, read_capped, retry_after};
 use super::credentials::{self, Env, Found, Secret};
 use super::endpoint::{Endpoint, endpoint_for};
+use super::error::{ErrorKind, RegistryError};
 use super::facts;
 use super::{Created, DigestRef, ImageFacts, Platform, TagRef};
 use crate::config::{Config, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
@@ -47,20 +48,20 @@ struct Host {
     /// The mirrored registry whose credentials may be used too (the user
     /// trusts this endpoint with them, see [`credentials::TRUST_MIRROR_ENV`]).
     fallback_auth_host: Option<String>,
-    endpoint: Result<Endpoint, String>,
+    endpoint: Result<Endpoint, RegistryError>,
     /// Bounds the requests in flight to the registry (`concurrency`).
     permits: Semaphore,
     /// Bounds the token fetches in flight for this registry, separately, so
     /// tokens for the next repositories are fetched while manifests are asked.
     token_permits: Semaphore,
     /// The base URL that answered `GET /v2/`, or why none did.
-    base: OnceCell<Result<String, String>>,
+    base: OnceCell<Result<String, RegistryError>>,
     /// The last challenge seen, so later requests authenticate up front.
     challenge: Mutex<Option<Challenge>>,
-    creds: OnceCell<Result<Option<Found>, String>>,
+    creds: OnceCell<Result<Option<Found>, RegistryError>>,
     /// Credentials stored for a token realm on another host (its authority
     /// and the lookup's result).
-    realm_creds: OnceCell<(String, Result<Option<Found>, String>)>,
+    realm_creds: OnceCell<(String, Result<Option<Found>, RegistryError>)>,
 }
 
 impl Host {
@@ -224,8 +225,9 @@ impl Registry {
             .collect()
     }
 
-    /// The current digest of a tag. Errors are messages for the user.
-    pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, String> {
+    /// The current digest of a tag. Errors carry their kind and a message
+    /// for the user.
+    pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, RegistryError> {
         let host = self.host(&t.registry);
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", t.repository, t.tag);
@@ -251,7 +253,7 @@ impl Registry {
     }
 
     /// Whether a digest exists in its repository (`HEAD` by digest).
-    pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, String> {
+    pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, RegistryError> {
         let host = self.host(&d.registry);
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", d.repository, d.digest);
@@ -273,13 +275,13 @@ impl Registry {
     /// annotation, else its config; for one image, its config's
     /// platform, and the date from the manifest's annotation, else the
     /// config. Every body read is capped and checked against its digest.
-    pub async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, String> {
+    pub async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, RegistryError> {
         let host = self.host(&d.registry);
         let base = self.base(&host).await?;
         let bytes = self
             .get_manifest(&host, &base, &d.repository, &d.digest)
             .await?;
-        match facts::parse_manifest(&bytes).map_err(|e| format!("{}: {e}", d.digest))? {
+        match facts::parse_manifest(&bytes).map_err(|e| e.context(&d.digest))? {
             facts::Manifest::Index {
                 platforms,
                 created,
@@ -319,7 +321,7 @@ impl Registry {
                         .await?;
                     if let facts::Manifest::Image { config, created } =
                         facts::parse_manifest(&child)
-                            .map_err(|e| format!("{} ({p}): {e}", p.digest))?
+                            .map_err(|e| e.context(format!("{} ({p})", p.digest)))?
                     {
                         out.created = match created {
                             Some(unix) => Some(Created {
@@ -381,7 +383,7 @@ impl Registry {
         base: &str,
         repo: &str,
         digest: &str,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, RegistryError> {
         let url = format!("{base}/v2/{repo}/manifests/{digest}");
         let (resp, auth) = self.request(host, repo, Method::GET, &url).await?;
         if !resp.status().is_success() {
@@ -401,14 +403,13 @@ impl Registry {
         base: &str,
         repo: &str,
         digest: &str,
-    ) -> Result<facts::ImageConfig, String> {
+    ) -> Result<facts::ImageConfig, RegistryError> {
         let url = format!("{base}/v2/{repo}/blobs/{digest}");
         let (resp, auth) = self.request(host, repo, Method::GET, &url).await?;
         if !resp.status().is_success() {
-            return Err(format!(
-                "the image config {digest}: {}",
-                self.status_error(host, repo, None, &resp, &auth)
-            ));
+            return Err(self
+                .status_error(host, repo, None, &resp, &auth)
+                .context(format!("the image config {digest}")));
         }
         let body = read_capped(
             resp,
@@ -418,18 +419,18 @@ impl Registry {
         )
         .await?;
         check_content(&host.name, digest, &body, "image config")?;
-        facts::parse_config(&body).map_err(|e| format!("{digest}: {e}"))
+        facts::parse_config(&body).map_err(|e| e.context(digest))
     }
 
     /// Finds the base URL that serves the host (once per run), learning the
     /// auth challenge from the `/v2/` answer.
-    async fn base(&self, host: &Host) -> Result<String, String> {
+    async fn base(&self, host: &Host) -> Result<String, RegistryError> {
         host.base.get_or_init(|| self.discover(host)).await.clone()
     }
 
-    async fn discover(&self, host: &Host) -> Result<String, String> {
+    async fn discover(&self, host: &Host) -> Result<String, RegistryError> {
         let ep = host.endpoint.clone()?;
-        let mut first_error: Option<String> = None;
+        let mut first_error: Option<RegistryError> = None;
         for (i, base) in ep.candidates.iter().enumerate() {
             let url = format!("{base}/v2/");
             let last = i + 1 == ep.candidates.len();
@@ -454,7 +455,9 @@ impl Registry {
                         return Ok(base.clone());
                     }
                     return Err(first_error.unwrap_or_else(|| {
-                        format!("{base} does not answer like a registry (HTTP {status})")
+                        RegistryError::invalid_answer(format!(
+                            "{base} does not answer like a registry (HTTP {status})"
+                        ))
                     }));
                 }
                 Err(e) => {
@@ -463,13 +466,14 @@ impl Registry {
                     let fall_back =
                         !last && !matches!(e.kind, TransportKind::Dns | TransportKind::Redirect);
                     if !fall_back {
-                        return Err(first_error.unwrap_or(e.message));
+                        return Err(first_error.unwrap_or_else(|| e.into()));
                     }
-                    first_error.get_or_insert(e.message);
+                    first_error.get_or_insert_with(|| e.into());
                 }
             }
         }
-        Err(first_error.unwrap_or_else(|| format!("no endpoint for {}", host.name)))
+        Err(first_error
+            .unwrap_or_else(|| RegistryError::config(format!("no endpoint for {}", host.name))))
     }
 
     fn learn_challenge(&self, host: &Host, resp: &Response) -> Option<Challenge> {
@@ -503,7 +507,7 @@ impl Registry {
         repo: &str,
         method: Method,
         url: &str,
-    ) -> Result<(Response, Auth), String> {
+    ) -> Result<(Response, Auth), RegistryError> {
         let known = host
             .challenge
             .lock()
@@ -548,10 +552,14 @@ impl Registry {
         method: &Method,
         url: &str,
         auth: &Auth,
-    ) -> Result<Response, String> {
+    ) -> Result<Response, RegistryError> {
         let trust = host.trust();
         let value = auth.header();
-        let _permit = host.permits.acquire().await.map_err(|e| e.to_string())?;
+        let _permit = host
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| RegistryError::other(e.to_string()))?;
         self.http
             .send(&trust, |c| {
                 let r = c
@@ -563,7 +571,7 @@ impl Registry {
                 }
             })
             .await
-            .map_err(|e| e.message)
+            .map_err(RegistryError::from)
     }
 
     /// Credentials for a challenge: a Bearer token (one fetch per repository,
@@ -575,7 +583,7 @@ impl Registry {
         repo: &str,
         ch: &Challenge,
         stale: Option<&str>,
-    ) -> Result<Auth, String> {
+    ) -> Result<Auth, RegistryError> {
         match ch {
             Challenge::Bearer { realm, service, .. } => {
                 let slot = self.tokens.slot(&host.name, repo);
@@ -607,7 +615,7 @@ impl Registry {
                     .token_permits
                     .acquire()
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| RegistryError::other(e.to_string()))?;
                 let fetched = fetch_token(
                     &self.http,
                     &trust,
@@ -619,17 +627,18 @@ impl Registry {
                 )
                 .await;
                 // Credential hints only where credentials were the problem.
-                let refused = |e: &str| e.contains("refused a pull token");
                 let fetched = fetched.map_err(|e| match (&creds, withheld) {
                     (Some(_), _) => e,
-                    _ if !refused(&e) => e,
-                    (None, Some(note)) => format!("{e}; {note}"),
-                    (None, None) => format!(
-                        "{e}; no credentials for {} were found (looked in {}){}",
-                        host.credential_hosts(),
-                        credentials::searched(&self.env),
-                        host.untrusted_mirror_hint()
-                    ),
+                    _ if !e.kind.is_auth() => e,
+                    (None, Some(note)) => e.map_message(|m| format!("{m}; {note}")),
+                    (None, None) => e.map_message(|m| {
+                        format!(
+                            "{m}; no credentials for {} were found (looked in {}){}",
+                            host.credential_hosts(),
+                            credentials::searched(&self.env),
+                            host.untrusted_mirror_hint()
+                        )
+                    }),
                 });
                 *guard = Some(fetched.clone());
                 let token = fetched?;
@@ -661,7 +670,7 @@ impl Registry {
         &self,
         host: &Host,
         realm: &str,
-    ) -> Result<(Option<Found>, Option<String>), String> {
+    ) -> Result<(Option<Found>, Option<String>), RegistryError> {
         let Some(realm_host) = reqwest::Url::parse(realm).ok().and_then(|u| {
             u.host_str()
                 .map(|h| (h.to_ascii_lowercase(), authority(&u)))
@@ -700,7 +709,7 @@ impl Registry {
     }
 
     /// Credentials for the host, looked up once per run.
-    async fn creds(&self, host: &Host) -> Result<Option<Found>, String> {
+    async fn creds(&self, host: &Host) -> Result<Option<Found>, RegistryError> {
         let fallback = host.fallback_auth_host();
         host.creds
             .get_or_init(|| async {
@@ -717,7 +726,8 @@ impl Registry {
             .clone()
     }
 
-    /// An actionable message for a non-success answer.
+    /// An actionable message for a non-success answer, of the kind its
+    /// status says.
     fn status_error(
         &self,
         host: &Host,
@@ -725,7 +735,7 @@ impl Registry {
         tag: Option<&str>,
         resp: &Response,
         auth: &Auth,
-    ) -> String {
+    ) -> RegistryError {
         let status = resp.status();
         let name = &host.name;
         let login = login_command(host.fallback_auth_host().unwrap_or(&host.auth_host));
@@ -738,23 +748,35 @@ impl Registry {
                 credentials::searched(&self.env)
             ),
         };
-        match status {
-            StatusCode::UNAUTHORIZED => {
-                format!("authentication required by {name} (HTTP 401): {}", creds())
-            }
-            StatusCode::FORBIDDEN => format!(
-                "access to {repo} denied by {name} (HTTP 403): {}",
-                match auth.source() {
-                    Some(s) => format!("the credentials from {s} do not grant pull access"),
-                    None => creds(),
-                }
+        let refused = if auth.source().is_some() {
+            ErrorKind::Auth
+        } else {
+            ErrorKind::NoCredentials
+        };
+        let (kind, message) = match status {
+            StatusCode::UNAUTHORIZED => (
+                refused,
+                format!("authentication required by {name} (HTTP 401): {}", creds()),
             ),
-            StatusCode::NOT_FOUND => match tag {
-                Some(tag) => format!(
-                    "not found (HTTP 404): {name} has no tag `{tag}` in repository `{repo}`, or no such repository"
+            StatusCode::FORBIDDEN => (
+                refused,
+                format!(
+                    "access to {repo} denied by {name} (HTTP 403): {}",
+                    match auth.source() {
+                        Some(s) => format!("the credentials from {s} do not grant pull access"),
+                        None => creds(),
+                    }
                 ),
-                None => format!("not found (HTTP 404) in {name}/{repo}"),
-            },
+            ),
+            StatusCode::NOT_FOUND => (
+                ErrorKind::NotFound,
+                match tag {
+                    Some(tag) => format!(
+                        "not found (HTTP 404): {name} has no tag `{tag}` in repository `{repo}`, or no such repository"
+                    ),
+                    None => format!("not found (HTTP 404) in {name}/{repo}"),
+                },
+            ),
             StatusCode::TOO_MANY_REQUESTS => {
                 let remaining = header(resp, "ratelimit-remaining")
                     .map(|r| format!("; RateLimit-Remaining: {r}"))
@@ -762,22 +784,34 @@ impl Registry {
                 let retry = header(resp, "retry-after")
                     .map(|r| format!("; Retry-After: {r}"))
                     .unwrap_or_default();
-                format!(
-                    "rate limited by {name} (HTTP 429{remaining}{retry}); wait and try again{}",
-                    if auth.source().is_none() {
-                        ", or log in for a higher limit"
-                    } else {
-                        ""
-                    }
+                (
+                    ErrorKind::RateLimited {
+                        retry_after: retry_after(resp),
+                    },
+                    format!(
+                        "rate limited by {name} (HTTP 429{remaining}{retry}); wait and try again{}",
+                        if auth.source().is_none() {
+                            ", or log in for a higher limit"
+                        } else {
+                            ""
+                        }
+                    ),
                 )
             }
-            s if s.is_server_error() => format!(
-                "{name} answered HTTP {} after {} attempts; the registry is failing, try again later",
-                s.as_u16(),
-                super::client::MAX_ATTEMPTS
+            s if s.is_server_error() => (
+                ErrorKind::ServerError,
+                format!(
+                    "{name} answered HTTP {} after {} attempts; the registry is failing, try again later",
+                    s.as_u16(),
+                    super::client::MAX_ATTEMPTS
+                ),
             ),
-            s => format!("unexpected answer from {name}: HTTP {}", s.as_u16()),
-        }
+            s => (
+                ErrorKind::Other,
+                format!("unexpected answer from {name}: HTTP {}", s.as_u16()),
+            ),
+        };
+        RegistryError::new(kind, message)
     }
 }
 
@@ -802,20 +836,27 @@ pub fn realm_may_use_registry_credentials(auth_host: &str, realm_host: &str) -> 
 pub const DOCKER_HUB_AUTH: &str = "auth.docker.io";
 
 /// Validates a digest the registry sent; a malformed one is an error.
-fn checked_digest(registry: &str, d: &str) -> Result<String, String> {
+fn checked_digest(registry: &str, d: &str) -> Result<String, RegistryError> {
     validate_digest(d).map_err(|e| {
-        format!("{registry} sent a malformed Docker-Content-Digest ({e}); refusing to use it")
+        RegistryError::invalid_answer(format!(
+            "{registry} sent a malformed Docker-Content-Digest ({e}); refusing to use it"
+        ))
     })?;
     Ok(d.to_string())
 }
 
 /// Content read by digest must hash to it (sha256; other algorithms are
 /// taken as sent).
-fn check_content(registry: &str, digest: &str, body: &[u8], what: &str) -> Result<(), String> {
+fn check_content(
+    registry: &str,
+    digest: &str,
+    body: &[u8],
+    what: &str,
+) -> Result<(), RegistryError> {
     if digest.starts_with("sha256:") && sha256_digest(body) != digest {
-        return Err(format!(
+        return Err(RegistryError::invalid_answer(format!(
             "{registry} sent a {what} for {digest} whose content does not match that digest; refusing it"
-        ));
+        )));
     }
     Ok(())
 }
@@ -846,7 +887,10 @@ mod tests {
             "sha256:../../etc/passwd",
         ] {
             let e = checked_digest("reg.example", bad).unwrap_err();
-            assert!(e.contains("reg.example") && e.contains("malformed"), "{e}");
+            assert!(
+                e.message.contains("reg.example") && e.message.contains("malformed"),
+                "{e}"
+            );
         }
     }
 

@@ -13,6 +13,7 @@ use super::cache::{DigestCache, cache_dir};
 use super::client::{CaFiles, Http, REQUEST_TIMEOUT, TIMEOUT_ENV, load_ca_files};
 use super::credentials::Env;
 use super::endpoint::endpoint_for;
+use super::error::{ErrorKind, RegistryError};
 use super::facts_cache::FactsCache;
 use super::registry::Registry;
 use super::{DigestRef, DigestSource, ImageFacts, ResolveError, ResolveOptions, TagRef};
@@ -30,7 +31,7 @@ pub struct Resolver {
     cache: Option<Mutex<DigestCache>>,
     /// Digest → facts, kept for good (see [`FactsCache`]).
     facts: Option<Mutex<FactsCache>>,
-    net: OnceLock<Result<Net, String>>,
+    net: OnceLock<Result<Net, RegistryError>>,
     /// What happened, for `-v` (see [`Resolver::notes`]).
     notes: Mutex<Vec<String>>,
     /// Cache answers used and tags asked of registries.
@@ -70,12 +71,14 @@ impl Resolver {
         opts: ResolveOptions,
         env: Env,
     ) -> Result<Resolver, ResolveError> {
-        let config_error = |message: String| ResolveError {
-            image: config
-                .source
-                .as_ref()
-                .map_or_else(|| "configuration".to_string(), |p| p.display().to_string()),
-            message,
+        let config_error = |e: RegistryError| {
+            ResolveError::new(
+                config
+                    .source
+                    .as_ref()
+                    .map_or_else(|| "configuration".to_string(), |p| p.display().to_string()),
+                e,
+            )
         };
         for host in config.registries.keys() {
             endpoint_for(host, config).map_err(config_error)?;
@@ -172,7 +175,7 @@ impl Resolver {
         out
     }
 
-    fn net(&self) -> Result<&Net, String> {
+    fn net(&self) -> Result<&Net, RegistryError> {
         self.net
             .get_or_init(|| {
                 let any_insecure = self.config.registries.values().any(|r| r.insecure);
@@ -180,7 +183,9 @@ impl Resolver {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+                    .map_err(|e| {
+                        RegistryError::other(format!("cannot start the network runtime: {e}"))
+                    })?;
                 Ok(Net {
                     runtime,
                     registry: Arc::new(Registry::new(http, self.config.clone(), self.env.clone())),
@@ -211,12 +216,12 @@ impl Resolver {
 
     /// Runs `work` for every item on the runtime, `concurrently` bounded by
     /// the per-host semaphores inside [`Registry`], with progress.
-    fn run_all<T, R, F, Fut>(&self, items: Vec<T>, work: F) -> Vec<Result<R, String>>
+    fn run_all<T, R, F, Fut>(&self, items: Vec<T>, work: F) -> Vec<Result<R, RegistryError>>
     where
         T: Send + 'static,
         R: Send + 'static,
         F: Fn(Arc<Registry>, T) -> Fut,
-        Fut: std::future::Future<Output = Result<R, String>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<R, RegistryError>> + Send + 'static,
     {
         let n = items.len();
         let net = match self.net() {
@@ -231,7 +236,7 @@ impl Resolver {
                 let fut = work(net.registry.clone(), item);
                 set.spawn(async move { (i, fut.await) });
             }
-            let mut out: Vec<Option<Result<R, String>>> = (0..n).map(|_| None).collect();
+            let mut out: Vec<Option<Result<R, RegistryError>>> = (0..n).map(|_| None).collect();
             let mut done = 0;
             while let Some(joined) = set.join_next().await {
                 if let Ok((i, r)) = joined {
@@ -243,7 +248,9 @@ impl Resolver {
                 }
             }
             out.into_iter()
-                .map(|r| r.unwrap_or_else(|| Err("internal error: task failed".to_string())))
+                .map(|r| {
+                    r.unwrap_or_else(|| Err(RegistryError::other("internal error: task failed")))
+                })
                 .collect()
         })
     }
@@ -285,7 +292,7 @@ impl DigestSource for Resolver {
     fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
         let (unique, map) = dedupe(refs);
         let now = SystemTime::now();
-        let mut answers: Vec<Option<Result<String, String>>> = vec![None; unique.len()];
+        let mut answers: Vec<Option<Result<String, RegistryError>>> = vec![None; unique.len()];
         if self.opts.offline {
             // Offline, any cached answer will do, however old: say how old.
             let mut oldest: Option<Duration> = None;
@@ -322,10 +329,10 @@ impl DigestSource for Resolver {
         }
         if self.opts.offline {
             for &i in &misses {
-                answers[i] = Some(Err(
-                    "not in the local digest cache; run without --offline to ask the registry"
-                        .to_string(),
-                ));
+                answers[i] = Some(Err(RegistryError::new(
+                    ErrorKind::NotCached,
+                    "not in the local digest cache; run without --offline to ask the registry",
+                )));
             }
         } else if !misses.is_empty() {
             let todo: Vec<TagRef> = misses.iter().map(|&i| unique[i].clone()).collect();
@@ -347,14 +354,11 @@ impl DigestSource for Resolver {
         map.iter()
             .map(|&u| match &answers[u] {
                 Some(Ok(d)) => Ok(d.clone()),
-                Some(Err(m)) => Err(ResolveError {
-                    image: unique[u].to_string(),
-                    message: m.clone(),
-                }),
-                None => Err(ResolveError {
-                    image: unique[u].to_string(),
-                    message: "internal error: not resolved".to_string(),
-                }),
+                Some(Err(e)) => Err(ResolveError::new(unique[u].to_string(), e.clone())),
+                None => Err(ResolveError::new(
+                    unique[u].to_string(),
+                    RegistryError::other("internal error: not resolved"),
+                )),
             })
             .collect()
     }
@@ -365,7 +369,7 @@ impl DigestSource for Resolver {
     fn describe(&self, refs: &[DigestRef]) -> Vec<Result<ImageFacts, ResolveError>> {
         use std::sync::atomic::Ordering::Relaxed;
         let (unique, map) = dedupe(refs);
-        let mut answers: Vec<Option<Result<ImageFacts, String>>> = vec![None; unique.len()];
+        let mut answers: Vec<Option<Result<ImageFacts, RegistryError>>> = vec![None; unique.len()];
         if let Some(c) = &self.facts {
             let c = c.lock().unwrap_or_else(|p| p.into_inner());
             for (i, d) in unique.iter().enumerate() {
@@ -379,11 +383,11 @@ impl DigestSource for Resolver {
             .fetch_add(unique.len() - misses.len(), Relaxed);
         if self.opts.offline {
             for &i in &misses {
-                answers[i] = Some(Err(
+                answers[i] = Some(Err(RegistryError::new(
+                    ErrorKind::NotCached,
                     "what this digest is (date, platforms) is not in the local cache; run \
-                     without --offline to ask the registry"
-                        .to_string(),
-                ));
+                     without --offline to ask the registry",
+                )));
             }
         } else if !misses.is_empty() {
             self.facts_misses.fetch_add(misses.len(), Relaxed);
@@ -407,28 +411,25 @@ impl DigestSource for Resolver {
         map.iter()
             .map(|&u| match &answers[u] {
                 Some(Ok(f)) => Ok(f.clone()),
-                Some(Err(m)) => Err(ResolveError {
-                    image: unique[u].to_string(),
-                    message: m.clone(),
-                }),
-                None => Err(ResolveError {
-                    image: unique[u].to_string(),
-                    message: "internal error: not described".to_string(),
-                }),
+                Some(Err(e)) => Err(ResolveError::new(unique[u].to_string(), e.clone())),
+                None => Err(ResolveError::new(
+                    unique[u].to_string(),
+                    RegistryError::other("internal error: not described"),
+                )),
             })
             .collect()
     }
 
     fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>> {
         let (unique, map) = dedupe(refs);
-        let results: Vec<Result<bool, String>> = if self.opts.offline {
+        let results: Vec<Result<bool, RegistryError>> = if self.opts.offline {
             unique
                 .iter()
                 .map(|_| {
-                    Err(
-                        "cannot check whether a digest exists with --offline; run without it"
-                            .to_string(),
-                    )
+                    Err(RegistryError::new(
+                        ErrorKind::NotCached,
+                        "cannot check whether a digest exists with --offline; run without it",
+                    ))
                 })
                 .collect()
         } else {
@@ -438,10 +439,9 @@ impl DigestSource for Resolver {
         };
         map.iter()
             .map(|&u| {
-                results[u].clone().map_err(|message| ResolveError {
-                    image: unique[u].to_string(),
-                    message,
-                })
+                results[u]
+                    .clone()
+                    .map_err(|e| ResolveError::new(unique[u].to_string(), e))
             })
             .collect()
     }

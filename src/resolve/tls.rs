@@ -12,43 +12,56 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use super::error::RegistryError;
+
 /// `ca-file`s larger than this are refused (a CA bundle is under 1 MiB).
 pub const MAX_PEM_BYTES: u64 = 8 << 20;
 
 /// Reads every certificate in a PEM file (errors name the file); only
-/// regular files, at most [`MAX_PEM_BYTES`].
-pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+/// regular files, at most [`MAX_PEM_BYTES`]. Errors are configuration
+/// errors.
+pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, RegistryError> {
     let pem = crate::fsio::read_regular_file(path, MAX_PEM_BYTES)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| RegistryError::config(format!("{}: {e}", path.display())))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: not a PEM certificate file: {e}", path.display()))?;
+        .map_err(|e| {
+            RegistryError::config(format!(
+                "{}: not a PEM certificate file: {e}",
+                path.display()
+            ))
+        })?;
     if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate found", path.display()));
+        return Err(RegistryError::config(format!(
+            "{}: no PEM certificate found",
+            path.display()
+        )));
     }
     Ok(certs)
 }
 
 /// A client configuration trusting the usual roots plus `extra`.
-pub fn client_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, String> {
+pub fn client_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, RegistryError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let (added, _ignored) = roots.add_parsable_certificates(extra.iter().cloned());
     if added == 0 && !extra.is_empty() {
-        return Err("the ca-file certificates could not be parsed".to_string());
+        return Err(RegistryError::config(
+            "the ca-file certificates could not be parsed",
+        ));
     }
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| format!("cannot set up TLS verification: {e}"))?;
+        .map_err(|e| RegistryError::other(format!("cannot set up TLS verification: {e}")))?;
     let verifier = Arc::new(ExtraCaVerifier {
         inner,
         pinned: extra.to_vec(),
     });
     let mut cfg = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .map_err(|e| RegistryError::other(format!("cannot set up TLS: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
@@ -127,7 +140,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
         let e = read_pem_certs(&p).unwrap_err();
         assert!(
-            e.contains("zero.pem") && e.contains("not a regular file"),
+            e.message.contains("zero.pem") && e.message.contains("not a regular file"),
             "{e}"
         );
     }
@@ -147,8 +160,8 @@ mod tests {
         assert!(client_config(&certs).is_ok());
         std::fs::write(&p, "not a certificate").unwrap();
         let e = read_pem_certs(&p).unwrap_err();
-        assert!(e.contains("ca.pem"), "{e}");
+        assert!(e.message.contains("ca.pem"), "{e}");
         let e = read_pem_certs(&d.path().join("missing.pem")).unwrap_err();
-        assert!(e.contains("missing.pem"), "{e}");
+        assert!(e.message.contains("missing.pem"), "{e}");
     }
 }

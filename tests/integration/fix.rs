@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use imagepin::finding::{FileKind, Status};
 use imagepin::fix::{FixOptions, FixOutcome, fix, verify};
 use imagepin::reference::Reference;
-use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
+use imagepin::resolve::{DigestRef, DigestSource, ErrorKind, ResolveError, TagRef};
 use imagepin::scan::batch::ScannedFile;
 use imagepin::scan::scan_file;
 use imagepin::scan::{kind_by_content, kind_by_name};
@@ -77,6 +77,7 @@ impl DigestSource for Fake {
                 if self.fail.contains(&r.to_string()) {
                     return Err(ResolveError {
                         image: r.to_string(),
+                        kind: ErrorKind::ServerError,
                         message: "registry answered 500 Internal Server Error".into(),
                     });
                 }

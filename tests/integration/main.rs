@@ -26,5 +26,6 @@ mod precommit;
 mod registry;
 mod registry_faults;
 mod report;
+mod resolve_error_kinds;
 mod resolver_api;
 mod split_pins;

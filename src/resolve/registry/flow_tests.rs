@@ -5,6 +5,7 @@
 //! integration tests' fault table, against a real registry.
 
 use super::*;
+use crate::resolve::ErrorKind;
 
 use super::super::scripted_server::{self, Action, Req, ok};
 use std::path::Path;
@@ -49,7 +50,7 @@ async fn resolve_one(
     handler: impl Fn(&Req) -> Action + Send + Sync + 'static,
     env: Env,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, RegistryError> {
     let port = scripted_server::serve(Arc::new(handler)).await;
     registry(port, env, timeout)
         .resolve_tag(&tag("app", "1"))
@@ -85,7 +86,8 @@ async fn not_found_names_tag_and_repository() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("no tag `1` in repository `app`"), "{e}");
+    assert!(e.message.contains("no tag `1` in repository `app`"), "{e}");
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 }
 
 #[tokio::test]
@@ -120,7 +122,8 @@ async fn server_errors_are_retried_then_reported() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("HTTP 503 after 3 attempts"), "{e}");
+    assert!(e.message.contains("HTTP 503 after 3 attempts"), "{e}");
+    assert_eq!(e.kind, ErrorKind::ServerError, "{e}");
     assert_eq!(heads.load(SeqCst), 3);
 }
 
@@ -240,16 +243,24 @@ async fn basic_auth_uses_docker_config_and_never_shows_the_secret() {
         r#"{"auths":{"mock.test":{"auth":"dXNlcjp3cm9uZ3Bhc3M="}}}"#,
     );
     let e = resolve_one(basic_handler, env, T).await.unwrap_err();
-    assert!(e.contains("401") && e.contains("config.json"), "{e}");
-    assert!(!e.contains("wrongpass") && !e.contains("dXNlcjp3"), "{e}");
+    assert!(
+        e.message.contains("401") && e.message.contains("config.json"),
+        "{e}"
+    );
+    assert_eq!(e.kind, ErrorKind::Auth, "{e}");
+    assert!(
+        !e.message.contains("wrongpass") && !e.message.contains("dXNlcjp3"),
+        "{e}"
+    );
 
     let e = resolve_one(basic_handler, Env::default(), T)
         .await
         .unwrap_err();
     assert!(
-        e.contains("no credentials") && e.contains("docker login mock.test"),
+        e.message.contains("no credentials") && e.message.contains("docker login mock.test"),
         "{e}"
     );
+    assert_eq!(e.kind, ErrorKind::NoCredentials, "{e}");
 }
 
 #[tokio::test]
@@ -272,7 +283,7 @@ async fn mirror_gets_no_credentials_unless_trusted() {
     let untrusted = Registry::new(http(), cfg.clone(), env.clone());
     let e = untrusted.resolve_tag(&tag("app", "1")).await.unwrap_err();
     assert!(
-        e.contains("401") && e.contains(&format!("127.0.0.1:{port}")),
+        e.message.contains("401") && e.message.contains(&format!("127.0.0.1:{port}")),
         "{e}"
     );
     let mut trusting = env;
@@ -400,7 +411,8 @@ async fn closed_connections_are_retried_then_reported() {
     )
     .await
     .unwrap_err();
-    assert!(e.contains("reset or closed"), "{e}");
+    assert!(e.message.contains("reset or closed"), "{e}");
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
     assert_eq!(n.load(SeqCst), 3);
 }
 
@@ -505,10 +517,13 @@ async fn describe_refuses_what_does_not_match_its_digest_or_is_too_large() {
     assert_eq!(f.created.as_ref().map(|c| c.unix), Some(1_790_812_800));
     assert_eq!(f.created.unwrap().source, "image config");
     let e = reg.describe(&dr(D)).await.unwrap_err();
-    assert!(e.contains("does not match that digest"), "{e}");
+    assert!(e.message.contains("does not match that digest"), "{e}");
+    assert_eq!(e.kind, ErrorKind::InvalidAnswer, "{e}");
     let e = reg.describe(&dr(&sha(&huge))).await.unwrap_err();
-    assert!(e.contains("larger than 1 MiB"), "{e}");
+    assert!(e.message.contains("larger than 1 MiB"), "{e}");
+    assert_eq!(e.kind, ErrorKind::InvalidAnswer, "{e}");
     let gone = D.replace("0123", "3210");
     let e = reg.describe(&dr(&gone)).await.unwrap_err();
-    assert!(e.contains("404"), "{e}");
+    assert!(e.message.contains("404"), "{e}");
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 }
