@@ -26,7 +26,11 @@ pub struct Resolver {
     env: Env,
     cas: CaFiles,
     timeout: Duration,
-    cache: Option<Mutex<DigestCache>>,
+    /// The cache directory (`None` with `--no-cache` or no home), and the
+    /// cache, read from it on first use: a run with nothing to resolve never
+    /// reads the file.
+    cache_dir: Option<std::path::PathBuf>,
+    cache: OnceLock<Option<Mutex<DigestCache>>>,
     net: OnceLock<Result<Net, String>>,
     /// What happened, for `-v` (see [`Resolver::notes`]).
     notes: Mutex<Vec<String>>,
@@ -44,7 +48,7 @@ impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolver")
             .field("opts", &self.opts)
-            .field("cache", &self.cache.is_some())
+            .field("cache", &self.cache_dir.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -80,18 +84,15 @@ impl Resolver {
             .and_then(|v| crate::config::parse_duration(&v))
             .filter(|d| !d.is_zero())
             .unwrap_or(REQUEST_TIMEOUT);
-        let cache = if opts.no_cache {
-            None
-        } else {
-            cache_dir(&env).map(|d| Mutex::new(DigestCache::load(&d, config.cache_ttl)))
-        };
+        let cache_dir = if opts.no_cache { None } else { cache_dir(&env) };
         Ok(Resolver {
             config: config.clone(),
             opts,
             env,
             cas,
             timeout,
-            cache,
+            cache_dir,
+            cache: OnceLock::new(),
             net: OnceLock::new(),
             notes: Mutex::new(Vec::new()),
             hits: Default::default(),
@@ -122,8 +123,8 @@ impl Resolver {
             Some(p) => format!("configuration: {}", p.display()),
             None => "configuration: none found (defaults)".to_string(),
         }];
-        out.push(match (&self.cache, cache_dir(&self.env)) {
-            (Some(_), Some(dir)) => format!(
+        out.push(match &self.cache_dir {
+            Some(dir) => format!(
                 "cache: {} hit{}, {} miss{} ({})",
                 self.hits.load(Relaxed),
                 if self.hits.load(Relaxed) == 1 {
@@ -186,7 +187,13 @@ impl Resolver {
     }
 
     fn with_cache<R>(&self, f: impl FnOnce(&mut DigestCache) -> R) -> Option<R> {
-        let c = self.cache.as_ref()?;
+        let c = self
+            .cache
+            .get_or_init(|| {
+                let dir = self.cache_dir.as_ref()?;
+                Some(Mutex::new(DigestCache::load(dir, self.config.cache_ttl)))
+            })
+            .as_ref()?;
         let mut guard = c.lock().unwrap_or_else(|p| p.into_inner());
         Some(f(&mut guard))
     }
@@ -265,6 +272,9 @@ fn dedupe<T: std::hash::Hash + Eq + Clone>(items: &[T]) -> (Vec<T>, Vec<usize>) 
 
 impl DigestSource for Resolver {
     fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
+        if refs.is_empty() {
+            return Vec::new();
+        }
         let (unique, map) = dedupe(refs);
         let now = SystemTime::now();
         let mut answers: Vec<Option<Result<String, String>>> = vec![None; unique.len()];
@@ -544,6 +554,28 @@ mod tests {
         assert!(e.message.contains("--offline"), "{e}");
         // No network was set up for an all-cache run.
         assert!(r.net.get().is_none());
+    }
+
+    #[test]
+    fn the_cache_file_is_read_only_when_something_needs_resolving() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        let opts = ResolveOptions {
+            offline: true,
+            ..ResolveOptions::default()
+        };
+        let r = Resolver::with_env(&Config::default(), opts, env(d.path())).unwrap();
+        assert!(r.resolve_tags(&[]).is_empty());
+        assert!(
+            r.cache.get().is_none(),
+            "nothing to resolve: cache not read"
+        );
+        let _ = r.notes();
+        assert!(r.cache.get().is_none(), "-v notes do not read it either");
+        assert_eq!(r.resolve_tags(&[tag("a", "1")])[0].as_deref(), Ok(D1));
+        assert!(r.cache.get().is_some());
     }
 
     #[test]

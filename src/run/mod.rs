@@ -230,7 +230,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
             }
         }
     }
-    report_mode(args, env, &scanned, out, err)
+    report_mode(args, env, scanned, out, err)
 }
 
 fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
@@ -257,7 +257,7 @@ fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
 fn report_mode(
     args: &ScanArgs,
     env: &Env,
-    scanned: &Scanned,
+    mut scanned: Scanned,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
@@ -268,7 +268,9 @@ fn report_mode(
             return Exit::Error;
         }
     };
-    let findings = scanned.findings();
+    // Moved, not copied: on a large tree the findings are most of the
+    // memory a run holds.
+    let findings = scanned.take_findings();
     let report = Report {
         findings: &findings,
         errors: &scanned.errors,
