@@ -6,7 +6,12 @@
 //!
 //! `cargo bench --bench resolve` (needs /usr/bin/docker-registry).
 //! Environment: `BENCH_RUNS` (cold runs, default 3), `BENCH_LATENCY_MS` (20),
-//! `BENCH_CONCURRENCY` (the registry's `concurrency`; default: imagepin's).
+//! `BENCH_CONCURRENCY` (the registry's `concurrency`; default: imagepin's),
+//! `BENCH_TAGS_PER_REPO` (5: 500 tags; 50: the 5,000-tag case).
+//! After the figures it prints the requests in flight at the proxy over the
+//! first cold run (25 ms steps): a flat bar at the `concurrency` limit
+//! means the client keeps the limit busy and latency × requests / limit is
+//! the floor.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,7 +25,6 @@ use std::time::Duration;
 use support::{Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts, TokenOpts, TokenServer};
 
 const REPOS: usize = 100;
-const TAGS_PER_REPO: usize = 5;
 
 fn env_num(key: &str, default: u64) -> u64 {
     std::env::var(key)
@@ -37,11 +41,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let cold_runs = env_num("BENCH_RUNS", 3).max(1) as usize;
     let latency = Duration::from_millis(env_num("BENCH_LATENCY_MS", 20));
+    let tags_per_repo = env_num("BENCH_TAGS_PER_REPO", 5).max(1) as usize;
 
     // 500 tags: repository bench/repoNNN, tags v0..v4, each a multi-arch index.
     let mut images = Vec::new();
     for r in 0..REPOS {
-        for t in 0..TAGS_PER_REPO {
+        for t in 0..tags_per_repo {
             let repo = format!("bench/repo{r:03}");
             let tag = format!("v{t}");
             let img = Image::multi_arch(&format!("{repo}:{tag}"), Format::Oci);
@@ -102,6 +107,7 @@ fn main() {
     let mut warm = Vec::new();
     let mut counts = Vec::new();
     let mut warm_requests = 0;
+    let mut timeline = Vec::new();
     for i in 0..cold_runs {
         let ws = support::Workspace::new();
         ws.config(&config);
@@ -111,6 +117,9 @@ fn main() {
         assert_eq!(run.code, Some(0), "cold run failed:\n{run}");
         for ((_, _, img), r) in images.iter().zip(&refs) {
             assert_eq!(run.digest_of(r), Some(img.digest()), "{r}");
+        }
+        if i == 0 {
+            timeline = proxy.timeline();
         }
         cold.push(run.elapsed);
         counts.push((
@@ -170,4 +179,32 @@ fn main() {
         warm.len(),
         warm_requests
     );
+    print_timeline(&timeline);
+}
+
+/// The requests in flight at the proxy over the first cold run, in steps
+/// of 25 ms (longer for long runs: at most 40 lines) from its first
+/// request: the most at once in each step, as a bar.
+fn print_timeline(timeline: &[(Duration, usize)]) {
+    let Some(&(end, _)) = timeline.last() else {
+        return;
+    };
+    let step_ms = (end.as_millis() / 40 + 1).max(25);
+    let step = Duration::from_millis(step_ms as u64);
+    println!(
+        "  timeline of the first cold run (requests in flight at the proxy, per {step_ms} ms):"
+    );
+    let steps = end.as_millis() / step_ms + 1;
+    let mut at = 0;
+    let mut current = 0;
+    for i in 0..steps {
+        let until = step * u32::try_from(i + 1).unwrap();
+        let mut most = current;
+        while at < timeline.len() && timeline[at].0 < until {
+            current = timeline[at].1;
+            most = most.max(current);
+            at += 1;
+        }
+        println!("    {:>5} ms {:>3} {}", i * step_ms, most, "#".repeat(most));
+    }
 }

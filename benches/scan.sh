@@ -7,8 +7,10 @@
 #   TREE=/tmp/mono FILES=10000 RUNS=10 benches/scan.sh
 #
 # Needs hyperfine, rg and GNU time (/usr/bin/time; Debian package `time`).
-# Targets (issue 2): within 3x of rg on the tree, peak RSS under 50 MB,
-# single file under 10 ms. The script prints the figures and PASS/MISS per target.
+# Targets (issue 11): within 1.5x of rg on the tree, peak RSS at most 40 MB,
+# single file at most 2 ms. The script prints the figures and PASS/MISS per
+# target. Wall times on a busy machine are noise: see benches/README.md.
+# Before/after and ratios under load: benches/scaling.sh (interleaved runs).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,8 +92,8 @@ rss_mb = int(sys.argv[3]) / 1024
 def verdict(ok): return "PASS" if ok else "MISS"
 print("== targets ==")
 print(f"tree:   imagepin {ip['mean']*1e3:.1f} ms (min {ip['min']*1e3:.1f}) vs rg {rg['mean']*1e3:.1f} ms "
-      f"(min {rg['min']*1e3:.1f}): {ratio:.2f}x (min/min {ip['min']/rg['min']:.2f}x)  target <= 3x: {verdict(ratio <= 3)}")
-print(f"memory: {rss_mb:.1f} MB peak RSS  target < 50 MB: {verdict(rss_mb < 50)}")
+      f"(min {rg['min']*1e3:.1f}): {ratio:.2f}x (min/min {ip['min']/rg['min']:.2f}x)  target <= 1.5x: {verdict(ratio <= 1.5)}")
+print(f"memory: {rss_mb:.1f} MB peak RSS  target <= 40 MB: {verdict(rss_mb <= 40)}")
 print(f"single: {one['mean']*1e3:.2f} ms mean (min {one['min']*1e3:.2f}, median {one['median']*1e3:.2f})  "
-      f"target < 10 ms: {verdict(one['mean'] < 0.010)}")
+      f"target <= 2 ms: {verdict(one['median'] <= 0.002)}")
 EOF

@@ -104,6 +104,14 @@ fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
         });
     // Walked on all cores (directory reads and `.gitignore` matching are a
     // good part of a large tree's time); the order is restored by sorting.
+    // A directory with no subdirectory is one unit of work: one thread, so
+    // no idle walker sleeps before it quits (a millisecond of an empty run).
+    let flat = std::fs::read_dir(root).is_ok_and(|mut entries| {
+        !entries.any(|e| e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir())))
+    });
+    if flat {
+        builder.threads(1);
+    }
     let found = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {

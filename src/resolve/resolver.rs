@@ -28,9 +28,13 @@ pub struct Resolver {
     env: Env,
     cas: CaFiles,
     timeout: Duration,
-    cache: Option<Mutex<DigestCache>>,
+    /// The cache directory (`None` with `--no-cache` or no home), and the
+    /// caches, each read from it on first use: a run with nothing to
+    /// resolve or describe never reads a file.
+    cache_dir: Option<std::path::PathBuf>,
+    cache: OnceLock<Option<Mutex<DigestCache>>>,
     /// Digest → facts, kept for good (see [`FactsCache`]).
-    facts: Option<Mutex<FactsCache>>,
+    facts: OnceLock<Option<Mutex<FactsCache>>>,
     net: OnceLock<Result<Net, RegistryError>>,
     /// What happened, for `-v` (see [`Resolver::notes`]).
     notes: Mutex<Vec<String>>,
@@ -51,7 +55,7 @@ impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolver")
             .field("opts", &self.opts)
-            .field("cache", &self.cache.is_some())
+            .field("cache", &self.cache_dir.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -89,19 +93,16 @@ impl Resolver {
             .and_then(|v| crate::config::parse_duration(&v))
             .filter(|d| !d.is_zero())
             .unwrap_or(REQUEST_TIMEOUT);
-        let dir = if opts.no_cache { None } else { cache_dir(&env) };
-        let cache = dir
-            .as_ref()
-            .map(|d| Mutex::new(DigestCache::load(d, config.cache_ttl)));
-        let facts = dir.as_ref().map(|d| Mutex::new(FactsCache::load(d)));
+        let cache_dir = if opts.no_cache { None } else { cache_dir(&env) };
         Ok(Resolver {
             config: config.clone(),
             opts,
             env,
             cas,
             timeout,
-            cache,
-            facts,
+            cache_dir,
+            cache: OnceLock::new(),
+            facts: OnceLock::new(),
             net: OnceLock::new(),
             notes: Mutex::new(Vec::new()),
             hits: Default::default(),
@@ -134,8 +135,8 @@ impl Resolver {
             Some(p) => format!("configuration: {}", p.display()),
             None => "configuration: none found (defaults)".to_string(),
         }];
-        out.push(match (&self.cache, cache_dir(&self.env)) {
-            (Some(_), Some(dir)) => format!(
+        out.push(match &self.cache_dir {
+            Some(dir) => format!(
                 "cache: {} hit{}, {} miss{} ({})",
                 self.hits.load(Relaxed),
                 if self.hits.load(Relaxed) == 1 {
@@ -209,7 +210,23 @@ impl Resolver {
     }
 
     fn with_cache<R>(&self, f: impl FnOnce(&mut DigestCache) -> R) -> Option<R> {
-        let c = self.cache.as_ref()?;
+        let c = self
+            .cache
+            .get_or_init(|| {
+                let dir = self.cache_dir.as_ref()?;
+                Some(Mutex::new(DigestCache::load(dir, self.config.cache_ttl)))
+            })
+            .as_ref()?;
+        let mut guard = c.lock().unwrap_or_else(|p| p.into_inner());
+        Some(f(&mut guard))
+    }
+
+    /// The facts cache, read on first use (like [`Resolver::with_cache`]).
+    fn with_facts<R>(&self, f: impl FnOnce(&mut FactsCache) -> R) -> Option<R> {
+        let c = self
+            .facts
+            .get_or_init(|| Some(Mutex::new(FactsCache::load(self.cache_dir.as_ref()?))))
+            .as_ref()?;
         let mut guard = c.lock().unwrap_or_else(|p| p.into_inner());
         Some(f(&mut guard))
     }
@@ -290,6 +307,9 @@ fn dedupe<T: std::hash::Hash + Eq + Clone>(items: &[T]) -> (Vec<T>, Vec<usize>) 
 
 impl DigestSource for Resolver {
     fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
+        if refs.is_empty() {
+            return Vec::new();
+        }
         let (unique, map) = dedupe(refs);
         let now = SystemTime::now();
         let mut answers: Vec<Option<Result<String, RegistryError>>> = vec![None; unique.len()];
@@ -370,12 +390,14 @@ impl DigestSource for Resolver {
         use std::sync::atomic::Ordering::Relaxed;
         let (unique, map) = dedupe(refs);
         let mut answers: Vec<Option<Result<ImageFacts, RegistryError>>> = vec![None; unique.len()];
-        if let Some(c) = &self.facts {
-            let c = c.lock().unwrap_or_else(|p| p.into_inner());
+        if unique.is_empty() {
+            return Vec::new();
+        }
+        self.with_facts(|c| {
             for (i, d) in unique.iter().enumerate() {
                 answers[i] = c.get(&facts_key(d)).map(Ok);
             }
-        }
+        });
         let misses: Vec<usize> = (0..unique.len())
             .filter(|&i| answers[i].is_none())
             .collect();
@@ -394,8 +416,7 @@ impl DigestSource for Resolver {
             let todo: Vec<DigestRef> = misses.iter().map(|&i| unique[i].clone()).collect();
             let results = self.run_all(todo, |reg, d| async move { reg.describe(&d).await });
             let learnt = SystemTime::now();
-            if let Some(c) = &self.facts {
-                let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
+            self.with_facts(|c| {
                 for (&i, r) in misses.iter().zip(&results) {
                     if let Ok(f) = r {
                         c.put(&facts_key(&unique[i]), f, learnt);
@@ -403,7 +424,7 @@ impl DigestSource for Resolver {
                 }
                 // The cache is an optimisation: failing to write it is not an error.
                 let _ = c.save(learnt);
-            }
+            });
             for (&i, r) in misses.iter().zip(results) {
                 answers[i] = Some(r);
             }
@@ -627,6 +648,28 @@ mod tests {
         assert!(e.message.contains("--offline"), "{e}");
         // No network was set up for an all-cache run.
         assert!(r.net.get().is_none());
+    }
+
+    #[test]
+    fn the_cache_file_is_read_only_when_something_needs_resolving() {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        let opts = ResolveOptions {
+            offline: true,
+            ..ResolveOptions::default()
+        };
+        let r = Resolver::with_env(&Config::default(), opts, env(d.path())).unwrap();
+        assert!(r.resolve_tags(&[]).is_empty());
+        assert!(
+            r.cache.get().is_none(),
+            "nothing to resolve: cache not read"
+        );
+        let _ = r.notes();
+        assert!(r.cache.get().is_none(), "-v notes do not read it either");
+        assert_eq!(r.resolve_tags(&[tag("a", "1")])[0].as_deref(), Ok(D1));
+        assert!(r.cache.get().is_some());
     }
 
     #[test]

@@ -262,7 +262,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
             }
         }
     }
-    report_mode(args, env, &scanned, out, err)
+    report_mode(args, env, scanned, out, err)
 }
 
 /// The digest policies of a `--check` run: flags win over the configuration.
@@ -305,7 +305,7 @@ fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
 fn report_mode(
     args: &ScanArgs,
     env: &Env,
-    scanned: &Scanned,
+    mut scanned: Scanned,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
@@ -316,7 +316,9 @@ fn report_mode(
             return Exit::Error;
         }
     };
-    let findings = scanned.findings();
+    // Moved, not copied: on a large tree the findings are most of the
+    // memory a run holds.
+    let findings = scanned.take_findings();
     let report = Report {
         findings: &findings,
         errors: &scanned.errors,

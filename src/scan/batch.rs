@@ -54,6 +54,17 @@ impl Scanned {
             .flat_map(|f| f.findings.iter().cloned())
             .collect()
     }
+
+    /// Every finding, moved out of the files (which keep their paths, kinds
+    /// and texts): for a run that only reports them.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        let n = self.files.iter().map(|f| f.findings.len()).sum();
+        let mut all = Vec::with_capacity(n);
+        for f in &mut self.files {
+            all.append(&mut f.findings);
+        }
+        all
+    }
 }
 
 /// Reads and scans `candidates` in parallel; the result keeps their order.

@@ -184,7 +184,7 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
         found: Vec::new(),
         visited: HashSet::new(),
         spans: HashSet::new(),
-        path: Vec::new(),
+        path: ContextPath::default(),
     };
     // Documents, and the items of a `kind: List`, are walked as they are
     // parsed and freed after: a 50 MB List never exists as one tree. An
@@ -195,10 +195,9 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
             // Freed nodes' addresses are reused: visited sets don't carry over.
             walker.visited.clear();
             let kind = item.root_get("kind").and_then(Node::as_str).unwrap_or("?");
-            walker.path.clear();
-            walker.path.push(kind.to_string());
-            walker.path.push("items".into());
-            walker.path.push(format!("[{}]", item.index));
+            walker.path.start(kind);
+            walker.path.push_key("items");
+            walker.path.push_index(item.index);
             let before = walker.found.len();
             walker.node(item.node);
             pending.extend(walker.found.drain(before..));
@@ -218,8 +217,7 @@ pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
                 }
                 walker.found.push(o);
             }
-            walker.path.clear();
-            walker.path.push(kind.to_string());
+            walker.path.start(kind);
             walker.mapping(root, true);
         }
     });
@@ -237,8 +235,65 @@ struct Walker<'t> {
     visited: HashSet<usize>,
     /// Start offsets of the spans already found.
     spans: HashSet<usize>,
-    /// Context segments: the kind, then keys and `[index]`es.
-    path: Vec<String>,
+    /// Where the walk is: the kind, then keys and `[index]`es.
+    path: ContextPath,
+}
+
+/// The context of the node being walked (`Deployment spec.template…`),
+/// kept as one string that grows and shrinks with the walk: no allocation
+/// per key visited, only per image found.
+struct ContextPath {
+    kind: String,
+    /// The keys and `[index]`es so far, joined as in the context.
+    rest: String,
+    /// The length of `rest` before each segment still pushed.
+    marks: Vec<usize>,
+}
+
+impl Default for ContextPath {
+    fn default() -> ContextPath {
+        ContextPath {
+            kind: "?".to_string(),
+            rest: String::new(),
+            marks: Vec::new(),
+        }
+    }
+}
+
+impl ContextPath {
+    /// A new resource of this kind: no segments.
+    fn start(&mut self, kind: &str) {
+        self.kind.clear();
+        self.kind.push_str(kind);
+        self.rest.clear();
+        self.marks.clear();
+    }
+
+    /// A key: after a `.`, unless first or written like an index.
+    fn push_key(&mut self, key: &str) {
+        self.marks.push(self.rest.len());
+        if !self.rest.is_empty() && !key.starts_with('[') {
+            self.rest.push('.');
+        }
+        self.rest.push_str(key);
+    }
+
+    fn push_index(&mut self, i: usize) {
+        use std::fmt::Write as _;
+        self.marks.push(self.rest.len());
+        let _ = write!(self.rest, "[{i}]");
+    }
+
+    fn pop(&mut self) {
+        if let Some(len) = self.marks.pop() {
+            self.rest.truncate(len);
+        }
+    }
+
+    /// `Kind path.key`.
+    fn context(&self, key: &str) -> String {
+        format!("{} {}.{key}", self.kind, self.rest)
+    }
 }
 
 impl Walker<'_> {
@@ -250,7 +305,7 @@ impl Walker<'_> {
             self.mapping(node, false);
         } else {
             for (i, item) in node.items().enumerate() {
-                self.path.push(format!("[{i}]"));
+                self.path.push_index(i);
                 self.node(item);
                 self.path.pop();
             }
@@ -269,10 +324,10 @@ impl Walker<'_> {
             if SKIPPED.contains(&key) || (root && SKIPPED_AT_ROOT.contains(&key)) {
                 continue;
             }
-            self.path.push(key.to_string());
+            self.path.push_key(key);
             if CONTAINER_LISTS.contains(&key) {
                 for (i, item) in value.items().enumerate() {
-                    self.path.push(format!("[{i}]"));
+                    self.path.push_index(i);
                     self.image(item.get("image"), "image");
                     self.path.pop();
                 }
@@ -280,7 +335,7 @@ impl Walker<'_> {
                 self.image(value.get("image"), "image");
             } else if key == "volumes" {
                 for (i, item) in value.items().enumerate() {
-                    self.path.push(format!("[{i}]"));
+                    self.path.push_index(i);
                     self.image(
                         item.get("image").and_then(|v| v.get("reference")),
                         "image.reference",
@@ -320,7 +375,7 @@ impl Walker<'_> {
             ["*", rest @ ..] => {
                 for (key, value) in node.merged_entries() {
                     let Some(key) = key.as_str() else { continue };
-                    self.path.push(key.to_string());
+                    self.path.push_key(key);
                     self.operator_path(value, rest);
                     self.path.pop();
                 }
@@ -331,10 +386,10 @@ impl Walker<'_> {
                     None => (*seg, false),
                 };
                 let Some(value) = node.get(key) else { return };
-                self.path.push(key.to_string());
+                self.path.push_key(key);
                 if list {
                     for (i, item) in value.items().enumerate() {
-                        self.path.push(format!("[{i}]"));
+                        self.path.push_index(i);
                         self.operator_path(item, rest);
                         self.path.pop();
                     }
@@ -355,20 +410,7 @@ impl Walker<'_> {
         if value.as_str().is_some_and(|v| PLACEHOLDERS.contains(&v)) {
             return;
         }
-        let context = {
-            let (kind, rest) = self
-                .path
-                .split_first()
-                .map_or(("?", &[][..]), |(k, r)| (k.as_str(), r));
-            let mut path = String::new();
-            for seg in rest {
-                if !path.is_empty() && !seg.starts_with('[') {
-                    path.push('.');
-                }
-                path.push_str(seg);
-            }
-            format!("{kind} {path}.{key}")
-        };
+        let context = self.path.context(key);
         let occurrence = match value.value_span(self.text) {
             Some(span) if !span.is_empty() => Occurrence::new(span, Hint::Image, context),
             Some(_) => return,

@@ -10,7 +10,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::http1::{self, Head};
 
@@ -72,6 +72,8 @@ struct Stats {
     inflight: AtomicUsize,
     max_inflight: AtomicUsize,
     log: Mutex<Vec<String>>,
+    /// Every request's start (+1) and end (-1), for the in-flight timeline.
+    timeline: Mutex<Vec<(Instant, i32)>>,
 }
 
 struct Shared {
@@ -151,6 +153,26 @@ impl Proxy {
         self.shared.stats.connections.load(Ordering::SeqCst)
     }
 
+    /// Requests in flight over time since the first request (after
+    /// [`Proxy::reset_counts`]): (time of the change, count after it).
+    /// Only `benches/resolve.rs` prints it.
+    #[allow(dead_code)]
+    pub fn timeline(&self) -> Vec<(Duration, usize)> {
+        let mut events = self.shared.stats.timeline.lock().expect("lock").clone();
+        events.sort_by_key(|(t, d)| (*t, *d));
+        let Some(&(first, _)) = events.first() else {
+            return Vec::new();
+        };
+        let mut now: i64 = 0;
+        events
+            .into_iter()
+            .map(|(t, d)| {
+                now += i64::from(d);
+                (t - first, usize::try_from(now.max(0)).unwrap_or(0))
+            })
+            .collect()
+    }
+
     /// `METHOD target` of every request so far.
     pub fn request_log(&self) -> Vec<String> {
         self.shared.stats.log.lock().expect("lock").clone()
@@ -169,6 +191,7 @@ impl Proxy {
             c.store(0, Ordering::SeqCst);
         }
         s.log.lock().expect("lock").clear();
+        s.timeline.lock().expect("lock").clear();
     }
 }
 
@@ -185,6 +208,30 @@ fn retry_after_value(spec: &str) -> String {
             httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs))
         }
         None => spec.to_string(),
+    }
+}
+
+/// Puts a request on the timeline from now until dropped.
+struct OnTimeline<'a>(&'a Stats);
+
+impl<'a> OnTimeline<'a> {
+    fn enter(stats: &'a Stats) -> OnTimeline<'a> {
+        stats
+            .timeline
+            .lock()
+            .expect("lock")
+            .push((Instant::now(), 1));
+        OnTimeline(stats)
+    }
+}
+
+impl Drop for OnTimeline<'_> {
+    fn drop(&mut self) {
+        self.0
+            .timeline
+            .lock()
+            .expect("lock")
+            .push((Instant::now(), -1));
     }
 }
 
@@ -253,6 +300,7 @@ fn serve(conn: TcpStream, s: &Shared) {
             s.stats.token_requests.fetch_add(1, Ordering::SeqCst);
         }
         let _inflight = is_manifest.then(|| InFlight::enter(&s.stats));
+        let _on_timeline = OnTimeline::enter(&s.stats);
         if !s.opts.latency.is_zero() {
             std::thread::sleep(s.opts.latency);
         }
