@@ -231,7 +231,22 @@ pub fn apply(
         let mut notes: Vec<String> = Vec::new();
         let mut status = Status::Pinned;
         if let Some(max) = policy.max_age {
-            match &facts.created {
+            // A date in the future is a publisher's claim that would keep
+            // an image young for ever: it counts as no date.
+            let future = facts
+                .created
+                .as_ref()
+                .filter(|c| c.unix > now.saturating_add(FUTURE_SLACK_SECS));
+            let unknown = match future {
+                Some(c) => format!(
+                    "the image claims to be created in the future ({}, from the {}), which \
+                     is not trusted",
+                    Date::from_unix(u64::try_from(c.unix).unwrap_or(0)),
+                    c.source
+                ),
+                None => UNKNOWN_DATE.to_string(),
+            };
+            match facts.created.as_ref().filter(|_| future.is_none()) {
                 Some(c) if now - c.unix > i64::try_from(max.as_secs()).unwrap_or(i64::MAX) => {
                     status = Status::TooOld;
                     notes.push(format!(
@@ -244,10 +259,10 @@ pub fn apply(
                 Some(_) => {}
                 None if policy.max_age_unknown_fails => {
                     status = Status::AgeUnknown;
-                    notes.push(UNKNOWN_DATE.to_string());
+                    notes.push(unknown);
                 }
                 None => out.warnings.push(format!(
-                    "{}:{}: {}: {UNKNOWN_DATE}, so max-age cannot be checked (max-age-unknown = \"fail\" fails it)",
+                    "{}:{}: {}: {unknown}, so max-age cannot be checked (max-age-unknown = \"fail\" fails it)",
                     crate::escape::path(&f.path),
                     f.line,
                     f.image()
@@ -291,6 +306,10 @@ pub fn apply(
     }
     out
 }
+
+/// How far in the future a creation date may be (clock skew between the
+/// build machine and this one) before it counts as no date.
+const FUTURE_SLACK_SECS: i64 = 86_400;
 
 const UNKNOWN_DATE: &str = "no source says when this image was created (no \
 org.opencontainers.image.created annotation, no real date in its config)";
@@ -523,6 +542,34 @@ mod tests {
                 ),
             "{note}"
         );
+    }
+
+    #[test]
+    fn a_date_in_the_future_is_no_date() {
+        let source = Facts(vec![("a", dated(-30)), ("b", dated(0))]);
+        let policy = Policy {
+            max_age: Some(Duration::from_secs(90 * 86_400)),
+            ..Policy::default()
+        };
+        let mut f = files(&['a', 'b']);
+        let out = apply(&mut f, &source, &policy, NOW);
+        assert!(f[0].findings.iter().all(|f| f.status == Status::Pinned));
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].contains(
+                "the image claims to be created in the future (2026-10-31, from the image \
+                 config), which is not trusted, so max-age cannot be checked"
+            ),
+            "{}",
+            out.warnings[0]
+        );
+        let fail = Policy {
+            max_age_unknown_fails: true,
+            ..policy
+        };
+        let mut f = files(&['a']);
+        apply(&mut f, &source, &fail, NOW);
+        assert_eq!(f[0].findings[0].status, Status::AgeUnknown);
     }
 
     #[test]
