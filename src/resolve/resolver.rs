@@ -305,6 +305,26 @@ fn dedupe<T: std::hash::Hash + Eq + Clone>(items: &[T]) -> (Vec<T>, Vec<usize>) 
     (unique, map)
 }
 
+/// The answers for the distinct items, given back in the order of the
+/// input (`map` from [`dedupe`]), each error naming its item.
+fn spread<T: fmt::Display, R: Clone>(
+    unique: &[T],
+    map: &[usize],
+    answers: Vec<Option<Result<R, RegistryError>>>,
+    missing: &str,
+) -> Vec<Result<R, ResolveError>> {
+    map.iter()
+        .map(|&u| match &answers[u] {
+            Some(Ok(r)) => Ok(r.clone()),
+            Some(Err(e)) => Err(ResolveError::new(unique[u].to_string(), e.clone())),
+            None => Err(ResolveError::new(
+                unique[u].to_string(),
+                RegistryError::other(format!("internal error: {missing}")),
+            )),
+        })
+        .collect()
+}
+
 impl DigestSource for Resolver {
     fn resolve_tags(&self, refs: &[TagRef]) -> Vec<Result<String, ResolveError>> {
         if refs.is_empty() {
@@ -371,16 +391,7 @@ impl DigestSource for Resolver {
                 answers[i] = Some(r);
             }
         }
-        map.iter()
-            .map(|&u| match &answers[u] {
-                Some(Ok(d)) => Ok(d.clone()),
-                Some(Err(e)) => Err(ResolveError::new(unique[u].to_string(), e.clone())),
-                None => Err(ResolveError::new(
-                    unique[u].to_string(),
-                    RegistryError::other("internal error: not resolved"),
-                )),
-            })
-            .collect()
+        spread(&unique, &map, answers, "not resolved")
     }
 
     /// Facts come from the cache whenever it has them (they never change,
@@ -429,16 +440,7 @@ impl DigestSource for Resolver {
                 answers[i] = Some(r);
             }
         }
-        map.iter()
-            .map(|&u| match &answers[u] {
-                Some(Ok(f)) => Ok(f.clone()),
-                Some(Err(e)) => Err(ResolveError::new(unique[u].to_string(), e.clone())),
-                None => Err(ResolveError::new(
-                    unique[u].to_string(),
-                    RegistryError::other("internal error: not described"),
-                )),
-            })
-            .collect()
+        spread(&unique, &map, answers, "not described")
     }
 
     fn digests_exist(&self, refs: &[DigestRef]) -> Vec<Result<bool, ResolveError>> {
