@@ -50,7 +50,8 @@ pub struct DigestCache {
     new: HashMap<String, Entry>,
 }
 
-fn now_secs(now: SystemTime) -> u64 {
+/// Seconds since the epoch (0 for a clock before it).
+pub(super) fn now_secs(now: SystemTime) -> u64 {
     now.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::cache::now_secs;
 use super::{Created, ImageFacts, Platform};
 use crate::reference::validate_digest;
 
@@ -97,11 +98,6 @@ pub struct FactsCache {
     path: PathBuf,
     entries: HashMap<String, Entry>,
     new: HashMap<String, Entry>,
-}
-
-fn now_secs(now: SystemTime) -> u64 {
-    now.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn read(path: &Path) -> HashMap<String, Entry> {
