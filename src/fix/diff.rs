@@ -8,6 +8,7 @@ use std::path::Path;
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::palette::{ADDED, HUNK, LOCATION, PLAIN, REMOVED, paint};
 use crate::report::escape::{git_path, visible_keep_tabs};
 
 /// Writes a unified diff of one file: `--- a/path`, `+++ b/path`, hunks with
@@ -27,26 +28,26 @@ pub fn write_diff(
     new: &str,
     color: bool,
 ) -> std::io::Result<()> {
-    const RED: &str = "\x1b[31m";
-    const GREEN: &str = "\x1b[32m";
-    const CYAN: &str = "\x1b[36m";
-    const BOLD: &str = "\x1b[1m";
-    const RESET: &str = "\x1b[0m";
-    let paint = |c: &'static str| if color { c } else { "" };
-    let reset = if color { RESET } else { "" };
-
     let shown = display_path(path);
     let diff = TextDiff::from_lines(old, new);
     let (old_name, new_name) = (git_path("a/", &shown), git_path("b/", &shown));
-    writeln!(out, "{}--- {old_name}{reset}", paint(BOLD))?;
-    writeln!(out, "{}+++ {new_name}{reset}", paint(BOLD))?;
+    writeln!(
+        out,
+        "{}",
+        paint(color, LOCATION, &format!("--- {old_name}"))
+    )?;
+    writeln!(
+        out,
+        "{}",
+        paint(color, LOCATION, &format!("+++ {new_name}"))
+    )?;
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        writeln!(out, "{}{}{reset}", paint(CYAN), hunk.header())?;
+        writeln!(out, "{}", paint(color, HUNK, &hunk.header().to_string()))?;
         for change in hunk.iter_changes() {
-            let (sign, c) = match change.tag() {
-                ChangeTag::Delete => ('-', paint(RED)),
-                ChangeTag::Insert => ('+', paint(GREEN)),
-                ChangeTag::Equal => (' ', ""),
+            let (sign, style) = match change.tag() {
+                ChangeTag::Delete => ('-', REMOVED),
+                ChangeTag::Insert => ('+', ADDED),
+                ChangeTag::Equal => (' ', PLAIN),
             };
             let line = change.value();
             let mut content = Cow::Borrowed(line.strip_suffix('\n').unwrap_or(line));
@@ -55,8 +56,7 @@ pub fn write_diff(
                 let text = text.strip_prefix('\u{feff}').unwrap_or(text);
                 content = Cow::Owned(visible_keep_tabs(text).into_owned());
             }
-            let r = if c.is_empty() { "" } else { reset };
-            writeln!(out, "{c}{sign}{content}{r}")?;
+            writeln!(out, "{}", paint(color, style, &format!("{sign}{content}")))?;
             if change.missing_newline() {
                 writeln!(out, "\\ No newline at end of file")?;
             }
