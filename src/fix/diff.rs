@@ -28,7 +28,7 @@ pub fn write_diff(
     new: &str,
     color: bool,
 ) -> std::io::Result<()> {
-    let shown = display_path(path);
+    let shown = header_path(path);
     let diff = TextDiff::from_lines(old, new);
     let (old_name, new_name) = (git_path("a/", &shown), git_path("b/", &shown));
     writeln!(
@@ -65,9 +65,11 @@ pub fn write_diff(
     Ok(())
 }
 
-/// The path for diff headers: forward slashes, no leading `./` or `/`.
-fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
+/// The path after `a/` and `b/` in the headers: the machine-output path
+/// ([`crate::report::slash_path`]: forward slashes, no `./`) without any
+/// further leading `./` or `/`, since the prefix makes it relative.
+fn header_path(path: &Path) -> String {
+    let s = crate::report::slash_path(path);
     let s = s.trim_start_matches("./");
     s.trim_start_matches('/').to_string()
 }

@@ -338,7 +338,7 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
             Some(k) => Some(k),
             None => {
                 match crate::fsio::read_regular_file(&c.path, crate::scan::batch::MAX_FILE_SIZE) {
-                    Ok(bytes) => files::kind_of(c, &String::from_utf8_lossy(&bytes)),
+                    Ok(bytes) => files::known_or_sniffed_kind(c, &String::from_utf8_lossy(&bytes)),
                     Err(message) => {
                         errors.push(FileError {
                             path: c.path.clone(),
