@@ -21,7 +21,7 @@ use crate::report::escape::{git_path, visible_keep_tabs};
 /// characters are shown as escapes, so nothing but the text reaches the
 /// screen. A path with a control character, `"` or `\` is quoted in the
 /// headers as git quotes it (`"a/x\ny"`), which `git apply` reads.
-pub fn write_diff(
+pub(super) fn write_diff(
     out: &mut dyn Write,
     path: &Path,
     old: &str,

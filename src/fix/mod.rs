@@ -28,10 +28,9 @@ use crate::resolve::cause::root_cause;
 use crate::scan::batch::ScannedFile;
 use lookup::{ask, describe_moves, failures, lookup, run_wide};
 
-pub use diff::write_diff;
 pub use plan::unpinnable;
 pub use set_target::SetTarget;
-pub use verify::{verify, verify_at};
+pub use verify::verify;
 
 /// What `--fix`/`--diff` may do.
 #[derive(Debug, Clone, Default)]
@@ -136,7 +135,7 @@ pub fn fix(
             }
         }
         if !opts.quiet {
-            write_diff(out, &file.path, &file.text, &new, opts.color)?;
+            diff::write_diff(out, &file.path, &file.text, &new, opts.color)?;
         }
         outcome.changed.push(file.path.clone());
         outcome.changes.extend(planned.changes);

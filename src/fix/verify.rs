@@ -21,16 +21,10 @@ use crate::scan::batch::ScannedFile;
 /// A platform-specific pin (one platform's image) whose tag now points to
 /// an index is fresh when it is that index's child for its platform, and
 /// stale (naming the child) when the child differs. A stale note says
-/// when the tag's current image was created, when that is known.
-pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource) -> Vec<FileError> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    verify_at(files, source, now)
-}
-
-/// [`verify`] with "now" (seconds since the epoch) given, for ages.
-pub fn verify_at(files: &mut [ScannedFile], source: &dyn DigestSource, now: i64) -> Vec<FileError> {
+/// when the tag's current image was created, when that is known, as an
+/// age at `now` (seconds since the epoch; the run's clock or
+/// `IMAGEPIN_TODAY`).
+pub fn verify(files: &mut [ScannedFile], source: &dyn DigestSource, now: i64) -> Vec<FileError> {
     let mut errors = Vec::new();
     // (file, finding, tag, digest ref) for every pinned finding.
     let mut pins: Vec<(usize, usize, Option<TagRef>, DigestRef)> = Vec::new();

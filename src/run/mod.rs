@@ -230,7 +230,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
         match digest_source(&config, opts) {
             Ok(source) => {
                 if args.verify {
-                    let mut lookup_errors = fix::verify_at(&mut scanned.files, &source, env.now);
+                    let mut lookup_errors = fix::verify(&mut scanned.files, &source, env.now);
                     scanned.errors.append(&mut lookup_errors);
                 }
                 let mut checked = policy::apply(&mut scanned.files, &source, &policy, env.now);

@@ -99,6 +99,8 @@ impl DigestSource for Fake {
 
 const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+/// "Now" for `verify` (seconds since the epoch): 2026-01-01.
+const NOW: i64 = 1_767_225_600;
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -803,7 +805,7 @@ fn verify_marks_stale_and_missing_pins() {
         .with_tag("docker.io/library/python:3.12", D2) // re-pointed
         .with_tag("docker.io/library/node:20", D2) // still the same
         .gone(&format!("docker.io/library/busybox@{D2}"));
-    let errors = verify(&mut files, &source);
+    let errors = verify(&mut files, &source, NOW);
     assert!(errors.is_empty(), "{errors:?}");
     let st: Vec<(Status, Option<String>)> = files[0]
         .findings
@@ -833,7 +835,7 @@ fn verify_reports_lookup_failures() {
     let p = write(d.path(), "Dockerfile", &format!("FROM python:3.12@{D1}\n"));
     let mut files = [scan_one(&p)];
     let source = Fake::new(0).failing("docker.io/library/python:3.12");
-    let errors = verify(&mut files, &source);
+    let errors = verify(&mut files, &source, NOW);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].line, Some(1));
     assert!(
