@@ -369,7 +369,7 @@ impl Config {
         };
         let mut files = Vec::new();
         for (i, rule) in raw.files.iter().enumerate() {
-            let kind = crate::scan::kind_named(&rule.kind).ok_or_else(|| {
+            let kind = crate::scan::kind_from_id(&rule.kind).ok_or_else(|| {
                 let names: Vec<_> = crate::scan::KINDS.iter().map(|k| k.id.as_str()).collect();
                 invalid(format!(
                     "`files[{i}].kind`: unknown kind {:?} (expected one of {})",

@@ -15,7 +15,7 @@ pub struct Candidate {
     /// As given on the command line, or relative to the cwd when walking.
     pub path: PathBuf,
     /// The kind by configuration or name; `None` for a YAML file of no known
-    /// kind, whose content decides ([`kind_of`]).
+    /// kind, whose content decides ([`known_or_sniffed_kind`]).
     pub kind: Option<FileKind>,
 }
 
@@ -40,7 +40,7 @@ pub fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
     if config.is_excluded(path) {
         return None;
     }
-    match kind_for(config, path) {
+    match declared_or_path_kind(config, path) {
         Some(kind) => Some(Candidate {
             path: path.to_path_buf(),
             kind: Some(kind),
@@ -118,7 +118,7 @@ fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
         Box::new(|entry| {
             match entry {
                 Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                    let path = display_path(e.path(), cwd);
+                    let path = cwd_relative(e.path(), cwd);
                     if let Some(c) = candidate(config, &path) {
                         lock(&found).push(c);
                     }
@@ -153,7 +153,7 @@ fn walk_error(root: &Path, cwd: &Path, err: ignore::Error) -> FileError {
             _ => None,
         }
     }
-    let path = path_of(&err).map_or_else(|| root.to_path_buf(), |p| display_path(p, cwd));
+    let path = path_of(&err).map_or_else(|| root.to_path_buf(), |p| cwd_relative(p, cwd));
     FileError {
         path,
         line: None,
@@ -161,9 +161,11 @@ fn walk_error(root: &Path, cwd: &Path, err: ignore::Error) -> FileError {
     }
 }
 
-/// A walked path for output: without a leading `./`, and relative to the
-/// cwd when it is an absolute path under it.
-pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
+/// A walked path as findings carry it: without a leading `./`, and
+/// relative to the cwd when it is an absolute path under it (lexically: no
+/// `..` is added, a path outside the cwd stays as it is; compare
+/// [`relative_with_dotdot`]).
+pub fn cwd_relative(path: &Path, cwd: &Path) -> PathBuf {
     let path = path.strip_prefix(".").unwrap_or(path);
     if path.is_absolute() {
         if let Ok(rel) = path.strip_prefix(cwd) {
@@ -175,8 +177,9 @@ pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// `path` relative to `base` (both absolute), with `..` where needed.
-pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+/// `path` relative to `base` (both absolute), climbing out of `base` with
+/// `..` where needed (`--staged`: git's top level → the cwd).
+pub fn relative_with_dotdot(path: &Path, base: &Path) -> PathBuf {
     let p: Vec<Component> = path.components().collect();
     let b: Vec<Component> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -210,7 +213,7 @@ pub fn staged(cwd: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(list
         .split(|&b| b == 0)
         .filter(|name| !name.is_empty())
-        .map(|name| relative_to(&top.join(bytes_to_path(name)), &base))
+        .map(|name| relative_with_dotdot(&top.join(bytes_to_path(name)), &base))
         .collect())
 }
 
@@ -238,36 +241,35 @@ fn bytes_to_path(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The kind for a path: configuration's `[[files]]` first, then the name
-/// rules of the registered kinds ([`crate::scan::kind_by_name`]).
-pub fn kind_for(config: &Config, path: &Path) -> Option<FileKind> {
+/// The kind for a path, before reading it: configuration's `[[files]]`
+/// first, then the name rules of the registered kinds ([`crate::scan::kind_for_path`]).
+pub fn declared_or_path_kind(config: &Config, path: &Path) -> Option<FileKind> {
     config
         .declared_kind(path)
-        .or_else(|| crate::scan::kind_by_name(path))
+        .or_else(|| crate::scan::kind_for_path(path))
 }
 
-/// The kind to scan a candidate's text as: its declared or named kind, else
-/// (for a YAML file) the first kind whose content sniff accepts the text,
-/// else none (skipped).
-pub fn kind_of(candidate: &Candidate, text: &str) -> Option<FileKind> {
-    candidate
-        .kind
-        .or_else(|| crate::scan::kind_by_content(text))
+/// The kind to scan a candidate's text as: the kind it already has
+/// ([`declared_or_path_kind`]), else (for a YAML file) the first kind whose
+/// content sniff accepts the text ([`crate::scan::kind_sniffed`]), else
+/// none (skipped).
+pub fn known_or_sniffed_kind(candidate: &Candidate, text: &str) -> Option<FileKind> {
+    candidate.kind.or_else(|| crate::scan::kind_sniffed(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::scan::{kind_by_content, kind_by_name, kind_named};
+    use crate::scan::{kind_for_path, kind_from_id, kind_sniffed};
 
     fn named(name: &str) -> Option<FileKind> {
-        kind_named(name)
+        kind_from_id(name)
     }
 
     #[test]
     fn names() {
-        let k = |p: &str| kind_by_name(Path::new(p)).map(FileKind::as_str);
+        let k = |p: &str| kind_for_path(Path::new(p)).map(FileKind::as_str);
         assert_eq!(k("Dockerfile"), Some("dockerfile"));
         assert_eq!(k("a/Dockerfile.prod"), Some("dockerfile"));
         assert_eq!(k("Dockerfile-windows"), Some("dockerfile"));
@@ -301,49 +303,43 @@ mod tests {
     #[test]
     fn kubernetes_sniffing() {
         let k8s = named("kubernetes");
-        assert_eq!(kind_by_content("apiVersion: v1\nkind: Pod\n"), k8s);
-        assert_eq!(
-            kind_by_content("a: 1\n---\napiVersion: v1\nkind: Pod\n"),
-            k8s
-        );
-        assert_eq!(kind_by_content("services:\n  kind: x\n"), None);
+        assert_eq!(kind_sniffed("apiVersion: v1\nkind: Pod\n"), k8s);
+        assert_eq!(kind_sniffed("a: 1\n---\napiVersion: v1\nkind: Pod\n"), k8s);
+        assert_eq!(kind_sniffed("services:\n  kind: x\n"), None);
         let compose = named("compose");
         assert_eq!(
-            kind_by_content("version: '3'\nservices:\n  db:\n    image: postgres:16\n"),
+            kind_sniffed("version: '3'\nservices:\n  db:\n    image: postgres:16\n"),
             compose
         );
         assert_eq!(
-            kind_by_content("services:\r\n  # the app\r\n  app:\r\n    build: .\r\n"),
+            kind_sniffed("services:\r\n  # the app\r\n  app:\r\n    build: .\r\n"),
             compose
         );
         // A `services:` list, or keys at the wrong depth, are not Compose.
+        assert_eq!(kind_sniffed("services:\n  - name: a\n    image: b\n"), None);
+        assert_eq!(kind_sniffed("services:\n  image: b\n"), None);
         assert_eq!(
-            kind_by_content("services:\n  - name: a\n    image: b\n"),
+            kind_sniffed("x:\n  services:\n    a:\n      image: b\n"),
             None
         );
-        assert_eq!(kind_by_content("services:\n  image: b\n"), None);
-        assert_eq!(
-            kind_by_content("x:\n  services:\n    a:\n      image: b\n"),
-            None
-        );
-        assert_eq!(kind_by_content("\u{feff}apiVersion: v1\nkind: Pod\n"), k8s);
+        assert_eq!(kind_sniffed("\u{feff}apiVersion: v1\nkind: Pod\n"), k8s);
     }
 
     #[test]
-    fn display_paths() {
+    fn cwd_relative_paths() {
         let cwd = Path::new("/repo");
-        assert_eq!(display_path(Path::new("./a/b"), cwd), Path::new("a/b"));
-        assert_eq!(display_path(Path::new("/repo/a"), cwd), Path::new("a"));
+        assert_eq!(cwd_relative(Path::new("./a/b"), cwd), Path::new("a/b"));
+        assert_eq!(cwd_relative(Path::new("/repo/a"), cwd), Path::new("a"));
         assert_eq!(
-            display_path(Path::new("/other/a"), cwd),
+            cwd_relative(Path::new("/other/a"), cwd),
             Path::new("/other/a")
         );
-        assert_eq!(display_path(Path::new("x/y"), cwd), Path::new("x/y"));
+        assert_eq!(cwd_relative(Path::new("x/y"), cwd), Path::new("x/y"));
     }
 
     #[test]
     fn relative_paths() {
-        let r = |p: &str, b: &str| relative_to(Path::new(p), Path::new(b));
+        let r = |p: &str, b: &str| relative_with_dotdot(Path::new(p), Path::new(b));
         assert_eq!(r("/r/a/b", "/r"), Path::new("a/b"));
         assert_eq!(r("/r/a/b", "/r/a"), Path::new("b"));
         assert_eq!(r("/r/x/b", "/r/a"), Path::new("../x/b"));

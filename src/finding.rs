@@ -21,7 +21,7 @@ pub struct FileKind(&'static str);
 impl FileKind {
     /// The kind of this name. Only scanner modules call this, for their
     /// registry entry; everyone else looks kinds up with
-    /// [`crate::scan::kind_named`].
+    /// [`crate::scan::kind_from_id`].
     pub(crate) const fn new(name: &'static str) -> FileKind {
         FileKind(name)
     }

@@ -11,7 +11,8 @@
 //! checks pinned digests against `--max-age` and `--require-platforms`;
 //! [`audit`] records what `--fix`/`set` changed (`--audit-log`) and renders
 //! the log; [`inventory`] lists every image a repository uses; [`init`]
-//! writes a starting configuration.
+//! writes a starting configuration; [`palette`] holds the colours of all
+//! terminal output and decides when to use them.
 
 pub mod audit;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod fix;
 pub mod fsio;
 pub mod init;
 pub mod inventory;
+pub mod palette;
 pub mod policy;
 pub mod reference;
 pub mod report;

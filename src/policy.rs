@@ -454,7 +454,7 @@ mod tests {
             .iter()
             .map(|&c| format!("FROM r.test/app:1@{}\n", digest(c)))
             .collect();
-        let kind = crate::scan::kind_named("dockerfile").unwrap();
+        let kind = crate::scan::kind_from_id("dockerfile").unwrap();
         let path = std::path::Path::new("Dockerfile");
         let findings = crate::scan::scan_file(path, kind, &text, &|_| false).unwrap();
         vec![ScannedFile {

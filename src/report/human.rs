@@ -1,8 +1,8 @@
 //! The human format: one line per finding that fails the check
 //! (`path:line:column: <kind>: <reference> is not pinned to a digest`), one
 //! line per file error (`path[:line]: error: …`), then a one-line summary.
-//! ANSI colour only when asked for (the runner decides from `--color`,
-//! `NO_COLOR` and the terminal). Paths, references and messages go through
+//! Colour (from [`crate::palette`]) only when asked for (the runner decides
+//! with [`crate::palette::enabled`]). Paths, references and messages go through
 //! [`visible`], colour or not: no control character from a file or a file
 //! name reaches the terminal.
 
@@ -13,20 +13,7 @@ use super::{RenderOptions, Report, plural, problem, summary};
 use crate::finding::FileError;
 use crate::finding::Finding;
 use crate::fix::FixOutcome;
-
-const BOLD: &str = "\x1b[1m";
-const RED: &str = "\x1b[1;31m";
-const YELLOW: &str = "\x1b[33m";
-const GREEN: &str = "\x1b[32m";
-const RESET: &str = "\x1b[0m";
-
-fn paint(on: bool, style: &str, text: &str) -> String {
-    if on {
-        format!("{style}{text}{RESET}")
-    } else {
-        text.to_string()
-    }
-}
+use crate::palette::{FAILURE, IMAGE, LOCATION, SUCCESS, paint};
 
 /// The whole human report: findings (unless quiet), errors, summary.
 pub fn render(report: &Report<'_>, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -36,9 +23,9 @@ pub fn render(report: &Report<'_>, opts: &RenderOptions, out: &mut dyn Write) ->
     render_errors(report.errors, opts, out)?;
     let failing = report.findings.iter().any(|f| f.status.fails_check());
     let style = if !report.errors.is_empty() || failing {
-        RED
+        FAILURE
     } else {
-        GREEN
+        SUCCESS
     };
     writeln!(out, "{}", paint(opts.color, style, &summary(report)))
 }
@@ -58,9 +45,9 @@ pub fn render_findings(
         writeln!(
             out,
             "{} {}: {}{}",
-            paint(opts.color, BOLD, &location),
+            paint(opts.color, LOCATION, &location),
             f.kind,
-            paint(opts.color, YELLOW, &visible(f.image())),
+            paint(opts.color, IMAGE, &visible(f.image())),
             visible(rest),
         )?;
     }
@@ -86,8 +73,8 @@ pub fn render_errors(
         writeln!(
             out,
             "{}: {} {}",
-            paint(opts.color, BOLD, &location),
-            paint(opts.color, RED, "error:"),
+            paint(opts.color, LOCATION, &location),
+            paint(opts.color, FAILURE, "error:"),
             visible(&e.message)
         )?;
     }

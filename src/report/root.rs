@@ -80,7 +80,7 @@ impl RepoRoot {
                 RootPath::Inside(s)
             };
         };
-        let abs = normalize(&cwd.join(path));
+        let abs = normalize_lexically(&cwd.join(path));
         match abs.strip_prefix(root) {
             Ok(rel) => RootPath::Inside(super::slash_path(rel)),
             Err(_) => RootPath::Outside(super::slash_path(&abs)),
@@ -95,7 +95,7 @@ fn git_top_level(start: &Path, ceilings: Option<&OsStr>) -> Option<PathBuf> {
         .map(|c| {
             std::env::split_paths(c)
                 .filter(|p| p.is_absolute())
-                .map(|p| normalize(&p))
+                .map(|p| normalize_lexically(&p))
                 .collect()
         })
         .unwrap_or_default();
@@ -113,7 +113,7 @@ fn git_top_level(start: &Path, ceilings: Option<&OsStr>) -> Option<PathBuf> {
 }
 
 /// `.` and `..` removed without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
+fn normalize_lexically(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

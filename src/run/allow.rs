@@ -74,7 +74,7 @@ mod tests {
     use super::*;
 
     fn scanned(text: &str) -> Vec<ScannedFile> {
-        let kind = crate::scan::kind_named("dockerfile").unwrap();
+        let kind = crate::scan::kind_from_id("dockerfile").unwrap();
         let path = Path::new("/repo/Dockerfile");
         let findings = crate::scan::scan_file(path, kind, text, &|_| false).unwrap();
         vec![ScannedFile {

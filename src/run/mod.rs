@@ -13,9 +13,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cli::{
-    Cli, ColorChoice, Command, CommonArgs, Format, MaxAgeUnknown, ResolveArgs, ScanArgs,
-};
+use crate::cli::{Cli, Command, CommonArgs, Format, MaxAgeUnknown, ResolveArgs, ScanArgs};
 use crate::config::Config;
 use crate::files;
 use crate::finding::{FileError, Finding, Status};
@@ -60,7 +58,9 @@ impl From<Exit> for ExitCode {
 
 /// Runs one invocation on the process's stdout/stderr and returns the exit code.
 pub fn main(cli: Cli) -> Exit {
-    let color = color_enabled(cli.scan.color, io::stdout().is_terminal());
+    let color = crate::palette::enabled(cli.scan.color, io::stdout().is_terminal(), |name| {
+        std::env::var_os(name)
+    });
     let progress = progress_enabled(io::stderr().is_terminal(), std::env::var_os("PRE_COMMIT"));
     let stdout = io::stdout();
     let stderr = io::stderr();
@@ -101,7 +101,7 @@ pub fn main(cli: Cli) -> Exit {
 #[derive(Debug, Clone)]
 pub struct Env {
     pub cwd: PathBuf,
-    /// Colour for stdout, already decided from `--color`, `NO_COLOR` and the terminal.
+    /// Colour for stdout, already decided by [`crate::palette::enabled`].
     pub color: bool,
     /// A progress indicator on stderr is welcome.
     pub progress: bool,
@@ -116,17 +116,6 @@ pub struct Env {
 /// (it sets `PRE_COMMIT`), whose output is a log, not a screen.
 pub fn progress_enabled(stderr_is_terminal: bool, pre_commit: Option<std::ffi::OsString>) -> bool {
     stderr_is_terminal && pre_commit.is_none()
-}
-
-/// `--color`: `always`/`never` win; `auto` means a terminal and no `NO_COLOR`.
-pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
 }
 
 /// Runs one invocation with explicit writers and returns the exit code.
@@ -241,7 +230,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
         match digest_source(&config, opts) {
             Ok(source) => {
                 if args.verify {
-                    let mut lookup_errors = fix::verify_at(&mut scanned.files, &source, env.now);
+                    let mut lookup_errors = fix::verify(&mut scanned.files, &source, env.now);
                     scanned.errors.append(&mut lookup_errors);
                 }
                 let mut checked = policy::apply(&mut scanned.files, &source, &policy, env.now);
@@ -351,7 +340,7 @@ fn list_files(selection: &files::Selection, out: &mut dyn Write, err: &mut dyn W
             Some(k) => Some(k),
             None => {
                 match crate::fsio::read_regular_file(&c.path, crate::scan::batch::MAX_FILE_SIZE) {
-                    Ok(bytes) => files::kind_of(c, &String::from_utf8_lossy(&bytes)),
+                    Ok(bytes) => files::known_or_sniffed_kind(c, &String::from_utf8_lossy(&bytes)),
                     Err(message) => {
                         errors.push(FileError {
                             path: c.path.clone(),
@@ -562,12 +551,5 @@ mod tests {
         assert!(progress_enabled(true, None));
         assert!(!progress_enabled(false, None));
         assert!(!progress_enabled(true, Some("1".into())));
-    }
-
-    #[test]
-    fn colour_flags_win() {
-        assert!(color_enabled(ColorChoice::Always, false));
-        assert!(!color_enabled(ColorChoice::Never, true));
-        assert!(!color_enabled(ColorChoice::Auto, false));
     }
 }

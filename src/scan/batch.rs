@@ -199,7 +199,8 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
         Err(e) => {
             // A YAML file of unknown kind is ours only when its content says so.
             if candidate.kind.is_none()
-                && files::kind_of(candidate, &String::from_utf8_lossy(e.as_bytes())).is_none()
+                && files::known_or_sniffed_kind(candidate, &String::from_utf8_lossy(e.as_bytes()))
+                    .is_none()
             {
                 return Outcome::Skipped;
             }
@@ -211,10 +212,11 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
             );
         }
     };
-    let Some(kind) = files::kind_of(candidate, &text) else {
+    let Some(kind) = files::known_or_sniffed_kind(candidate, &text) else {
         return Outcome::Skipped;
     };
-    let keep_text = keep_text || crate::scan::kind(kind).is_some_and(|k| k.relate.is_some());
+    let keep_text =
+        keep_text || crate::scan::registry_entry(kind).is_some_and(|k| k.relate.is_some());
     match crate::scan::scan_file(path, kind, &text, &|r| config.is_ignored_image(r)) {
         Ok(findings) => Outcome::Scanned(ScannedFile {
             path: path.clone(),
@@ -235,10 +237,10 @@ fn scan_one(config: &Config, candidate: &Candidate, keep_text: bool) -> Outcome 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::kind_named;
+    use crate::scan::kind_from_id;
 
     fn dockerfile() -> Option<FileKind> {
-        kind_named("dockerfile")
+        kind_from_id("dockerfile")
     }
 
     #[test]

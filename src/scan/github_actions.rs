@@ -407,7 +407,7 @@ runs:
         ];
         for t in yes {
             assert!(looks_like_workflow(t), "{t:?}");
-            assert_eq!(crate::scan::kind_by_content(t), Some(KIND.id), "{t:?}");
+            assert_eq!(crate::scan::kind_sniffed(t), Some(KIND.id), "{t:?}");
         }
         let no = [
             // CircleCI: jobs with steps but no `on:`.
@@ -430,7 +430,7 @@ runs:
             assert!(!looks_like_workflow(t), "{t:?}");
         }
         assert_eq!(
-            crate::scan::kind_by_content(no[8]).map(|k| k.as_str()),
+            crate::scan::kind_sniffed(no[8]).map(|k| k.as_str()),
             Some("kubernetes")
         );
     }
@@ -438,7 +438,7 @@ runs:
     #[test]
     fn workflow_template_fixture() {
         let t = include_str!("../../tests/fixtures/github-actions/workflow-templates/ci.yml");
-        assert_eq!(crate::scan::kind_by_content(t), Some(KIND.id));
+        assert_eq!(crate::scan::kind_sniffed(t), Some(KIND.id));
         assert_eq!(
             fixture(t),
             [

@@ -117,7 +117,7 @@ mod tests {
             lower_name(&p(b"Dockerfile\xff")).as_deref(),
             Some("dockerfile\u{fffd}")
         );
-        let k = |b: &[u8]| crate::scan::kind_by_name(&p(b)).map(FileKind::as_str);
+        let k = |b: &[u8]| crate::scan::kind_for_path(&p(b)).map(FileKind::as_str);
         assert_eq!(k(b"Dockerfile\xff"), Some("dockerfile"));
         assert_eq!(k(b"\xfe.Dockerfile"), Some("dockerfile"));
         assert_eq!(k(b"compose-\xff.yaml"), Some("compose"));

@@ -58,23 +58,26 @@ kinds! {
 
 /// The registry entry of a kind; `None` only for a module that declares a
 /// `KIND` but is missing from the `kinds!` list.
-pub fn kind(id: FileKind) -> Option<&'static Kind> {
+pub fn registry_entry(id: FileKind) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.id == id)
 }
 
-/// The kind of this name (`[[files]] kind =`), if there is one.
-pub fn kind_named(name: &str) -> Option<FileKind> {
-    KINDS.iter().map(|k| k.id).find(|id| id.as_str() == name)
+/// The kind whose id (its stable name: `compose`, `helm-values`, as in
+/// `[[files]] kind =` and in output) is `id`, if there is one.
+pub fn kind_from_id(id: &str) -> Option<FileKind> {
+    KINDS.iter().map(|k| k.id).find(|k| k.as_str() == id)
 }
 
-/// The kind a file's name reveals: the first registered kind that claims it.
-pub fn kind_by_name(path: &Path) -> Option<FileKind> {
+/// The kind a path's name rules give: the first registered kind that
+/// claims it. Configuration is not consulted (see
+/// [`crate::files::declared_or_path_kind`]).
+pub fn kind_for_path(path: &Path) -> Option<FileKind> {
     KINDS.iter().find(|k| (k.names)(path)).map(|k| k.id)
 }
 
-/// The kind a YAML text of no named kind shows: the first registered sniff
-/// that accepts it.
-pub fn kind_by_content(text: &str) -> Option<FileKind> {
+/// The kind a YAML text shows, for a file whose path gives none: the first
+/// registered sniff that accepts it.
+pub fn kind_sniffed(text: &str) -> Option<FileKind> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     KINDS
         .iter()
@@ -180,7 +183,7 @@ pub fn scan_text(kind: FileKind, text: &str) -> Result<Vec<Occurrence>, ScanErro
         Some(rest) => (3, rest),
         None => (0, text),
     };
-    let scanner = self::kind(kind)
+    let scanner = registry_entry(kind)
         .ok_or_else(|| ScanError::new(format!("internal error: no scanner for kind {kind}")))?;
     let mut found = (scanner.scan)(body)?;
     for o in &mut found {
@@ -489,7 +492,7 @@ mod tests {
             .map(|i| format!("s{i}: {{image: é{i}:1}}"))
             .collect();
         let text = format!("{{services: {{{}}}}} # imagepin: ignore\n", body.join(", "));
-        let compose = crate::scan::kind_named("compose").unwrap();
+        let compose = crate::scan::kind_from_id("compose").unwrap();
         let found = scan_file(Path::new("compose.yaml"), compose, &text, &|_| false).unwrap();
         assert_eq!(found.len(), refs);
         for f in [&found[0], &found[refs / 2], &found[refs - 1]] {

@@ -183,6 +183,34 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!run.stdout.contains('\x1b'));
 }
 
+#[test]
+fn force_color_paints_a_pipe_unless_no_color_or_the_flag_says_otherwise() {
+    // Stdout is a pipe here: colour only when the environment forces it
+    // (as CI logs that render ANSI ask for), never against `NO_COLOR` or
+    // `--color never`.
+    let dir = fixture("statuses");
+    let painted = |run: &Run| run.stdout.contains("\x1b[");
+    for force in ["FORCE_COLOR", "CLICOLOR_FORCE"] {
+        let run = imagepin_env(&dir, &[], &[(force, "1")]);
+        assert!(painted(&run), "{force}=1: {:?}", run.stdout);
+        assert!(
+            run.stdout.contains("\x1b[33mpython:3.12-slim\x1b[0m"),
+            "{force}=1 paints the image: {:?}",
+            run.stdout
+        );
+        let run = imagepin_env(&dir, &[], &[(force, "1"), ("NO_COLOR", "1")]);
+        assert!(!painted(&run), "NO_COLOR wins over {force}");
+        let run = imagepin_env(&dir, &["--color", "never"], &[(force, "1")]);
+        assert!(!painted(&run), "--color never wins over {force}");
+        let run = imagepin_env(&dir, &[], &[(force, "0")]);
+        assert!(!painted(&run), "{force}=0 forces nothing");
+    }
+    let run = imagepin_env(&dir, &["--color", "always"], &[("CLICOLOR", "0")]);
+    assert!(painted(&run), "--color always wins over CLICOLOR=0");
+    let run = imagepin(&dir, &[]);
+    assert!(!painted(&run), "a pipe is not painted by default");
+}
+
 // ---- JSON contract --------------------------------------------------------------
 
 #[test]

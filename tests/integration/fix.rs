@@ -15,7 +15,7 @@ use imagepin::reference::Reference;
 use imagepin::resolve::{DigestRef, DigestSource, ErrorKind, ResolveError, TagRef};
 use imagepin::scan::batch::ScannedFile;
 use imagepin::scan::scan_file;
-use imagepin::scan::{kind_by_content, kind_by_name};
+use imagepin::scan::{kind_for_path, kind_sniffed};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -100,6 +100,8 @@ impl DigestSource for Fake {
 
 const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+/// "Now" for `verify` (seconds since the epoch): 2026-01-01.
+const NOW: i64 = 1_767_225_600;
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -109,15 +111,15 @@ fn fixtures_root() -> PathBuf {
 /// Helm values and Kustomize files are left out: their pins are not `@`
 /// suffixes, and some of their references can't be pinned in place; their
 /// properties are in split_pins.rs.
-fn kind_of(rel: &Path, text: &str) -> Option<FileKind> {
-    let kind = kind_by_name(rel);
+fn fixture_kind(rel: &Path, text: &str) -> Option<FileKind> {
+    let kind = kind_for_path(rel);
     if kind.is_some_and(|k| matches!(k.as_str(), "helm-values" | "kustomize")) {
         return None;
     }
     kind.or_else(|| {
         let name = rel.to_string_lossy();
         let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        yaml.then(|| kind_by_content(text)).flatten()
+        yaml.then(|| kind_sniffed(text)).flatten()
     })
 }
 
@@ -146,7 +148,7 @@ fn walk(root: &Path) -> Vec<PathBuf> {
 /// Scans one file the way the CLI does (no configuration).
 fn scan(path: &Path, rel: &Path) -> Option<ScannedFile> {
     let text = fs::read_to_string(path).ok()?;
-    let kind = kind_of(rel, &text)?;
+    let kind = fixture_kind(rel, &text)?;
     let findings = scan_file(path, kind, &text, &|_| false).ok()?;
     Some(ScannedFile {
         path: path.to_path_buf(),
@@ -237,7 +239,7 @@ fn copy_fixtures(seed: u64) -> Case {
         let Ok(text) = fs::read_to_string(root.join(&rel)) else {
             continue;
         };
-        if kind_of(&rel, &text).is_none() {
+        if fixture_kind(&rel, &text).is_none() {
             continue;
         }
         let v = (seed.rotate_left(i as u32 % 64) & 3) as u8;
@@ -340,7 +342,7 @@ fn fix_fixtures_have_unpinned_references() {
     for rel in walk(&root) {
         let path = root.join(&rel);
         let text = fs::read_to_string(&path).unwrap();
-        if kind_of(&rel, &text).is_none() {
+        if fixture_kind(&rel, &text).is_none() {
             continue;
         }
         let f = scan(&path, &rel).unwrap_or_else(|| panic!("{} does not scan", rel.display()));
@@ -804,7 +806,7 @@ fn verify_marks_stale_and_missing_pins() {
         .with_tag("docker.io/library/python:3.12", D2) // re-pointed
         .with_tag("docker.io/library/node:20", D2) // still the same
         .gone(&format!("docker.io/library/busybox@{D2}"));
-    let errors = verify(&mut files, &source);
+    let errors = verify(&mut files, &source, NOW);
     assert!(errors.is_empty(), "{errors:?}");
     let st: Vec<(Status, Option<String>)> = files[0]
         .findings
@@ -834,7 +836,7 @@ fn verify_reports_lookup_failures() {
     let p = write(d.path(), "Dockerfile", &format!("FROM python:3.12@{D1}\n"));
     let mut files = [scan_one(&p)];
     let source = Fake::new(0).failing("docker.io/library/python:3.12");
-    let errors = verify(&mut files, &source);
+    let errors = verify(&mut files, &source, NOW);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].line, Some(1));
     assert!(

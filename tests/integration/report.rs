@@ -656,12 +656,15 @@ fn human_output_escapes_control_characters_even_without_colour() {
          bad\\u{1b}[0m.gitlab-ci.yml:1: error: gitlab-ci: column 8: invalid YAML: unclosed bracket '['\n\
          4 image references (1 unpinned, 3 invalid) in 3 files; 1 error\n"
     );
-    // With colour, the only escape sequences are imagepin's own.
+    // With colour, the only escape sequences are imagepin's own: those of
+    // its palette.
     let run = imagepin(dir.path(), &["--color", "always"]);
-    let ours = ["\x1b[1m", "\x1b[1;31m", "\x1b[33m", "\x1b[32m", "\x1b[0m"];
+    use imagepin::palette::{FAILURE, IMAGE, LOCATION, SUCCESS};
     let mut rest = run.stdout.clone();
-    for s in ours {
-        rest = rest.replace(s, "");
+    for style in [FAILURE, IMAGE, LOCATION, SUCCESS] {
+        for s in [style.render().to_string(), style.render_reset().to_string()] {
+            rest = rest.replace(&s, "");
+        }
     }
     assert!(!rest.contains('\x1b'), "{rest:?}");
     assert_eq!(rest.lines().count(), 6, "{rest}");

@@ -20,7 +20,7 @@ use imagepin::finding::Status;
 use imagepin::fix::{FixOptions, fix};
 use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
 use imagepin::scan::batch::ScannedFile;
-use imagepin::scan::{kind_named, scan_file};
+use imagepin::scan::{kind_from_id, scan_file};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -473,7 +473,7 @@ fn kustomization_text(entries: &[Entry], indent: &str, nl: &str) -> String {
 }
 
 fn scanned(path: &Path, kind: &str) -> ScannedFile {
-    let kind = kind_named(kind).unwrap();
+    let kind = kind_from_id(kind).unwrap();
     let text = fs::read_to_string(path).unwrap();
     let findings = scan_file(path, kind, &text, &|_| false).unwrap();
     ScannedFile {

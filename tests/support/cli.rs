@@ -1,6 +1,7 @@
 //! Running the `imagepin` binary in a directory, for the CLI and report
-//! tests: a hermetic environment (no `NO_COLOR`, `PRE_COMMIT` or
-//! `GITHUB_STEP_SUMMARY` from the caller; git's search for a repository
+//! tests: a hermetic environment (no `NO_COLOR`, `FORCE_COLOR`,
+//! `CLICOLOR_FORCE`, `CLICOLOR`, `PRE_COMMIT` or `GITHUB_STEP_SUMMARY` from
+//! the caller; git's search for a repository
 //! stops at the temporary directory) and the exit code, stdout and stderr.
 
 use std::path::Path;
@@ -55,6 +56,9 @@ pub fn imagepin_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> CliRun {
     cmd.args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
         .env_remove("PRE_COMMIT")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir());
