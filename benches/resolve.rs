@@ -14,6 +14,7 @@
 //! the floor.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+#![allow(unreachable_pub)] // a bench binary has no public API
 
 // The integration tests' harness; the benchmark uses a part of it.
 #[allow(dead_code, unused_imports)]

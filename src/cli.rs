@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::report::Format;
+pub(crate) use crate::report::Format;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -34,14 +34,14 @@ use thiserror::Error;
 
 use crate::finding::FileKind;
 
-pub const FILE_NAME: &str = ".imagepin.toml";
+pub(crate) const FILE_NAME: &str = ".imagepin.toml";
 /// The largest configuration file read (a hand-written file is a few KiB).
-pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
-pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_CONCURRENCY: usize = 16;
+pub(crate) const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONCURRENCY: usize = 16;
 /// The most parallel requests to one registry `concurrency` may ask for.
-pub const MAX_CONCURRENCY: usize = 256;
+pub(crate) const MAX_CONCURRENCY: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -620,7 +620,7 @@ fn normalize_host(host: &str) -> String {
 }
 
 /// `90`, `90s`, `15m`, `1h`, `2d`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => (&s[..i], s[i..].trim()),

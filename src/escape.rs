@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 /// Whether `c` must not reach a terminal or a log as itself.
-pub fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control() || is_bidi_control(c)
 }
 
@@ -28,7 +28,7 @@ fn is_bidi_control(c: char) -> bool {
 
 /// `s` with every [unsafe](is_unsafe) character written as an escape:
 /// `\n`, `\r`, `\t`, else `\u{hex}`. Borrowed when there is nothing to do.
-pub fn visible(s: &str) -> Cow<'_, str> {
+pub(crate) fn visible(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -47,7 +47,7 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 
 /// A path as [`visible`] writes text, each byte that is not UTF-8 written
 /// `\xNN`, so a name that is not UTF-8 shows its real bytes.
-pub fn path(p: &Path) -> String {
+pub(crate) fn path(p: &Path) -> String {
     #[cfg(unix)]
     let bytes = {
         use std::os::unix::ffi::OsStrExt;
@@ -68,7 +68,7 @@ pub fn path(p: &Path) -> String {
 }
 
 /// As [`visible`], but a tab stays a tab (indentation in diff lines).
-pub fn visible_keep_tabs(s: &str) -> Cow<'_, str> {
+pub(crate) fn visible_keep_tabs(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c != '\t' && is_unsafe(c)) {
         return Cow::Borrowed(s);
     }
@@ -81,7 +81,7 @@ pub fn visible_keep_tabs(s: &str) -> Cow<'_, str> {
 /// quotes, with C escapes (`\n`, `\t`, `\"`, `\\`) and every other byte
 /// that is a control character or not ASCII in octal (`\033`). `git apply`
 /// and GNU `patch` read this form; the terminal sees no raw control byte.
-pub fn git_path(prefix: &str, path: &str) -> String {
+pub(crate) fn git_path(prefix: &str, path: &str) -> String {
     let full = format!("{prefix}{path}");
     if !full.chars().any(|c| is_unsafe(c) || c == '"' || c == '\\') {
         return full;
@@ -110,7 +110,7 @@ pub fn git_path(prefix: &str, path: &str) -> String {
 /// Text for a Markdown table cell: [`visible`], then every character that
 /// Markdown or HTML could read as syntax is backslash-escaped (`|` would
 /// end the cell, `<` start a tag, `[` a link).
-pub fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let v = visible(s);
     let mut out = String::with_capacity(v.len() + 8);
     for c in v.chars() {

@@ -11,7 +11,7 @@ use crate::finding::{FileError, FileKind};
 
 /// A file chosen for scanning.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     /// As given on the command line, or relative to the cwd when walking.
     pub path: PathBuf,
     /// The kind by configuration or name; `None` for a YAML file of no known
@@ -22,13 +22,13 @@ pub struct Candidate {
 /// The files to scan, in a stable order, and the paths that could not be
 /// listed (missing arguments, unreadable directories).
 #[derive(Debug, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     pub files: Vec<Candidate>,
     pub errors: Vec<FileError>,
 }
 
 /// Whether the name ends in `.yml` or `.yaml` (any case).
-pub fn is_yaml(path: &Path) -> bool {
+pub(crate) fn is_yaml(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
@@ -36,7 +36,7 @@ pub fn is_yaml(path: &Path) -> bool {
 
 /// What to do with one file: `None` when it is excluded or of no kind
 /// imagepin reads (skipped silently).
-pub fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
+pub(crate) fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
     if config.is_excluded(path) {
         return None;
     }
@@ -56,7 +56,7 @@ pub fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
 /// The files for the given command-line paths: files as given (subject to
 /// `exclude`), directories walked; no paths means the current directory.
 /// Duplicates are dropped, keeping the first.
-pub fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selection {
+pub(crate) fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selection {
     let mut sel = Selection::default();
     if paths.is_empty() {
         walk(config, Path::new("."), cwd, &mut sel);
@@ -78,7 +78,7 @@ pub fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selection {
 }
 
 /// Explicitly named files (e.g. from `--staged`): as given, subject to `exclude`.
-pub fn collect_files(config: &Config, paths: &[PathBuf]) -> Selection {
+pub(crate) fn collect_files(config: &Config, paths: &[PathBuf]) -> Selection {
     Selection {
         files: paths.iter().filter_map(|p| candidate(config, p)).collect(),
         errors: Vec::new(),
@@ -165,7 +165,7 @@ fn walk_error(root: &Path, cwd: &Path, err: ignore::Error) -> FileError {
 /// relative to the cwd when it is an absolute path under it (lexically: no
 /// `..` is added, a path outside the cwd stays as it is; compare
 /// [`relative_with_dotdot`]).
-pub fn cwd_relative(path: &Path, cwd: &Path) -> PathBuf {
+pub(crate) fn cwd_relative(path: &Path, cwd: &Path) -> PathBuf {
     let path = path.strip_prefix(".").unwrap_or(path);
     if path.is_absolute() {
         if let Ok(rel) = path.strip_prefix(cwd) {
@@ -179,7 +179,7 @@ pub fn cwd_relative(path: &Path, cwd: &Path) -> PathBuf {
 
 /// `path` relative to `base` (both absolute), climbing out of `base` with
 /// `..` where needed (`--staged`: git's top level → the cwd).
-pub fn relative_with_dotdot(path: &Path, base: &Path) -> PathBuf {
+pub(crate) fn relative_with_dotdot(path: &Path, base: &Path) -> PathBuf {
     let p: Vec<Component> = path.components().collect();
     let b: Vec<Component> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -195,7 +195,7 @@ pub fn relative_with_dotdot(path: &Path, base: &Path) -> PathBuf {
 
 /// The files staged in git (added, copied, modified, renamed), relative to
 /// `cwd`. The message of an error says what git answered.
-pub fn staged(cwd: &Path) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn staged(cwd: &Path) -> Result<Vec<PathBuf>, String> {
     let top = git(cwd, &["rev-parse", "--show-toplevel"])?;
     let top = PathBuf::from(String::from_utf8_lossy(&top).trim_end_matches(['\n', '\r']));
     let list = git(
@@ -243,7 +243,7 @@ fn bytes_to_path(bytes: &[u8]) -> PathBuf {
 
 /// The kind for a path, before reading it: configuration's `[[files]]`
 /// first, then the name rules of the registered kinds ([`crate::scan::kind_for_path`]).
-pub fn declared_or_path_kind(config: &Config, path: &Path) -> Option<FileKind> {
+pub(crate) fn declared_or_path_kind(config: &Config, path: &Path) -> Option<FileKind> {
     config
         .declared_kind(path)
         .or_else(|| crate::scan::kind_for_path(path))
@@ -253,7 +253,7 @@ pub fn declared_or_path_kind(config: &Config, path: &Path) -> Option<FileKind> {
 /// ([`declared_or_path_kind`]), else (for a YAML file) the first kind whose
 /// content sniff accepts the text ([`crate::scan::kind_sniffed`]), else
 /// none (skipped).
-pub fn known_or_sniffed_kind(candidate: &Candidate, text: &str) -> Option<FileKind> {
+pub(crate) fn known_or_sniffed_kind(candidate: &Candidate, text: &str) -> Option<FileKind> {
     candidate.kind.or_else(|| crate::scan::kind_sniffed(text))
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 /// refused before it is opened, so nothing blocks or reads forever. The error
 /// is a message without the path (`cannot read: not a regular file`), for
 /// the caller to put after it.
-pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
         return Err(not_regular(&meta));
@@ -44,7 +44,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 /// [`read_regular_file`] for a text that must be UTF-8.
-pub fn read_regular_text(path: &Path, limit: u64) -> Result<String, String> {
+pub(crate) fn read_regular_text(path: &Path, limit: u64) -> Result<String, String> {
     String::from_utf8(read_regular_file(path, limit)?).map_err(|e| {
         format!(
             "cannot read: not valid UTF-8 (invalid byte at offset {})",

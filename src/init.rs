@@ -47,7 +47,7 @@ pub const CONFIG: &str = r#"# imagepin configuration: https://github.com/imagepi
 "#;
 
 /// README "Pre-commit": `.pre-commit-config.yaml`.
-pub const PRE_COMMIT: &str = "ci:
+pub(crate) const PRE_COMMIT: &str = "ci:
   skip: [imagepin]        # pre-commit.ci has no network; imagepin-check needs none
 repos:
   - repo: https://github.com/imagepin/imagepin
@@ -58,7 +58,7 @@ repos:
 ";
 
 /// README "GitHub Actions": a job running the Action.
-pub const GITHUB_ACTIONS: &str = "jobs:
+pub(crate) const GITHUB_ACTIONS: &str = "jobs:
   imagepin:
     runs-on: ubuntu-latest
     permissions:
@@ -71,7 +71,7 @@ pub const GITHUB_ACTIONS: &str = "jobs:
 ";
 
 /// README "GitLab CI": the template include.
-pub const GITLAB_CI: &str = "include:
+pub(crate) const GITLAB_CI: &str = "include:
   - remote: https://raw.githubusercontent.com/imagepin/imagepin/v0.2.0/ci/imagepin.gitlab-ci.yml
 
 imagepin:                   # optional overrides

@@ -17,13 +17,13 @@ use crate::resolve::{DigestRef, DigestSource};
 
 /// Every image, sorted by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Inventory {
+pub(crate) struct Inventory {
     pub images: Vec<ImageEntry>,
 }
 
 /// One image (normalized repository) and its uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageEntry {
+pub(crate) struct ImageEntry {
     /// `docker.io/library/python`; the text as written when it isn't a
     /// valid reference (dynamic, invalid).
     pub image: String,
@@ -32,7 +32,7 @@ pub struct ImageEntry {
 
 /// One (tag, digest, status) of an image and where it is used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Use {
+pub(crate) struct Use {
     pub tag: Option<String>,
     pub digest: Option<String>,
     pub status: Status,
@@ -50,7 +50,7 @@ pub struct Use {
 /// The inventory of `findings`. Stages and `scratch` are not images and are
 /// left out. `source` is asked once per unique digest; `today` is a day
 /// number (days since 1970-01-01) for ages.
-pub fn build(
+pub(crate) fn build(
     findings: &[Finding],
     source: Option<&dyn DigestSource>,
     root: &RepoRoot,
@@ -130,7 +130,7 @@ pub fn build(
 }
 
 /// A Markdown table, one row per use, rows of one image together.
-pub fn markdown(inv: &Inventory) -> String {
+pub(crate) fn markdown(inv: &Inventory) -> String {
     if inv.images.is_empty() {
         return "_No images found._\n".to_string();
     }
@@ -180,7 +180,7 @@ pub fn markdown(inv: &Inventory) -> String {
 }
 
 /// The inventory as JSON: `{"images": [{"image", "uses": [...]}]}`.
-pub fn json(inv: &Inventory) -> String {
+pub(crate) fn json(inv: &Inventory) -> String {
     let mut s = serde_json::to_string_pretty(inv).unwrap_or_else(|_| "{}".to_string());
     s.push('\n');
     s

@@ -5,6 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = imagepin::cli::Cli::parse();
-    imagepin::run::main(cli).into()
+    let cli = imagepin::Cli::parse();
+    imagepin::main(cli).into()
 }

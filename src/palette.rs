@@ -18,17 +18,17 @@ pub const SUCCESS: Style = AnsiColor::Green.on_default();
 /// The image reference a finding is about.
 pub const IMAGE: Style = AnsiColor::Yellow.on_default();
 /// A diff's `@@ … @@` hunk header.
-pub const HUNK: Style = AnsiColor::Cyan.on_default();
+pub(crate) const HUNK: Style = AnsiColor::Cyan.on_default();
 /// A removed diff line.
-pub const REMOVED: Style = AnsiColor::Red.on_default();
+pub(crate) const REMOVED: Style = AnsiColor::Red.on_default();
 /// An added diff line.
-pub const ADDED: Style = AnsiColor::Green.on_default();
+pub(crate) const ADDED: Style = AnsiColor::Green.on_default();
 /// Unpainted (a diff's context lines).
-pub const PLAIN: Style = Style::new();
+pub(crate) const PLAIN: Style = Style::new();
 
 /// `text` in `style` when `on`, else as it is. A plain style adds nothing,
 /// not even a reset.
-pub fn paint(on: bool, style: Style, text: &str) -> String {
+pub(crate) fn paint(on: bool, style: Style, text: &str) -> String {
     if on {
         format!("{}{text}{}", style.render(), style.render_reset())
     } else {
@@ -43,7 +43,7 @@ pub fn paint(on: bool, style: Style, text: &str) -> String {
 /// or not; `CLICOLOR=0` means no colour; else colour on a terminal whose
 /// `TERM` is not `dumb`. `var` reads the environment (a parameter so the
 /// rule can be tested).
-pub fn enabled(
+pub(crate) fn enabled(
     choice: ColorChoice,
     stdout_is_terminal: bool,
     var: impl Fn(&str) -> Option<OsString>,

@@ -96,7 +96,7 @@ fn same_platform(a: &Platform, b: &Platform) -> bool {
 /// is fresh), or, for a single-platform pin, the child of the same
 /// platform (the pin should move there). `None`: compare with the whole
 /// digest, as before.
-pub fn platform_successor<'c>(
+pub(crate) fn platform_successor<'c>(
     pinned_digest: &str,
     pinned: Option<&ImageFacts>,
     current: &'c ImageFacts,
@@ -115,7 +115,7 @@ pub fn platform_successor<'c>(
 }
 
 /// `created 2026-10-01, 12 days ago`.
-pub fn created_text(c: &Created, now: i64) -> String {
+pub(crate) fn created_text(c: &Created, now: i64) -> String {
     let date = Date::from_unix(u64::try_from(c.unix).unwrap_or(0));
     format!("created {date}, {}", days_ago(now - c.unix))
 }
@@ -132,7 +132,7 @@ fn days_ago(secs: i64) -> String {
 
 /// The policies of one `--check` run.
 #[derive(Debug, Clone, Default)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub max_age: Option<Duration>,
     pub max_age_unknown_fails: bool,
     pub require_platforms: Vec<PlatformSpec>,
@@ -140,14 +140,14 @@ pub struct Policy {
 
 impl Policy {
     /// Whether any policy asks about digests.
-    pub fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         self.max_age.is_some() || !self.require_platforms.is_empty()
     }
 }
 
 /// What [`apply`] found besides statuses.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Digests that could not be described.
     pub errors: Vec<FileError>,
     /// `path:line: image …` for unknown dates when they only warn.
@@ -156,7 +156,7 @@ pub struct Outcome {
 
 /// Checks every `pinned` finding against the policies: one `describe`
 /// batch for the unique digests. `now` is seconds since the epoch.
-pub fn apply(
+pub(crate) fn apply(
     files: &mut [ScannedFile],
     source: &dyn DigestSource,
     policy: &Policy,

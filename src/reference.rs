@@ -11,7 +11,7 @@ use std::fmt;
 use thiserror::Error;
 
 /// Docker Hub's canonical domain.
-pub const DOCKER_HUB: &str = "docker.io";
+pub(crate) const DOCKER_HUB: &str = "docker.io";
 const NAME_TOTAL_MAX: usize = 255;
 const TAG_MAX: usize = 128;
 
@@ -255,7 +255,7 @@ fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
 }
 
 /// Validates `algorithm:hex`; sha256 needs 64 and sha512 128 lowercase hex digits.
-pub fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
+pub(crate) fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
     let err = |why| Err(ReferenceError::Digest(digest.to_string(), why));
     let Some((alg, hex)) = digest.split_once(':') else {
         return err("expected algorithm:hex");

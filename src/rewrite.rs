@@ -3,7 +3,7 @@
 //! re-scans the result and proves nothing but the digests changed
 //! ([`check`]). Pure: writing the result to disk is [`atomic`]'s job.
 
-pub mod atomic;
+pub(crate) mod atomic;
 
 use std::ops::Range;
 
@@ -116,7 +116,7 @@ pub fn pin_edit(
 
 /// The replacement that moves a pinned finding's digest to `digest` (the
 /// part after `@`; name, tag and every other byte stay).
-pub fn update_edit(
+pub(crate) fn update_edit(
     text: &str,
     findings: &[Finding],
     index: usize,
@@ -236,7 +236,7 @@ pub fn check(
 /// classify as pinned); each edit sits in the reference of the finding
 /// (of `findings`) it was made for. Any difference is an internal error:
 /// nothing is written.
-pub fn check_with(
+pub(crate) fn check_with(
     rescan: impl Fn(&str) -> Result<Vec<Occurrence>, ScanError>,
     old: &str,
     new: &str,

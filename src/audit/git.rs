@@ -11,13 +11,13 @@ use std::process::{Command, Stdio};
 const LIMIT: u64 = 4096;
 
 /// `git rev-parse --verify HEAD` in `cwd`: the full commit id.
-pub fn head(cwd: &Path) -> Option<String> {
+pub(crate) fn head(cwd: &Path) -> Option<String> {
     let id = line(cwd, &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])?;
     id.bytes().all(|b| b.is_ascii_hexdigit()).then_some(id)
 }
 
 /// `git config user.email` in `cwd`.
-pub fn user_email(cwd: &Path) -> Option<String> {
+pub(crate) fn user_email(cwd: &Path) -> Option<String> {
     line(cwd, &["config", "--get", "user.email"])
 }
 

@@ -7,16 +7,16 @@ use std::fmt::Write as _;
 use super::Record;
 
 /// The largest log read (a log grows by a few hundred bytes per change).
-pub const MAX_LOG_SIZE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_LOG_SIZE: u64 = 64 * 1024 * 1024;
 
 /// A log's lines, each with its 1-based line number: the records, and the
 /// lines that are not records with why.
-pub type Parsed = (Vec<(usize, Record)>, Vec<(usize, String)>);
+pub(crate) type Parsed = (Vec<(usize, Record)>, Vec<(usize, String)>);
 
 /// The records of a log's text, with the 1-based line of each; lines that
 /// are not a record are returned as `(line, message)`. Blank lines are
 /// skipped silently.
-pub fn parse(text: &str) -> Parsed {
+pub(crate) fn parse(text: &str) -> Parsed {
     let mut records = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
@@ -61,7 +61,7 @@ fn time_key(time: &str) -> Option<&str> {
 
 /// Which records `--since`/`--last` keep.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Range {
+pub(crate) enum Range {
     /// Every record.
     #[default]
     All,
@@ -73,7 +73,7 @@ pub enum Range {
 
 impl Range {
     /// `--since DATE`: `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.
-    pub fn since(text: &str) -> Result<Range, String> {
+    pub(crate) fn since(text: &str) -> Result<Range, String> {
         if crate::config::Date::parse(text).is_some() {
             return Ok(Range::Since(format!("{text}T00:00:00")));
         }
@@ -86,7 +86,7 @@ impl Range {
     }
 
     /// The records in range, in log order.
-    pub fn select<'a>(&self, records: &'a [(usize, Record)]) -> Vec<&'a Record> {
+    pub(crate) fn select<'a>(&self, records: &'a [(usize, Record)]) -> Vec<&'a Record> {
         match self {
             Range::All => records.iter().map(|(_, r)| r).collect(),
             Range::Since(key) => records
@@ -113,7 +113,7 @@ impl Range {
 
 /// The records as a Markdown table: image, tag, old → new (full digests),
 /// published, files, and a reason column when any record has a reason.
-pub fn markdown(records: &[&Record]) -> String {
+pub(crate) fn markdown(records: &[&Record]) -> String {
     if records.is_empty() {
         return "_No image changes recorded._\n".to_string();
     }
@@ -181,7 +181,7 @@ pub(crate) fn code(text: &str) -> String {
 }
 
 /// The records as a JSON array (the log's own objects), pretty-printed.
-pub fn json(records: &[&Record]) -> String {
+pub(crate) fn json(records: &[&Record]) -> String {
     let mut s = serde_json::to_string_pretty(records).unwrap_or_else(|_| "[]".to_string());
     s.push('\n');
     s

@@ -5,8 +5,8 @@
 //! are appended in one write per run and never rewritten. [`log`] reads a
 //! log back and renders it for a pull request.
 
-pub mod git;
-pub mod log;
+pub(crate) mod git;
+pub(crate) mod log;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -22,7 +22,7 @@ use crate::resolve::{DigestRef, DigestSource, ImageFacts};
 /// What a run did to an image's pins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     /// `--fix`: an unpinned reference got its first digest.
     Pin,
     /// `--fix --update`: a pin moved to the tag's current digest.
@@ -34,7 +34,7 @@ pub enum Action {
 /// One line of the audit log. The field names are a contract (README,
 /// "Audit log").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// When the run wrote it: RFC 3339, UTC, milliseconds
     /// (`2026-11-30T01:02:03.456Z`). Every record of one run has the same
     /// time, and no two runs one after the other have the same.
@@ -71,7 +71,7 @@ pub struct Record {
 
 /// A file and line a record changed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Place {
+pub(crate) struct Place {
     /// Relative to the repository root, `/` separators (absolute when the
     /// file is outside it).
     pub path: String,
@@ -80,7 +80,7 @@ pub struct Place {
 
 /// What a run knows about where and by whom it ran.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Context {
+pub(crate) struct Context {
     pub time: String,
     pub commit: Option<String>,
     pub who: Option<String>,
@@ -92,7 +92,7 @@ pub struct Context {
 impl Context {
     /// The context of a run in `cwd` now: the clock, git's HEAD and
     /// `user.email` (each `None` when git can't tell), the repository root.
-    pub fn of_run(cwd: &Path, reason: Option<String>) -> Context {
+    pub(crate) fn of_run(cwd: &Path, reason: Option<String>) -> Context {
         let ceilings = std::env::var_os("GIT_CEILING_DIRECTORIES");
         let root = RepoRoot::discover(cwd, None, ceilings.as_deref()).unwrap_or_default();
         let now = std::time::SystemTime::now()
@@ -115,7 +115,7 @@ impl Context {
 /// and `update` for a moved one. The registry is asked once per unique new
 /// digest what it is; when it can't say, `published` is `None` and
 /// `platforms` empty.
-pub fn records(
+pub(crate) fn records(
     changes: &[Change],
     set: bool,
     source: &dyn DigestSource,
@@ -195,7 +195,7 @@ pub fn records(
 
 /// What the source says about each digest, keyed by (`registry/repository`,
 /// digest); digests it can't describe are left out.
-pub fn describe(
+pub(crate) fn describe(
     source: &dyn DigestSource,
     digests: &[DigestRef],
 ) -> BTreeMap<(String, String), ImageFacts> {
@@ -219,7 +219,7 @@ pub fn describe(
 /// The log file of `--audit-log`, opened before anything is changed so that
 /// a log that can't be written stops the run before it touches a file.
 #[derive(Debug)]
-pub struct LogFile {
+pub(crate) struct LogFile {
     path: PathBuf,
     /// The name the user gave, for messages.
     shown: String,
@@ -232,7 +232,7 @@ impl LogFile {
     /// Opens `path` for appending, if it exists; a missing file is fine
     /// (its directory must exist). Never truncates. `name` is the path as
     /// the user wrote it, for messages.
-    pub fn open(path: &Path, name: &Path) -> Result<LogFile, String> {
+    pub(crate) fn open(path: &Path, name: &Path) -> Result<LogFile, String> {
         let shown = crate::escape::path(name);
         match std::fs::OpenOptions::new()
             .read(true)
@@ -280,7 +280,7 @@ impl LogFile {
     }
 
     /// The path as the user wrote it, for messages.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.shown
     }
 
@@ -289,7 +289,7 @@ impl LogFile {
     /// run's lines). Creates the file if it doesn't exist. A file whose last
     /// line lacks its newline gets one first. Nothing is written for no
     /// records.
-    pub fn append(self, records: &[Record]) -> Result<(), String> {
+    pub(crate) fn append(self, records: &[Record]) -> Result<(), String> {
         if records.is_empty() {
             return Ok(());
         }
@@ -330,7 +330,7 @@ fn ends_with_newline(file: &mut std::fs::File) -> bool {
 }
 
 /// RFC 3339 in UTC, to the second: `2026-11-30T01:02:03Z`.
-pub fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -343,7 +343,7 @@ pub fn rfc3339(unix: i64) -> String {
 }
 
 /// [`rfc3339`] with milliseconds: `2026-11-30T01:02:03.456Z`.
-pub fn rfc3339_millis(unix: i64, millis: u32) -> String {
+pub(crate) fn rfc3339_millis(unix: i64, millis: u32) -> String {
     let mut s = rfc3339(unix);
     s.pop();
     format!("{s}.{:03}Z", millis.min(999))
@@ -351,7 +351,7 @@ pub fn rfc3339_millis(unix: i64, millis: u32) -> String {
 
 /// Howard Hinnant's `civil_from_days`: the Gregorian date of a day number
 /// (days since 1970-01-01).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -364,7 +364,7 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Days since 1970-01-01 of a Gregorian date (Hinnant's `days_from_civil`).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);

@@ -28,8 +28,8 @@ use crate::resolve::cause::root_cause;
 use crate::scan::batch::ScannedFile;
 use lookup::{ask, describe_moves, failures, lookup, run_wide};
 
-pub use plan::unpinnable;
-pub use set_target::SetTarget;
+pub(crate) use plan::unpinnable;
+pub(crate) use set_target::SetTarget;
 pub use verify::verify;
 
 /// What `--fix`/`--diff` may do.

@@ -192,7 +192,7 @@ pub(super) fn edits(
 /// Whether a finding's digest has no place it can safely be written (a
 /// default behind a variable that is used elsewhere too, …): `--fix` leaves
 /// it as it is, for the user, like an invalid reference.
-pub fn unpinnable(f: &Finding) -> bool {
+pub(crate) fn unpinnable(f: &Finding) -> bool {
     matches!(
         f.split.as_ref().map(|s| &s.digest),
         Some(DigestSlot::Nowhere(_))

@@ -18,15 +18,15 @@ use super::escape::{markdown, visible};
 use super::{RepoRoot, Report, failing, plural, problem, summary};
 
 /// Rows in the step summary's table at most; GitHub takes 1 MiB per step.
-pub const STEP_SUMMARY_ROWS: usize = 1000;
+pub(crate) const STEP_SUMMARY_ROWS: usize = 1000;
 /// Error annotations GitHub shows per step; the rest are dropped.
-pub const ANNOTATIONS_PER_STEP: usize = 10;
+pub(crate) const ANNOTATIONS_PER_STEP: usize = 10;
 
 /// The commands and the summary line. With more than
 /// [`ANNOTATIONS_PER_STEP`] commands, a last line says where to see them
 /// all: the step summary when `step_summary` (it is being written), else
 /// the log.
-pub fn render(
+pub(crate) fn render(
     report: &Report<'_>,
     root: &RepoRoot,
     step_summary: bool,
@@ -78,7 +78,7 @@ pub fn render(
 
 /// Escapes a command's message: control characters made [visible], then
 /// `%`, CR and LF percent-encoded as the runner decodes them.
-pub fn data(s: &str) -> String {
+pub(crate) fn data(s: &str) -> String {
     visible(s)
         .replace('%', "%25")
         .replace('\r', "%0D")
@@ -86,13 +86,17 @@ pub fn data(s: &str) -> String {
 }
 
 /// Escapes a command property: as [`data`], plus `:` and `,`.
-pub fn property(s: &str) -> String {
+pub(crate) fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Appends the Markdown summary to the file `path` names
 /// (`$GITHUB_STEP_SUMMARY`), creating it if needed. An error names the file.
-pub fn append_step_summary(report: &Report<'_>, root: &RepoRoot, path: &Path) -> io::Result<()> {
+pub(crate) fn append_step_summary(
+    report: &Report<'_>,
+    root: &RepoRoot,
+    path: &Path,
+) -> io::Result<()> {
     let text = step_summary(report, root);
     std::fs::OpenOptions::new()
         .create(true)
@@ -110,7 +114,7 @@ pub fn append_step_summary(report: &Report<'_>, root: &RepoRoot, path: &Path) ->
 /// The step summary: a heading, the summary line, a table of the failing
 /// references (at most [`STEP_SUMMARY_ROWS`]) and a table of the errors.
 /// Every cell is escaped for Markdown.
-pub fn step_summary(report: &Report<'_>, root: &RepoRoot) -> String {
+pub(crate) fn step_summary(report: &Report<'_>, root: &RepoRoot) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### imagepin\n\n{}\n", summary(report));
     let failing = failing(report);

@@ -14,7 +14,7 @@ use crate::finding::Status;
 
 /// One Code Quality issue.
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Issue {
+pub(crate) struct Issue {
     pub description: String,
     /// `imagepin/<status>`, or `imagepin/error`.
     pub check_name: String,
@@ -25,18 +25,18 @@ pub struct Issue {
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Location {
+pub(crate) struct Location {
     pub path: String,
     pub lines: Lines,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Lines {
+pub(crate) struct Lines {
     pub begin: usize,
 }
 
 /// How urgent a status is for GitLab.
-pub fn severity(status: Status) -> &'static str {
+pub(crate) fn severity(status: Status) -> &'static str {
     match status {
         Status::Unpinned | Status::Invalid | Status::Missing => "major",
         _ => "minor",
@@ -44,7 +44,7 @@ pub fn severity(status: Status) -> &'static str {
 }
 
 /// The issues of `report`.
-pub fn issues(report: &Report<'_>, root: &RepoRoot) -> Vec<Issue> {
+pub(crate) fn issues(report: &Report<'_>, root: &RepoRoot) -> Vec<Issue> {
     let failing = failing(report);
     let prints = fingerprints(&failing, root);
     let mut list: Vec<Issue> = failing
@@ -76,7 +76,7 @@ pub fn issues(report: &Report<'_>, root: &RepoRoot) -> Vec<Issue> {
     list
 }
 
-pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &issues(report, root))?;
     writeln!(out)
 }

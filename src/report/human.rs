@@ -16,7 +16,11 @@ use crate::fix::FixOutcome;
 use crate::palette::{FAILURE, IMAGE, LOCATION, SUCCESS, paint};
 
 /// The whole human report: findings (unless quiet), errors, summary.
-pub fn render(report: &Report<'_>, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(
+    report: &Report<'_>,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if !opts.quiet {
         render_findings(report.findings, opts, out)?;
     }
@@ -31,7 +35,7 @@ pub fn render(report: &Report<'_>, opts: &RenderOptions, out: &mut dyn Write) ->
 }
 
 /// One line per finding that fails the check; the others are not shown.
-pub fn render_findings(
+pub(crate) fn render_findings(
     findings: &[Finding],
     opts: &RenderOptions,
     out: &mut dyn Write,
@@ -55,7 +59,7 @@ pub fn render_findings(
 }
 
 /// One line per error: `path[:line]: error: message`.
-pub fn render_errors(
+pub(crate) fn render_errors(
     errors: &[FileError],
     opts: &RenderOptions,
     out: &mut dyn Write,
@@ -82,7 +86,12 @@ pub fn render_errors(
 }
 
 /// The line after `--fix`/`--diff`: what was (or would be) pinned.
-pub fn fix_summary(outcome: &FixOutcome, write: bool, files: usize, errors: usize) -> String {
+pub(crate) fn fix_summary(
+    outcome: &FixOutcome,
+    write: bool,
+    files: usize,
+    errors: usize,
+) -> String {
     let errors = match errors {
         0 => String::new(),
         n => format!("; {}", plural(n, "error")),

@@ -18,11 +18,11 @@ use crate::reference::Reference;
 
 /// The format's version: raised when a name changes meaning or goes away
 /// (new names may be added within a version).
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// The document.
 #[derive(Debug, Serialize)]
-pub struct JsonReport<'a> {
+pub(crate) struct JsonReport<'a> {
     pub version: u32,
     pub findings: Vec<JsonFinding<'a>>,
     pub errors: Vec<JsonError>,
@@ -32,7 +32,7 @@ pub struct JsonReport<'a> {
 
 /// One finding. The first six names are the contract.
 #[derive(Debug, Serialize)]
-pub struct JsonFinding<'a> {
+pub(crate) struct JsonFinding<'a> {
     /// As given, or relative to the cwd when walking.
     pub path: String,
     /// 1-based.
@@ -61,7 +61,7 @@ pub struct JsonFinding<'a> {
 
 /// A reference's normalized parts.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Parts {
+pub(crate) struct Parts {
     /// The registry host, Docker Hub's aliases as `docker.io`.
     pub registry: Option<String>,
     /// The repository, with `library/` for one-component Docker Hub names.
@@ -72,7 +72,7 @@ pub struct Parts {
 }
 
 impl Parts {
-    pub fn of(f: &Finding) -> Parts {
+    pub(crate) fn of(f: &Finding) -> Parts {
         if matches!(
             f.status,
             Status::Stage | Status::Scratch | Status::Dynamic | Status::Invalid
@@ -96,7 +96,7 @@ impl Parts {
 
 /// A file that could not be read or parsed, or a failed lookup.
 #[derive(Debug, Serialize)]
-pub struct JsonError {
+pub(crate) struct JsonError {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
@@ -130,7 +130,7 @@ impl From<&FileError> for JsonError {
     }
 }
 
-pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = JsonReport {
         version: VERSION,
         findings: report.findings.iter().map(JsonFinding::from).collect(),
@@ -143,7 +143,7 @@ pub fn render(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 /// The `--fix`/`--diff` document: what changed (or would change).
 #[derive(Debug, Serialize)]
-pub struct JsonFixReport<'a> {
+pub(crate) struct JsonFixReport<'a> {
     pub version: u32,
     /// `true` for `--fix` (the files were written), `false` for `--diff`.
     pub written: bool,
@@ -155,7 +155,7 @@ pub struct JsonFixReport<'a> {
 
 /// One reference that received (or would receive) a digest.
 #[derive(Debug, Serialize)]
-pub struct JsonChange<'a> {
+pub(crate) struct JsonChange<'a> {
     pub path: String,
     pub line: usize,
     pub column: usize,
@@ -180,7 +180,7 @@ impl<'a> From<&'a Change> for JsonChange<'a> {
 }
 
 /// Writes the `--fix`/`--diff` document.
-pub fn render_fix(
+pub(crate) fn render_fix(
     changes: &[Change],
     errors: &[FileError],
     written: bool,

@@ -4,13 +4,13 @@
 //! summary line, the stable fingerprint of a result) lives here; paths for CI
 //! formats come from [`root`], escaping for people from [`escape`].
 
-pub use crate::escape;
-pub mod github;
-pub mod gitlab;
-pub mod human;
-pub mod json;
-pub mod root;
-pub mod sarif;
+pub(crate) use crate::escape;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod human;
+pub(crate) mod json;
+pub(crate) mod root;
+pub(crate) mod sarif;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::finding::FileError;
 use crate::finding::{Finding, Status};
-pub use root::RepoRoot;
+pub(crate) use root::RepoRoot;
 
 /// The report formats (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -40,7 +40,7 @@ pub enum Format {
 
 /// Everything a report shows.
 #[derive(Debug, Clone, Copy)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     /// Every finding, whatever its status, in file order.
     pub findings: &'a [Finding],
     /// Files that could not be read or parsed, and failed lookups.
@@ -51,7 +51,7 @@ pub struct Report<'a> {
 
 /// Presentation switches.
 #[derive(Debug, Clone, Default)]
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     /// ANSI colour in the human format.
     pub color: bool,
     /// Leave out the per-finding lines.
@@ -63,7 +63,7 @@ pub struct RenderOptions {
 }
 
 /// Renders `report` in `format`.
-pub fn render(
+pub(crate) fn render(
     format: Format,
     report: &Report<'_>,
     opts: &RenderOptions,
@@ -85,7 +85,7 @@ pub fn render(
 }
 
 /// The findings that fail the check, in report order.
-pub fn failing<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
+pub(crate) fn failing<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
     report
         .findings
         .iter()
@@ -99,7 +99,7 @@ pub fn failing<'a>(report: &Report<'a>) -> Vec<&'a Finding> {
 /// plus which occurrence of that same combination it is in the file.
 /// It does not contain the line, so moving a reference keeps its identity;
 /// pinning it (the reference text changes) ends it.
-pub fn fingerprints(findings: &[&Finding], root: &RepoRoot) -> Vec<String> {
+pub(crate) fn fingerprints(findings: &[&Finding], root: &RepoRoot) -> Vec<String> {
     let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
     findings
         .iter()
@@ -118,7 +118,7 @@ pub fn fingerprints(findings: &[&Finding], root: &RepoRoot) -> Vec<String> {
 }
 
 /// A stable identity for a file error: path, line and message.
-pub fn error_fingerprint(e: &FileError, root: &RepoRoot) -> String {
+pub(crate) fn error_fingerprint(e: &FileError, root: &RepoRoot) -> String {
     let line = e.line.map(|l| l.to_string()).unwrap_or_default();
     hex(&hash(&[
         "error",
@@ -145,7 +145,7 @@ fn hex(bytes: &[u8; 32]) -> String {
 
 /// What is wrong with a failing finding, as a sentence that starts with the
 /// reference: `python:3.12 is not pinned to a digest`.
-pub fn problem(f: &Finding) -> String {
+pub(crate) fn problem(f: &Finding) -> String {
     let r = f.image();
     let with_note = |base: String| match &f.note {
         Some(n) => format!("{base}: {n}"),
@@ -170,7 +170,7 @@ pub fn problem(f: &Finding) -> String {
 }
 
 /// `3 unpinned, 5 pinned, 1 dynamic in 6 files; 1 error`.
-pub fn summary(report: &Report<'_>) -> String {
+pub(crate) fn summary(report: &Report<'_>) -> String {
     let mut counts: Vec<(Status, usize)> = Vec::new();
     let mut statuses: Vec<Status> = report.findings.iter().map(|f| f.status).collect();
     statuses.sort();
@@ -198,7 +198,7 @@ pub fn summary(report: &Report<'_>) -> String {
 }
 
 /// `1 file`, `2 files`.
-pub fn plural(n: usize, noun: &str) -> String {
+pub(crate) fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {
@@ -207,7 +207,7 @@ pub fn plural(n: usize, noun: &str) -> String {
 }
 
 /// A path for machine output: forward slashes, no leading `./`.
-pub fn slash_path(path: &Path) -> String {
+pub(crate) fn slash_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     let s = s.replace('\\', "/");
     match s.strip_prefix("./") {
@@ -223,7 +223,7 @@ pub(crate) mod testdata {
     use crate::finding::FileError;
     use crate::finding::{Finding, Status};
 
-    pub fn finding(
+    pub(crate) fn finding(
         path: &str,
         line: usize,
         column: usize,
@@ -244,7 +244,7 @@ pub(crate) mod testdata {
         }
     }
 
-    pub fn sample() -> (Vec<Finding>, Vec<FileError>) {
+    pub(crate) fn sample() -> (Vec<Finding>, Vec<FileError>) {
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         (
             vec![

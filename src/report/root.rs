@@ -14,14 +14,14 @@ use std::path::{Component, Path, PathBuf};
 /// Where finding paths (as given, or relative to the current directory)
 /// are rebased for CI output. The default rebases nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepoRoot {
+pub(crate) struct RepoRoot {
     /// Absolute current directory and absolute root; `None`: paths as given.
     base: Option<(PathBuf, PathBuf)>,
 }
 
 /// A path as CI output names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootPath {
+pub(crate) enum RootPath {
     /// Relative to the root, with forward slashes and no `./`.
     Inside(String),
     /// Outside the root (or absolute and no root known): an absolute path.
@@ -30,7 +30,7 @@ pub enum RootPath {
 
 impl RootPath {
     /// The path text either way.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             RootPath::Inside(s) | RootPath::Outside(s) => s,
         }
@@ -42,7 +42,7 @@ impl RepoRoot {
     /// relative to `cwd`) when given, else the nearest enclosing git
     /// repository below the `ceilings` (`GIT_CEILING_DIRECTORIES`, a
     /// `:`-separated list of absolute paths), else `cwd`.
-    pub fn discover(
+    pub(crate) fn discover(
         cwd: &Path,
         explicit: Option<&Path>,
         ceilings: Option<&OsStr>,
@@ -65,13 +65,13 @@ impl RepoRoot {
     }
 
     /// The absolute root, unless this rebases nothing.
-    pub fn dir(&self) -> Option<&Path> {
+    pub(crate) fn dir(&self) -> Option<&Path> {
         self.base.as_ref().map(|(_, root)| root.as_path())
     }
 
     /// `path` (as given, or relative to the current directory) relative
     /// to the root.
-    pub fn locate(&self, path: &Path) -> RootPath {
+    pub(crate) fn locate(&self, path: &Path) -> RootPath {
         let Some((cwd, root)) = &self.base else {
             let s = super::slash_path(path);
             return if path.is_absolute() {

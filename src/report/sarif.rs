@@ -16,18 +16,18 @@ use super::{RepoRoot, Report, failing, fingerprints, problem};
 use crate::finding::FileError;
 use crate::finding::{Finding, Status};
 
-pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The `uriBaseId` of every relative location: the repository root.
-pub const SRCROOT: &str = "%SRCROOT%";
+pub(crate) const SRCROOT: &str = "%SRCROOT%";
 /// The `partialFingerprints` key of imagepin's own identity (see
 /// [`super::fingerprints`]). GitHub computes its `primaryLocationLineHash`
 /// itself; that one is left to it.
-pub const FINGERPRINT_KEY: &str = "imagepin/v1";
+pub(crate) const FINGERPRINT_KEY: &str = "imagepin/v1";
 /// Where the statuses are explained.
-pub const HELP_URI: &str = "https://github.com/imagepin/imagepin#statuses";
+pub(crate) const HELP_URI: &str = "https://github.com/imagepin/imagepin#statuses";
 
 /// The project's home: Cargo.toml's `repository` when set.
-pub fn information_uri() -> &'static str {
+pub(crate) fn information_uri() -> &'static str {
     match env!("CARGO_PKG_REPOSITORY") {
         "" => "https://github.com/imagepin/imagepin",
         repo => repo,
@@ -35,7 +35,7 @@ pub fn information_uri() -> &'static str {
 }
 
 /// One rule: a status that fails `--check`.
-pub struct Rule {
+pub(crate) struct Rule {
     pub status: Status,
     pub name: &'static str,
     pub short: &'static str,
@@ -48,7 +48,7 @@ pub struct Rule {
 }
 
 /// The rules, in the order of the `ruleIndex`.
-pub const RULES: [Rule; 7] = [
+pub(crate) const RULES: [Rule; 7] = [
     Rule {
         status: Status::Unpinned,
         name: "UnpinnedImage",
@@ -122,13 +122,13 @@ pub const RULES: [Rule; 7] = [
     },
 ];
 
-pub fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report<'_>, root: &RepoRoot, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(report, root))?;
     writeln!(out)
 }
 
 /// The SARIF log as a JSON value.
-pub fn document(report: &Report<'_>, root: &RepoRoot) -> Value {
+pub(crate) fn document(report: &Report<'_>, root: &RepoRoot) -> Value {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
@@ -243,17 +243,6 @@ fn artifact(path: &RootPath) -> Value {
     }
 }
 
-/// A URI reference for a path: forward slashes, percent-encoded; relative
-/// paths stay relative, absolute ones become `file://` URIs.
-pub fn uri(path: &std::path::Path) -> String {
-    let s = super::slash_path(path);
-    if s.starts_with('/') {
-        file_uri(&s)
-    } else {
-        encode(&s)
-    }
-}
-
 fn file_uri(abs: &str) -> String {
     let enc = encode(abs);
     if enc.starts_with('/') {
@@ -348,7 +337,7 @@ mod tests {
         let run = &v["runs"][0];
         assert_eq!(
             run["originalUriBaseIds"][SRCROOT]["uri"],
-            format!("file://{}/", uri(&top).trim_start_matches("file://"))
+            format!("{}/", file_uri(&crate::report::slash_path(&top)))
         );
         let loc = &run["results"][0]["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "app/app/Dockerfile");
@@ -361,8 +350,8 @@ mod tests {
 
     #[test]
     fn uris() {
-        use std::path::Path;
-        assert_eq!(uri(Path::new("./a b/Dockerfile")), "a%20b/Dockerfile");
-        assert_eq!(uri(Path::new("/abs/x.yml")), "file:///abs/x.yml");
+        assert_eq!(encode("a b/Dockerfile"), "a%20b/Dockerfile");
+        assert_eq!(file_uri("/abs/x.yml"), "file:///abs/x.yml");
+        assert_eq!(file_uri("C:/x y"), "file:///C:/x%20y");
     }
 }

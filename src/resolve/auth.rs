@@ -18,15 +18,15 @@ use super::endpoint::is_loopback;
 use super::error::{ErrorKind, RegistryError};
 
 /// Token lifetime when the token server does not say (`expires_in`).
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
 /// The longest a token is kept, whatever `expires_in` says (a run is short).
-pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// Token answers larger than this are refused (real ones are a few KiB).
-pub const MAX_TOKEN_ANSWER_BYTES: usize = 1 << 20;
+pub(crate) const MAX_TOKEN_ANSWER_BYTES: usize = 1 << 20;
 
 /// One challenge from a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Challenge {
+pub(crate) enum Challenge {
     Bearer {
         realm: String,
         service: Option<String>,
@@ -38,19 +38,10 @@ pub enum Challenge {
     },
 }
 
-impl Challenge {
-    pub fn scheme(&self) -> &'static str {
-        match self {
-            Challenge::Bearer { .. } => "Bearer",
-            Challenge::Basic { .. } => "Basic",
-        }
-    }
-}
-
 /// Parses every challenge in a `WWW-Authenticate` value (RFC 7235: a scheme,
 /// then `key=value` or `key="quoted, value"` parameters separated by commas).
 /// Unknown schemes and Bearer challenges without a realm are left out.
-pub fn parse_challenges(value: &str) -> Vec<Challenge> {
+pub(crate) fn parse_challenges(value: &str) -> Vec<Challenge> {
     let mut out = Vec::new();
     let mut current: Option<(String, HashMap<String, String>)> = None;
     let b = value.as_bytes();
@@ -132,7 +123,7 @@ pub fn parse_challenges(value: &str) -> Vec<Challenge> {
 }
 
 /// Picks the challenge to answer: Bearer before Basic.
-pub fn preferred(challenges: Vec<Challenge>) -> Option<Challenge> {
+pub(crate) fn preferred(challenges: Vec<Challenge>) -> Option<Challenge> {
     let mut basic = None;
     for c in challenges {
         match c {
@@ -145,7 +136,7 @@ pub fn preferred(challenges: Vec<Challenge>) -> Option<Challenge> {
 
 /// A Bearer token and when it stops being usable.
 #[derive(Clone)]
-pub struct Token {
+pub(crate) struct Token {
     pub value: String,
     pub expires: Instant,
 }
@@ -160,7 +151,7 @@ impl fmt::Debug for Token {
 }
 
 impl Token {
-    pub fn is_fresh(&self) -> bool {
+    pub(crate) fn is_fresh(&self) -> bool {
         Instant::now() < self.expires
     }
 }
@@ -168,16 +159,16 @@ impl Token {
 /// One slot per (registry, repository); a fetch holds the slot's lock so
 /// concurrent requests for the same repository wait for the same token.
 #[derive(Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     slots: Mutex<HashMap<(String, String), Slot>>,
 }
 
 /// A token, or the reason the fetch failed (not retried within a run), or
 /// nothing yet.
-pub type Slot = Arc<tokio::sync::Mutex<Option<Result<Token, RegistryError>>>>;
+pub(crate) type Slot = Arc<tokio::sync::Mutex<Option<Result<Token, RegistryError>>>>;
 
 impl TokenCache {
-    pub fn slot(&self, registry: &str, repository: &str) -> Slot {
+    pub(crate) fn slot(&self, registry: &str, repository: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots
             .entry((registry.to_string(), repository.to_string()))
@@ -198,7 +189,7 @@ struct TokenResponse {
 /// How long a token lives, from its `expires_in` (seconds): absent, zero,
 /// negative or not a number → [`DEFAULT_TOKEN_LIFETIME`]; capped at
 /// [`MAX_TOKEN_LIFETIME`].
-pub fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
+pub(crate) fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
     let secs = expires_in.and_then(|v| match v {
         serde_json::Value::Number(n) => n
             .as_u64()
@@ -215,7 +206,7 @@ pub fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
 }
 
 /// The `Authorization` value for Basic credentials.
-pub fn basic_header(username: &str, password: &str) -> String {
+pub(crate) fn basic_header(username: &str, password: &str) -> String {
     let raw = format!("{username}:{password}");
     format!(
         "Basic {}",
@@ -225,7 +216,7 @@ pub fn basic_header(username: &str, password: &str) -> String {
 
 /// Fetches a pull token for `repository` from the challenge's realm.
 /// `registry` is only used in messages; `creds` authenticate to the realm.
-pub async fn fetch_token(
+pub(crate) async fn fetch_token(
     http: &Http,
     trust: &Trust,
     registry: &str,
@@ -369,7 +360,7 @@ pub async fn fetch_token(
 }
 
 /// The `docker login` command for a registry.
-pub fn login_command(registry: &str) -> String {
+pub(crate) fn login_command(registry: &str) -> String {
     if registry == crate::reference::DOCKER_HUB {
         "docker login".to_string()
     } else {
@@ -421,7 +412,7 @@ mod tests {
         );
         let c = parse_challenges(r#"Basic realm="x", Bearer realm="https://t/tok", service=reg"#);
         assert_eq!(c.len(), 2);
-        assert_eq!(preferred(c).unwrap().scheme(), "Bearer");
+        assert!(matches!(preferred(c), Some(Challenge::Bearer { .. })));
         // Case-insensitive scheme, unquoted values, escapes.
         let c = parse_challenges(r#"bearer realm=https://t/tok,service="a\"b""#);
         assert_eq!(

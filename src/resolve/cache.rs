@@ -18,7 +18,7 @@ use crate::reference::validate_digest;
 
 const FILE_NAME: &str = "digests-v1.tsv";
 /// How long entries stay in the file after their TTL, for `--offline`.
-pub const KEEP_FOR_OFFLINE: Duration = Duration::from_secs(30 * 86400);
+pub(crate) const KEEP_FOR_OFFLINE: Duration = Duration::from_secs(30 * 86400);
 /// Cache files larger than this are discarded (read no further).
 const MAX_FILE_BYTES: u64 = 64 << 20;
 const HEADER: &str = "imagepin digest cache v1";
@@ -32,7 +32,7 @@ struct Entry {
 }
 
 /// The cache directory: `$XDG_CACHE_HOME/imagepin`, else `~/.cache/imagepin`.
-pub fn cache_dir(env: &Env) -> Option<PathBuf> {
+pub(crate) fn cache_dir(env: &Env) -> Option<PathBuf> {
     env.xdg_cache_home
         .as_ref()
         .filter(|p| p.is_absolute())
@@ -43,7 +43,7 @@ pub fn cache_dir(env: &Env) -> Option<PathBuf> {
 
 /// The loaded cache plus the answers learnt in this run.
 #[derive(Debug)]
-pub struct DigestCache {
+pub(crate) struct DigestCache {
     path: PathBuf,
     ttl: Duration,
     entries: HashMap<String, Entry>,
@@ -108,7 +108,7 @@ fn render(entries: &HashMap<String, Entry>) -> String {
 
 impl DigestCache {
     /// Loads the cache in `dir` (missing or corrupt files give an empty cache).
-    pub fn load(dir: &Path, ttl: Duration) -> DigestCache {
+    pub(crate) fn load(dir: &Path, ttl: Duration) -> DigestCache {
         let path = dir.join(FILE_NAME);
         DigestCache {
             entries: read(&path),
@@ -119,7 +119,7 @@ impl DigestCache {
     }
 
     /// A fresh, valid digest for `key`.
-    pub fn get(&self, key: &str, now: SystemTime) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str, now: SystemTime) -> Option<&str> {
         let e = self.new.get(key).or_else(|| self.entries.get(key))?;
         let age = now_secs(now).saturating_sub(e.t);
         let fresh = e.t <= now_secs(now) + 60 && age < self.ttl.as_secs().max(1);
@@ -128,13 +128,13 @@ impl DigestCache {
 
     /// Any valid digest for `key`, however old, with its age (for
     /// `--offline`). An entry dated in the future has age zero.
-    pub fn get_any(&self, key: &str, now: SystemTime) -> Option<(&str, Duration)> {
+    pub(crate) fn get_any(&self, key: &str, now: SystemTime) -> Option<(&str, Duration)> {
         let e = self.new.get(key).or_else(|| self.entries.get(key))?;
         let age = Duration::from_secs(now_secs(now).saturating_sub(e.t));
         validate_digest(&e.d).is_ok().then_some((e.d.as_str(), age))
     }
 
-    pub fn put(&mut self, key: &str, digest: &str, now: SystemTime) {
+    pub(crate) fn put(&mut self, key: &str, digest: &str, now: SystemTime) {
         let key_ok = !key.is_empty() && !key.contains(['\t', '\n', '\r']);
         if key_ok && validate_digest(digest).is_ok() {
             self.new.insert(
@@ -150,7 +150,7 @@ impl DigestCache {
     /// Writes the new answers, merged with the file's current content (other
     /// runs may have written since we loaded it), dropping expired entries.
     /// Does nothing when nothing was learnt.
-    pub fn save(&mut self, now: SystemTime) -> std::io::Result<()> {
+    pub(crate) fn save(&mut self, now: SystemTime) -> std::io::Result<()> {
         if self.new.is_empty() {
             return Ok(());
         }

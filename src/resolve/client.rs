@@ -19,22 +19,22 @@ use super::error::{ErrorKind, RegistryError};
 use super::tls::{client_config, read_pem_certs};
 use crate::config::Config;
 
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts for connection errors and 5xx answers.
-pub const MAX_ATTEMPTS: u32 = 3;
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
 /// The longest total time spent waiting on 429 answers for one request.
-pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
 /// How many 429 answers one request waits out before giving up.
 const MAX_RATE_LIMITED: u32 = 4;
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Overrides [`REQUEST_TIMEOUT`] (e.g. `5s`), mainly for tests of hung servers.
-pub const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
+pub(crate) const TIMEOUT_ENV: &str = "IMAGEPIN_REQUEST_TIMEOUT";
 /// The end of an unreachable-proxy message: the advice, which the one
 /// root cause of a run gives in its own words (see [`super::cause`]).
-pub const PROXY_HINT: &str = "; check the proxy setting";
+pub(crate) const PROXY_HINT: &str = "; check the proxy setting";
 /// Redirects followed for one request at most.
-pub const MAX_REDIRECTS: usize = 10;
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 tokio::task_local! {
     /// The last redirect target of the request being sent in this task, so a
@@ -46,7 +46,7 @@ tokio::task_local! {
 /// and webpki roots; `with_ca` adds one `ca-file` each, so a CA configured for
 /// one registry is trusted for that registry only; `insecure` exists only when
 /// some registry is declared `insecure = true`.
-pub struct Http {
+pub(crate) struct Http {
     secure: Client,
     with_ca: BTreeMap<PathBuf, Client>,
     insecure: Option<Client>,
@@ -56,7 +56,7 @@ pub struct Http {
 /// Which certificates the requests for one registry trust, and the
 /// configuration section that says so (named in TLS hints).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Trust {
+pub(crate) struct Trust {
     /// The `[registries."<section>"]` key: the registry as written in references.
     pub section: String,
     /// `insecure = true`: certificates are not verified.
@@ -67,7 +67,7 @@ pub struct Trust {
 
 /// The certificates of every `ca-file`, by path (errors name the file and
 /// the registry it is configured for).
-pub type CaFiles = BTreeMap<PathBuf, Vec<CertificateDer<'static>>>;
+pub(crate) type CaFiles = BTreeMap<PathBuf, Vec<CertificateDer<'static>>>;
 
 /// A transport failure (no HTTP answer), described for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl std::fmt::Display for RedirectRefused {
 impl std::error::Error for RedirectRefused {}
 
 /// A URL (or `host:port`) for messages, with any `user:password@` removed.
-pub fn redact_userinfo(url: &str) -> String {
+pub(crate) fn redact_userinfo(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").map_or(("", url), |(s, r)| (s, r));
     let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     let authority = authority
@@ -168,7 +168,7 @@ fn redirect_policy() -> redirect::Policy {
 /// The proxy settings of the environment, as reqwest reads them, for naming
 /// the proxy when it cannot be reached.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProxyEnv {
+pub(crate) struct ProxyEnv {
     /// (variable, value) for `http://` URLs.
     http: Option<(String, String)>,
     /// (variable, value) for `https://` URLs.
@@ -177,13 +177,13 @@ pub struct ProxyEnv {
 }
 
 impl ProxyEnv {
-    pub fn from_process() -> ProxyEnv {
+    pub(crate) fn from_process() -> ProxyEnv {
         ProxyEnv::from_vars(|k| std::env::var(k).ok())
     }
 
     /// Reads `HTTP_PROXY`/`http_proxy`, `HTTPS_PROXY`/`https_proxy`,
     /// `ALL_PROXY`/`all_proxy` and `NO_PROXY`/`no_proxy` through `var`.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> ProxyEnv {
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> ProxyEnv {
         let first = |names: &[&str]| {
             names.iter().find_map(|n| {
                 var(n)
@@ -207,7 +207,7 @@ impl ProxyEnv {
     }
 
     /// The proxy (variable, value) requests to `url` go through, if any.
-    pub fn for_url(&self, url: &Url) -> Option<&(String, String)> {
+    pub(crate) fn for_url(&self, url: &Url) -> Option<&(String, String)> {
         let proxy = match url.scheme() {
             "https" => self.https.as_ref(),
             "http" => self.http.as_ref(),
@@ -228,7 +228,7 @@ impl ProxyEnv {
 }
 
 /// Reads every `ca-file` of the configuration (errors name the file).
-pub fn load_ca_files(config: &Config) -> Result<CaFiles, RegistryError> {
+pub(crate) fn load_ca_files(config: &Config) -> Result<CaFiles, RegistryError> {
     let mut cas = CaFiles::new();
     for (host, rc) in &config.registries {
         if let Some(path) = &rc.ca_file {
@@ -241,7 +241,7 @@ pub fn load_ca_files(config: &Config) -> Result<CaFiles, RegistryError> {
 }
 
 impl Http {
-    pub fn new(
+    pub(crate) fn new(
         cas: &CaFiles,
         any_insecure: bool,
         timeout: Duration,
@@ -278,7 +278,7 @@ impl Http {
     }
 
     /// The client for a registry's trust settings.
-    pub fn client(&self, trust: &Trust) -> &Client {
+    pub(crate) fn client(&self, trust: &Trust) -> &Client {
         if trust.insecure {
             if let Some(c) = &self.insecure {
                 return c;
@@ -294,7 +294,7 @@ impl Http {
     /// Sends the request built by `build`, retrying connection errors and 5xx
     /// (with backoff) and 429 (after `Retry-After`, within a bound). The last
     /// answer is returned whatever its status; only transport failures are errors.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         trust: &Trust,
         build: impl Fn(&Client) -> RequestBuilder,
@@ -304,7 +304,7 @@ impl Http {
 
     /// [`Http::send`] with at most `max_attempts` tries on connection
     /// errors and 5xx (1 when another endpoint will be tried next).
-    pub async fn send_with(
+    pub(crate) async fn send_with(
         &self,
         trust: &Trust,
         max_attempts: u32,
@@ -364,7 +364,7 @@ impl Http {
 /// body is refused as soon as it passes the limit, naming `what` and `host`
 /// (e.g. "the token answer", "auth.example.com"): an invalid answer; a
 /// body cut off on the way is a transport failure.
-pub async fn read_capped(
+pub(crate) async fn read_capped(
     mut resp: Response,
     limit: usize,
     what: &str,
@@ -405,12 +405,12 @@ fn human_bytes(n: usize) -> String {
 }
 
 /// A response header as text, if present and valid.
-pub fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
+pub(crate) fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The wait a 429 answer asks for (`Retry-After`), when it says.
-pub fn retry_after(resp: &Response) -> Option<Duration> {
+pub(crate) fn retry_after(resp: &Response) -> Option<Duration> {
     header(resp, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
@@ -434,7 +434,7 @@ fn jitter_fraction() -> f64 {
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
         // An absurd number of seconds saturates (and is then refused as too long).
@@ -446,7 +446,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// The error and its causes, joined with ": " (never contains credentials:
 /// we never put them in URLs).
-pub fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -460,15 +460,8 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Classifies a reqwest error (DNS, TLS, refused, reset, timeout) and words it.
-/// `section` is the configuration section to name in hints (the registry as
-/// written in references, not the endpoint's host).
-pub fn describe(e: &reqwest::Error, section: &str) -> TransportError {
-    describe_via(e, section, None, &ProxyEnv::default())
-}
-
 /// `host[:port]` of a URL, for messages.
-pub fn authority(u: &Url) -> String {
+pub(crate) fn authority(u: &Url) -> String {
     let h = u.host_str().unwrap_or("?");
     match u.port() {
         Some(p) => format!("{h}:{p}"),
@@ -476,11 +469,13 @@ pub fn authority(u: &Url) -> String {
     }
 }
 
-/// [`describe`] for a request that may have been redirected (`redirected`:
-/// the last target, which is then the server named) and may have gone
-/// through a proxy of `proxies` (a proxy that cannot be reached is named as
-/// such, not as the registry being down).
-pub fn describe_via(
+/// Classifies a reqwest error (DNS, TLS, refused, reset, timeout) and words
+/// it. `section` is the configuration section to name in hints (the registry
+/// as written in references, not the endpoint's host); the request may have
+/// been redirected (`redirected`: the last target, which is then the server
+/// named) and may have gone through a proxy of `proxies` (a proxy that
+/// cannot be reached is named as such, not as the registry being down).
+pub(crate) fn describe_via(
     e: &reqwest::Error,
     section: &str,
     redirected: Option<&Url>,

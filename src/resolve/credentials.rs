@@ -23,16 +23,16 @@ use super::error::RegistryError;
 use crate::reference::DOCKER_HUB;
 
 /// The key Docker uses for Docker Hub in credential stores and `auths`.
-pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
 /// The environment variable holding a Docker config's JSON text.
-pub const DOCKER_AUTH_CONFIG: &str = "DOCKER_AUTH_CONFIG";
+pub(crate) const DOCKER_AUTH_CONFIG: &str = "DOCKER_AUTH_CONFIG";
 /// The environment variable naming the mirrors (endpoint `host[:port]`,
 /// comma-separated) that may receive the credentials stored for the
 /// registry they are configured for. Outside the repository on purpose.
-pub const TRUST_MIRROR_ENV: &str = "IMAGEPIN_TRUST_MIRROR_CREDENTIALS";
+pub(crate) const TRUST_MIRROR_ENV: &str = "IMAGEPIN_TRUST_MIRROR_CREDENTIALS";
 /// Auth files larger than this are refused (real ones are a few KiB).
-pub const MAX_AUTH_FILE_BYTES: u64 = 4 << 20;
+pub(crate) const MAX_AUTH_FILE_BYTES: u64 = 4 << 20;
 /// A credential helper's answer is read up to this size.
 const MAX_HELPER_OUTPUT_BYTES: u64 = 1 << 20;
 
@@ -136,7 +136,7 @@ impl Env {
 
 /// A secret for one registry. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Secret {
+pub(crate) enum Secret {
     Basic {
         username: String,
         password: String,
@@ -165,7 +165,7 @@ impl fmt::Debug for Secret {
 
 /// Credentials and where they came from (for messages: a file and key, or a helper).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub secret: Secret,
     pub source: String,
 }
@@ -198,7 +198,7 @@ struct HelperAnswer {
 
 /// The host a config key names: `https://index.docker.io/v1/` → `docker.io`,
 /// `https://ghcr.io` → `ghcr.io`, `quay.io/org` → `quay.io`.
-pub fn key_host(key: &str) -> String {
+pub(crate) fn key_host(key: &str) -> String {
     let k = key
         .strip_prefix("https://")
         .or_else(|| key.strip_prefix("http://"))
@@ -213,7 +213,7 @@ pub fn key_host(key: &str) -> String {
 }
 
 /// The server URL given to a credential helper for `registry`.
-pub fn helper_server_url(registry: &str) -> String {
+pub(crate) fn helper_server_url(registry: &str) -> String {
     if registry == DOCKER_HUB {
         DOCKER_HUB_KEY.to_string()
     } else {
@@ -223,7 +223,7 @@ pub fn helper_server_url(registry: &str) -> String {
 
 /// `IMAGEPIN_TRUST_MIRROR_CREDENTIALS`: `host[:port]` entries separated by
 /// commas or spaces; a URL's scheme and path are ignored.
-pub fn parse_trusted_mirrors(value: &str) -> Vec<String> {
+pub(crate) fn parse_trusted_mirrors(value: &str) -> Vec<String> {
     value
         .split([',', ' ', '\t', '\n'])
         .map(|e| {
@@ -236,7 +236,7 @@ pub fn parse_trusted_mirrors(value: &str) -> Vec<String> {
 }
 
 /// Where credentials were looked for, for "no credentials" messages.
-pub fn searched(env: &Env) -> String {
+pub(crate) fn searched(env: &Env) -> String {
     let files: Vec<String> = env
         .auth_sources()
         .iter()
@@ -255,7 +255,7 @@ pub fn searched(env: &Env) -> String {
 /// Finds credentials for `registry` (a normalized host: `docker.io`,
 /// `ghcr.io`). The first file with an answer wins. `Ok(None)` when nothing
 /// is configured; errors name the file or the helper, never a secret.
-pub async fn lookup(
+pub(crate) async fn lookup(
     env: &Env,
     registry: &str,
     timeout: Duration,
@@ -393,7 +393,7 @@ fn find_program(env: &Env, name: &str) -> Option<PathBuf> {
 /// that does not answer within `timeout` is killed and reported. With
 /// `required` false (a `credsStore`), a helper that is not installed means
 /// "no credentials" rather than an error.
-pub async fn run_helper(
+pub(crate) async fn run_helper(
     env: &Env,
     helper: &str,
     server: &str,

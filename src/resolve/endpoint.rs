@@ -10,11 +10,11 @@ use crate::config::Config;
 use crate::reference::DOCKER_HUB;
 
 /// Docker Hub's API endpoint (`docker.io`, `index.docker.io`, no domain).
-pub const DOCKER_HUB_ENDPOINT: &str = "https://registry-1.docker.io";
+pub(crate) const DOCKER_HUB_ENDPOINT: &str = "https://registry-1.docker.io";
 
 /// Where to send the requests for one registry host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// Base URLs (no trailing slash) to try in order: one when the scheme is
     /// fixed, `https://` then `http://` for loopback and insecure hosts.
     pub candidates: Vec<String>,
@@ -38,7 +38,7 @@ pub struct Endpoint {
 /// The endpoint for `host` as it appears in a normalized reference
 /// (`docker.io`, `ghcr.io`, `localhost:5000`).
 /// A wrong endpoint is a configuration error.
-pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, RegistryError> {
+pub(crate) fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, RegistryError> {
     let rc = config.registry(host);
     let insecure = rc.is_some_and(|r| r.insecure);
     let trust = Trust {
@@ -97,7 +97,7 @@ pub fn endpoint_for(host: &str, config: &Config) -> Result<Endpoint, RegistryErr
 }
 
 /// Whether `host[:port]` names the local machine: `localhost`, 127.0.0.0/8, `::1`.
-pub fn is_loopback(host_port: &str) -> bool {
+pub(crate) fn is_loopback(host_port: &str) -> bool {
     let host = if let Some(rest) = host_port.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
     } else if host_port.matches(':').count() > 1 {

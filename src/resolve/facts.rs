@@ -16,21 +16,21 @@ use super::error::RegistryError;
 use crate::reference::validate_digest;
 
 /// The annotation that says when an image was created (RFC 3339).
-pub const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
+pub(crate) const CREATED_ANNOTATION: &str = "org.opencontainers.image.created";
 /// BuildKit's annotation on an index entry that is an attestation manifest.
 const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 /// Config blobs larger than this are refused (real ones are a few KiB).
-pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+pub(crate) const MAX_CONFIG_BYTES: usize = 1 << 20;
 /// An index with more children than this is refused.
 const MAX_CHILDREN: usize = 4096;
 /// Dates before this (2000-01-01) are placeholders (the epoch, Go's zero
 /// time, `SOURCE_DATE_EPOCH=0`, 1980-01-01 of reproducible builds), not
 /// creation dates: no container image is that old.
-pub const EARLIEST_REAL_DATE: i64 = 946_684_800;
+pub(crate) const EARLIEST_REAL_DATE: i64 = 946_684_800;
 
 /// A manifest fetched by digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Manifest {
+pub(crate) enum Manifest {
     /// An OCI index or Docker manifest list.
     Index {
         /// Platform children, attestations left out.
@@ -51,7 +51,7 @@ pub enum Manifest {
 
 /// What an image config says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ImageConfig {
+pub(crate) struct ImageConfig {
     pub os: Option<String>,
     pub architecture: Option<String>,
     pub variant: Option<String>,
@@ -78,7 +78,7 @@ fn created_annotation(v: &Value) -> Option<i64> {
 }
 
 /// Parses a manifest or index. Errors say what is wrong, for a message.
-pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, RegistryError> {
+pub(crate) fn parse_manifest(bytes: &[u8]) -> Result<Manifest, RegistryError> {
     let v = parse_json(bytes, "the manifest")?;
     if !v.is_object() {
         return Err(RegistryError::invalid_answer(
@@ -152,7 +152,7 @@ fn platform_child(entry: &Value) -> Option<Platform> {
 }
 
 /// Parses an image config blob.
-pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig, RegistryError> {
+pub(crate) fn parse_config(bytes: &[u8]) -> Result<ImageConfig, RegistryError> {
     let v = parse_json(bytes, "the image config")?;
     if !v.is_object() {
         return Err(RegistryError::invalid_answer(
@@ -173,7 +173,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<ImageConfig, RegistryError> {
 /// An RFC 3339 date-time (`2026-10-01T12:00:00Z`, fractions and offsets
 /// allowed; a space for `T` too) as seconds since the epoch; `None` when
 /// it does not parse or is a placeholder (before [`EARLIEST_REAL_DATE`]).
-pub fn parse_date(s: &str) -> Option<i64> {
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let unix = parse_rfc3339(s.trim())?;
     (unix >= EARLIEST_REAL_DATE).then_some(unix)
 }

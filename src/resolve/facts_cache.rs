@@ -23,7 +23,7 @@ const HEADER: &str = "imagepin image facts cache v1";
 /// Cache files larger than this are discarded (read no further).
 const MAX_FILE_BYTES: u64 = 64 << 20;
 /// Entries nobody learnt again for this long are dropped on the next write.
-pub const KEEP_FOR: Duration = Duration::from_secs(400 * 86400);
+pub(super) const KEEP_FOR: Duration = Duration::from_secs(400 * 86400);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredFacts {
@@ -94,7 +94,7 @@ struct Entry {
 
 /// The loaded facts plus those learnt in this run.
 #[derive(Debug)]
-pub struct FactsCache {
+pub(super) struct FactsCache {
     path: PathBuf,
     entries: HashMap<String, Entry>,
     new: HashMap<String, Entry>,
@@ -134,7 +134,7 @@ fn read(path: &Path) -> HashMap<String, Entry> {
 
 impl FactsCache {
     /// Loads the cache in `dir` (missing or corrupt files give an empty cache).
-    pub fn load(dir: &Path) -> FactsCache {
+    pub(super) fn load(dir: &Path) -> FactsCache {
         let path = dir.join(FILE_NAME);
         FactsCache {
             entries: read(&path),
@@ -144,12 +144,12 @@ impl FactsCache {
     }
 
     /// The facts stored for `key`, if any (and readable).
-    pub fn get(&self, key: &str) -> Option<ImageFacts> {
+    pub(super) fn get(&self, key: &str) -> Option<ImageFacts> {
         let e = self.new.get(key).or_else(|| self.entries.get(key))?;
         serde_json::from_str::<StoredFacts>(&e.json).ok()?.facts()
     }
 
-    pub fn put(&mut self, key: &str, facts: &ImageFacts, now: SystemTime) {
+    pub(super) fn put(&mut self, key: &str, facts: &ImageFacts, now: SystemTime) {
         if key.is_empty() || key.contains(['\t', '\n', '\r']) {
             return;
         }
@@ -167,7 +167,7 @@ impl FactsCache {
 
     /// Writes the new entries, merged with the file's current content.
     /// Does nothing when nothing was learnt.
-    pub fn save(&mut self, now: SystemTime) -> std::io::Result<()> {
+    pub(super) fn save(&mut self, now: SystemTime) -> std::io::Result<()> {
         if self.new.is_empty() {
             return Ok(());
         }

@@ -167,21 +167,22 @@ pub struct ResolveOptions {
     pub progress: bool,
 }
 
-pub mod auth;
-pub mod cache;
-pub mod cause;
-pub mod client;
-pub mod credentials;
-pub mod endpoint;
-pub mod error;
-pub mod facts;
+pub(crate) mod auth;
+pub(crate) mod cache;
+pub(crate) mod cause;
+pub(crate) mod client;
+pub(crate) mod credentials;
+pub(crate) mod endpoint;
+pub(crate) mod error;
+pub(crate) mod facts;
 mod facts_cache;
-pub mod registry;
+pub(crate) mod registry;
 mod resolver;
 #[cfg(test)]
 mod scripted_server;
-pub mod tls;
+pub(crate) mod tls;
 
 pub use cause::{RootCause, root_cause};
 pub use error::{ErrorKind, RegistryError};
-pub use resolver::{Resolver, age};
+pub use resolver::Resolver;
+pub(crate) use resolver::age;

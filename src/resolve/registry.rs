@@ -23,15 +23,15 @@ use crate::config::{Config, DEFAULT_CONCURRENCY, MAX_CONCURRENCY};
 use crate::reference::validate_digest;
 
 /// OCI index, Docker manifest list, OCI manifest, Docker schema2 manifest.
-pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+pub(crate) const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
 /// Manifests larger than this are refused.
-pub const MAX_MANIFEST_BYTES: usize = 4 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: usize = 4 << 20;
 
-pub struct Registry {
+pub(crate) struct Registry {
     http: Http,
     config: Config,
     env: Env,
@@ -140,7 +140,7 @@ impl Auth {
 }
 
 impl Registry {
-    pub fn new(http: Http, config: Config, env: Env) -> Registry {
+    pub(crate) fn new(http: Http, config: Config, env: Env) -> Registry {
         Registry {
             http,
             helper_timeout: config.credential_helper_timeout,
@@ -189,7 +189,7 @@ impl Registry {
 
     /// One line per registry used in this run: where its requests went and
     /// which credential source it used (never the secret), for `-v`.
-    pub fn notes(&self) -> Vec<String> {
+    pub(crate) fn notes(&self) -> Vec<String> {
         let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let mut names: Vec<&String> = hosts.keys().collect();
         names.sort();
@@ -227,7 +227,7 @@ impl Registry {
 
     /// The current digest of a tag. Errors carry their kind and a message
     /// for the user.
-    pub async fn resolve_tag(&self, t: &TagRef) -> Result<String, RegistryError> {
+    pub(crate) async fn resolve_tag(&self, t: &TagRef) -> Result<String, RegistryError> {
         let host = self.host(&t.registry);
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", t.repository, t.tag);
@@ -253,7 +253,7 @@ impl Registry {
     }
 
     /// Whether a digest exists in its repository (`HEAD` by digest).
-    pub async fn digest_exists(&self, d: &DigestRef) -> Result<bool, RegistryError> {
+    pub(crate) async fn digest_exists(&self, d: &DigestRef) -> Result<bool, RegistryError> {
         let host = self.host(&d.registry);
         let base = self.base(&host).await?;
         let url = format!("{base}/v2/{}/manifests/{}", d.repository, d.digest);
@@ -275,7 +275,7 @@ impl Registry {
     /// annotation, else its config; for one image, its config's
     /// platform, and the date from the manifest's annotation, else the
     /// config. Every body read is capped and checked against its digest.
-    pub async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, RegistryError> {
+    pub(crate) async fn describe(&self, d: &DigestRef) -> Result<ImageFacts, RegistryError> {
         let host = self.host(&d.registry);
         let base = self.base(&host).await?;
         let bytes = self
@@ -818,7 +818,7 @@ impl Registry {
 /// Whether a token realm on `realm_host` may receive the credentials of the
 /// server `auth_host` (`host[:port]`): the same host name (ports may
 /// differ), or Docker Hub's registry and its auth service.
-pub fn realm_may_use_registry_credentials(auth_host: &str, realm_host: &str) -> bool {
+pub(crate) fn realm_may_use_registry_credentials(auth_host: &str, realm_host: &str) -> bool {
     let server = if let Some(rest) = auth_host.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
     } else if auth_host.matches(':').count() > 1 {
@@ -833,7 +833,7 @@ pub fn realm_may_use_registry_credentials(auth_host: &str, realm_host: &str) -> 
 }
 
 /// Docker Hub's token service.
-pub const DOCKER_HUB_AUTH: &str = "auth.docker.io";
+pub(crate) const DOCKER_HUB_AUTH: &str = "auth.docker.io";
 
 /// Validates a digest the registry sent; a malformed one is an error.
 fn checked_digest(registry: &str, d: &str) -> Result<String, RegistryError> {

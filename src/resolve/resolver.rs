@@ -476,7 +476,7 @@ fn facts_key(d: &DigestRef) -> String {
 }
 
 /// "answered 3 references from the cache (oldest 26 h old)".
-pub fn offline_note(references: usize, oldest: Duration) -> String {
+pub(super) fn offline_note(references: usize, oldest: Duration) -> String {
     format!(
         "answered {references} reference{} from the cache (oldest {} old)",
         if references == 1 { "" } else { "s" },
@@ -485,7 +485,7 @@ pub fn offline_note(references: usize, oldest: Duration) -> String {
 }
 
 /// An age for people: seconds, minutes, hours (up to two days), days.
-pub fn age(d: Duration) -> String {
+pub(crate) fn age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s} s"),

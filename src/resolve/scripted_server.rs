@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
-pub struct Req {
+pub(super) struct Req {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
@@ -18,7 +18,7 @@ pub struct Req {
 }
 
 impl Req {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -26,19 +26,19 @@ impl Req {
     }
 }
 
-pub enum Action {
+pub(super) enum Action {
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
     Close,
 }
 
-pub fn ok(headers: Vec<(&'static str, String)>, body: &[u8]) -> Action {
+pub(super) fn ok(headers: Vec<(&'static str, String)>, body: &[u8]) -> Action {
     Action::Respond(200, headers, body.to_vec())
 }
 
-pub type Handler = Arc<dyn Fn(&Req) -> Action + Send + Sync>;
+pub(super) type Handler = Arc<dyn Fn(&Req) -> Action + Send + Sync>;
 
 /// Serves `handler` on a loopback port until the runtime stops.
-pub async fn serve(handler: Handler) -> u16 {
+pub(super) async fn serve(handler: Handler) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -128,7 +128,7 @@ async fn read_request(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Op
 }
 
 /// Serves `handler` from a thread of its own, for tests of blocking code.
-pub fn serve_in_thread(handler: Handler) -> u16 {
+pub(super) fn serve_in_thread(handler: Handler) -> u16 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()

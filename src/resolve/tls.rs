@@ -15,12 +15,12 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use super::error::RegistryError;
 
 /// `ca-file`s larger than this are refused (a CA bundle is under 1 MiB).
-pub const MAX_PEM_BYTES: u64 = 8 << 20;
+pub(crate) const MAX_PEM_BYTES: u64 = 8 << 20;
 
 /// Reads every certificate in a PEM file (errors name the file); only
 /// regular files, at most [`MAX_PEM_BYTES`]. Errors are configuration
 /// errors.
-pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, RegistryError> {
+pub(crate) fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, RegistryError> {
     let pem = crate::fsio::read_regular_file(path, MAX_PEM_BYTES)
         .map_err(|e| RegistryError::config(format!("{}: {e}", path.display())))?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
@@ -41,7 +41,9 @@ pub fn read_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Regis
 }
 
 /// A client configuration trusting the usual roots plus `extra`.
-pub fn client_config(extra: &[CertificateDer<'static>]) -> Result<ClientConfig, RegistryError> {
+pub(crate) fn client_config(
+    extra: &[CertificateDer<'static>],
+) -> Result<ClientConfig, RegistryError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());

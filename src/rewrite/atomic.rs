@@ -20,7 +20,7 @@ use crate::scan::batch::MAX_FILE_SIZE;
 /// A file that could not be replaced; it is left as it was.
 #[derive(Debug, Error)]
 #[error("{}: {message}", path.display())]
-pub struct WriteError {
+pub(crate) struct WriteError {
     pub path: PathBuf,
     pub message: String,
 }
@@ -37,7 +37,7 @@ fn err(path: &Path, message: impl Into<String>) -> WriteError {
 /// scanned: a file changed in the meantime is not overwritten). Read-only
 /// files and files the user may not write are refused. Returns the path that
 /// was written.
-pub fn replace_file(path: &Path, expected: &str, new: &str) -> Result<PathBuf, WriteError> {
+pub(crate) fn replace_file(path: &Path, expected: &str, new: &str) -> Result<PathBuf, WriteError> {
     let link = fs::symlink_metadata(path).map_err(|e| err(path, format!("cannot stat: {e}")))?;
     let target = if link.file_type().is_symlink() {
         fs::canonicalize(path).map_err(|e| {

@@ -9,10 +9,10 @@ use crate::scan::batch::ScannedFile;
 
 /// The environment variable that sets "today" for `expires` (for tests and
 /// reproducible runs; `YYYY-MM-DD`). Unset: the UTC date of the clock.
-pub const TODAY_VAR: &str = "IMAGEPIN_TODAY";
+pub(crate) const TODAY_VAR: &str = "IMAGEPIN_TODAY";
 
 /// Today's date: `IMAGEPIN_TODAY` when set, else the system clock (UTC).
-pub fn today(var: Option<std::ffi::OsString>) -> Result<Date, String> {
+pub(crate) fn today(var: Option<std::ffi::OsString>) -> Result<Date, String> {
     match var {
         Some(v) => v
             .to_str()
@@ -30,7 +30,7 @@ pub fn today(var: Option<std::ffi::OsString>) -> Result<Date, String> {
 /// Applies the `[[allow]]` rules to every unpinned finding: the first rule
 /// that still holds makes it `allowed`; when only expired rules match, it
 /// stays `unpinned` and its note says which rule expired.
-pub fn apply(files: &mut [ScannedFile], config: &Config, today: Date) {
+pub(crate) fn apply(files: &mut [ScannedFile], config: &Config, today: Date) {
     for file in files {
         for f in &mut file.findings {
             if f.status != Status::Unpinned {

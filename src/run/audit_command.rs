@@ -10,7 +10,12 @@ use crate::audit::log::{self, MAX_LOG_SIZE, Range};
 use crate::cli::{AuditLogArgs, TableFormat};
 use crate::escape;
 
-pub fn run(args: &AuditLogArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+pub(super) fn run(
+    args: &AuditLogArgs,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let shown = escape::path(&args.file);
     let range = match (&args.since, args.last) {
         (Some(s), _) => match Range::since(s) {

@@ -9,7 +9,7 @@ use super::{Env, Exit};
 use crate::cli::InitArgs;
 use crate::init;
 
-pub fn run(args: &InitArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+pub(super) fn run(args: &InitArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let path = env.cwd.join(".imagepin.toml");
     let exists = std::fs::symlink_metadata(&path).is_ok();
     if exists && !args.force {

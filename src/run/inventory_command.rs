@@ -13,7 +13,12 @@ use crate::report::{self, RenderOptions};
 use crate::resolve::{DigestSource, Resolver};
 use crate::scan::batch::scan_files;
 
-pub fn run(args: &InventoryArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+pub(super) fn run(
+    args: &InventoryArgs,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
     let Some(config) = load_config(&args.common, env, err) else {
         return Exit::Error;
     };

@@ -2,7 +2,7 @@
 //! rewrite) → report → exit code. Owned by the CLI layer; the stages it calls
 //! live in their own modules.
 
-pub mod allow;
+pub(crate) mod allow;
 mod audit_command;
 mod init_command;
 mod inventory_command;
@@ -99,7 +99,7 @@ pub fn main(cli: Cli) -> Exit {
 
 /// What a run takes from its surroundings (so tests can set it).
 #[derive(Debug, Clone)]
-pub struct Env {
+pub(crate) struct Env {
     pub cwd: PathBuf,
     /// Colour for stdout, already decided by [`crate::palette::enabled`].
     pub color: bool,
@@ -114,12 +114,15 @@ pub struct Env {
 
 /// A progress line on stderr: only on a terminal, and never under pre-commit
 /// (it sets `PRE_COMMIT`), whose output is a log, not a screen.
-pub fn progress_enabled(stderr_is_terminal: bool, pre_commit: Option<std::ffi::OsString>) -> bool {
+pub(crate) fn progress_enabled(
+    stderr_is_terminal: bool,
+    pre_commit: Option<std::ffi::OsString>,
+) -> bool {
     stderr_is_terminal && pre_commit.is_none()
 }
 
 /// Runs one invocation with explicit writers and returns the exit code.
-pub fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+pub(crate) fn run(cli: Cli, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     match cli.command {
         Some(Command::Resolve(args)) => resolve_command(&args, env, out, err),
         Some(Command::Set(args)) => set_command::run(&args, env, out, err),

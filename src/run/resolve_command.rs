@@ -19,7 +19,7 @@ enum Item {
 }
 
 /// Resolves `refs` and writes the answers; returns the exit code.
-pub fn run(
+pub(super) fn run(
     refs: &[String],
     config: &Config,
     opts: ResolveOptions,

@@ -22,7 +22,7 @@ use crate::scan::batch::scan_files;
 /// Runs `imagepin set`: 0 when every reference to the image has the digest
 /// (set now or already), 1 when no reference to the image was found, 2 on
 /// any error.
-pub fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
+pub(super) fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     let target = match SetTarget::parse(&args.target) {
         Ok(t) => t,
         Err(e) => {

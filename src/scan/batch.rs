@@ -15,7 +15,7 @@ use crate::finding::{FileError, FileKind, Finding};
 
 /// The largest file imagepin reads (a generated manifest bundle can be tens of
 /// megabytes; nothing a person writes comes near this).
-pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
 /// One file that was read and scanned.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct ScannedFile {
 
 /// What the scan stage produced.
 #[derive(Debug, Default)]
-pub struct Scanned {
+pub(crate) struct Scanned {
     pub files: Vec<ScannedFile>,
     pub errors: Vec<FileError>,
 }
@@ -48,7 +48,7 @@ impl ScannedFile {
 }
 
 impl Scanned {
-    pub fn findings(&self) -> Vec<Finding> {
+    pub(crate) fn findings(&self) -> Vec<Finding> {
         self.files
             .iter()
             .flat_map(|f| f.findings.iter().cloned())
@@ -57,7 +57,7 @@ impl Scanned {
 
     /// Every finding, moved out of the files (which keep their paths, kinds
     /// and texts): for a run that only reports them.
-    pub fn take_findings(&mut self) -> Vec<Finding> {
+    pub(crate) fn take_findings(&mut self) -> Vec<Finding> {
         let n = self.files.iter().map(|f| f.findings.len()).sum();
         let mut all = Vec::with_capacity(n);
         for f in &mut self.files {
@@ -69,7 +69,7 @@ impl Scanned {
 
 /// Reads and scans `candidates` in parallel; the result keeps their order.
 /// `keep_text` keeps each file's text (needed by `--fix`/`--diff`).
-pub fn scan_files(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
+pub(crate) fn scan_files(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
     let mut scanned = scan_each(config, candidates, keep_text);
     relate(&mut scanned, keep_text);
     scanned

@@ -29,7 +29,7 @@ use crate::finding::FileKind;
 const NAMED_PIPELINES: &[&str] = &["branches", "tags", "bookmarks", "pull-requests", "custom"];
 
 /// Bitbucket Pipelines: `bitbucket-pipelines.y(a)ml`.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("bitbucket-pipelines"),
     names: |path| lower_name(path).is_some_and(|n| is_yaml_named(&n, "bitbucket-pipelines")),
     sniff: None,
@@ -51,7 +51,7 @@ pub static KIND: Kind = Kind {
 };
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut walker = Walker {
         found: Vec::new(),
         visited: HashSet::new(),

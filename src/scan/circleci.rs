@@ -20,7 +20,7 @@ use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
 /// CircleCI: every YAML file under a `.circleci/` directory.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("circleci"),
     names: |path| {
         lower_name(path).is_some_and(|n| is_yaml_name(&n)) && parents(path).any(|d| d == ".circleci")
@@ -43,7 +43,7 @@ pub static KIND: Kind = Kind {
 };
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();

@@ -16,7 +16,7 @@ use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
 /// Google Cloud Build: see [`is_cloudbuild_name`].
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("cloudbuild"),
     names: |path| lower_name(path).is_some_and(|n| is_cloudbuild_name(&n)),
     sniff: None,
@@ -54,7 +54,7 @@ fn is_cloudbuild_name(lower: &str) -> bool {
 }
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let Some(steps) = doc.get("steps") else {

@@ -46,7 +46,7 @@ const TOP_LEVEL: &[&str] = &[
 
 /// Compose files: `compose*.y(a)ml`, `docker-compose*.y(a)ml`; and a YAML
 /// file of no other kind whose text is one (see [`looks_like_compose`]).
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("compose"),
     names: |path| {
         lower_name(path).is_some_and(|n| {
@@ -72,7 +72,7 @@ pub static KIND: Kind = Kind {
 /// `image:` or `build:` key of its own (one level deeper). A cheap line
 /// test: Compose files under other names (`full-example.yml`, `stack.yml`,
 /// test data) are read, other YAML with a `services:` key is not.
-pub fn looks_like_compose(text: &str) -> bool {
+pub(crate) fn looks_like_compose(text: &str) -> bool {
     let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
     let mut in_services = false;
     let mut service_indent = None;
@@ -115,7 +115,7 @@ pub fn looks_like_compose(text: &str) -> bool {
 /// Finds the image references in one file's text (BOM already stripped);
 /// a file with template lines is read with them masked
 /// ([`super::template`]).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     super::template::scan_masked(text, scan_yaml)
 }
 

@@ -16,7 +16,7 @@ use crate::finding::FileKind;
 const MAX_DEPTH: usize = 256;
 /// Dev containers: `.devcontainer.json`, `.devcontainer/devcontainer.json`
 /// and `.devcontainer/<name>/devcontainer.json`.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("devcontainer"),
     names: is_devcontainer_name,
     sniff: None,
@@ -40,7 +40,7 @@ fn is_devcontainer_name(path: &Path) -> bool {
 /// string with JSON escapes (`\/`, `\u…`) is reported with its raw text:
 /// that text is not a valid reference, so it fails `--check` as invalid and is
 /// never rewritten, rather than passing silently.
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut parser = Parser {
         text,
         bytes: text.as_bytes(),

@@ -8,7 +8,7 @@ use super::yaml::{Node, Style};
 use crate::finding::DigestSlot;
 
 /// What a `digest:` key holds.
-pub enum DigestKey {
+pub(super) enum DigestKey {
     /// A digest is written: its value, and where it is ([`DigestSlot::At`],
     /// or `Nowhere` when it is written with escapes).
     Set(String, DigestSlot),
@@ -17,7 +17,7 @@ pub enum DigestKey {
 }
 
 /// The value of an existing `digest:` entry (`key` is its key node).
-pub fn existing(text: &str, key: &Node, value: &Node) -> DigestKey {
+pub(super) fn existing(text: &str, key: &Node, value: &Node) -> DigestKey {
     let Some(s) = value.as_scalar() else {
         return DigestKey::Empty(DigestSlot::Nowhere(
             "its digest: key holds a list or a map".into(),
@@ -67,7 +67,7 @@ fn colon_after(text: &str, end: usize) -> Option<usize> {
 }
 
 /// `@` after a tag value, or the digest already in it (`tag: "1.2@sha256:…"`).
-pub fn in_tag(tag: &Node) -> DigestSlot {
+pub(super) fn in_tag(tag: &Node) -> DigestSlot {
     let Some(span) = tag.span() else {
         return DigestSlot::Nowhere("its tag is written with escapes or across lines".into());
     };
@@ -86,7 +86,7 @@ pub fn in_tag(tag: &Node) -> DigestSlot {
 /// mapping `, key: ` right after the last value; in a block mapping a new
 /// line with the entries' indentation, the last value's quoting and the
 /// file's line ending.
-pub fn new_entry(text: &str, map: &Node, key: &str) -> DigestSlot {
+pub(super) fn new_entry(text: &str, map: &Node, key: &str) -> DigestSlot {
     let Some(m) = map.as_mapping() else {
         return DigestSlot::Nowhere("not a mapping".into());
     };

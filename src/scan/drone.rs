@@ -24,7 +24,7 @@ use crate::finding::FileKind;
 const HOST_TYPES: &[&str] = &["exec", "ssh", "digitalocean", "macstadium"];
 
 /// Drone: `.drone.yml` / `.drone.yaml`.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("drone"),
     names: |path| lower_name(path).is_some_and(|n| is_yaml_named(&n, ".drone")),
     sniff: None,
@@ -43,7 +43,7 @@ pub static KIND: Kind = Kind {
 };
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         let root = doc.root();

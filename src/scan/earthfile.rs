@@ -36,7 +36,7 @@ use crate::finding::FileKind;
 use crate::reference::Reference;
 
 /// Earthfiles: a file named `Earthfile` (any case).
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("earthfile"),
     names: |path| lower_name(path).is_some_and(|n| n == "earthfile"),
     sniff: None,
@@ -70,7 +70,7 @@ const WITH_DOCKER_VALUE_FLAGS: &[&str] = &[
 ];
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut scanner = Scanner {
         text,
         base_args: HashMap::new(),

@@ -25,7 +25,7 @@ use crate::finding::FileKind;
 
 /// GitHub Actions: workflows (`.github/workflows/*.y(a)ml`, and any YAML file
 /// that reads as a workflow) and actions (`action.y(a)ml`).
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("github-actions"),
     names: is_actions_name,
     sniff: Some(looks_like_workflow),
@@ -61,7 +61,7 @@ fn is_actions_name(path: &Path) -> bool {
 /// CI files have `jobs.<id>.steps` but no `on`). A `jobs:` list (Azure
 /// Pipelines), a GitLab CI job that happens to be named `jobs`, and flow-style
 /// `jobs: {…}` are not workflows here.
-pub fn looks_like_workflow(text: &str) -> bool {
+pub(crate) fn looks_like_workflow(text: &str) -> bool {
     let (mut on, mut steps) = (false, false);
     // Inside the `jobs:` block: the indentation of job ids, and that of the
     // current job's keys.
@@ -106,7 +106,7 @@ pub fn looks_like_workflow(text: &str) -> bool {
 /// Finds the image references in one file's text (BOM already stripped);
 /// a file with template lines (a cookiecutter or Jinja workflow template) is
 /// read with them masked ([`super::template`]).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     super::template::scan_masked(text, scan_yaml)
 }
 

@@ -58,7 +58,7 @@ const EXTENDS_LIMIT: usize = 16;
 /// GitLab CI: `.gitlab-ci.y(a)ml`, included `*.gitlab-ci.y(a)ml`, and
 /// custom CI file names that start with it (`gitlab-ci.yml`,
 /// `.gitlab-ci.prod.yml`, `gitlab-ci.6.yaml`).
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("gitlab-ci"),
     names: |path| {
         lower_name(path).is_some_and(|n| {
@@ -90,7 +90,7 @@ pub static KIND: Kind = Kind {
 /// Finds the image references in one file's text (BOM already stripped);
 /// a file with template lines is read with them masked
 /// ([`super::template`]).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     super::template::scan_masked(text, scan_yaml)
 }
 

@@ -38,7 +38,7 @@ use crate::finding::{DigestSlot, FileError, FileKind, Split, Status};
 use crate::reference::Reference;
 use crate::scan::batch::ScannedFile;
 
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("helm-values"),
     names: is_values_name,
     sniff: None,
@@ -97,7 +97,7 @@ struct Parts {
 }
 
 /// Finds the images in one values file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     Ok(walk(text)?.into_iter().map(|(o, _)| o).collect())
 }
 

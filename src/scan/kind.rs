@@ -42,7 +42,7 @@ pub struct Kind {
 }
 
 /// A pass over all scanned files of one kind (see [`Kind::relate`]).
-pub type Relate = fn(&mut [ScannedFile], &mut Vec<FileError>);
+pub(crate) type Relate = fn(&mut [ScannedFile], &mut Vec<FileError>);
 
 /// The text format a kind is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,19 +57,19 @@ pub enum Syntax {
 /// The file name, lower-cased; bytes that are not UTF-8 become U+FFFD, so
 /// `Dockerfile\xff` is still a Dockerfile (a file is never skipped for its
 /// name's encoding). `None` only for a path without a file name.
-pub fn lower_name(path: &Path) -> Option<String> {
+pub(crate) fn lower_name(path: &Path) -> Option<String> {
     Some(path.file_name()?.to_string_lossy().to_ascii_lowercase())
 }
 
 /// Whether a (lower-cased) name ends in `.yml` or `.yaml`.
-pub fn is_yaml_name(lower: &str) -> bool {
+pub(crate) fn is_yaml_name(lower: &str) -> bool {
     lower.ends_with(".yml") || lower.ends_with(".yaml")
 }
 
 /// The names of the directories a path is in, innermost first
 /// (`a/b/c.yml` → `b`, `a`). A name that is not UTF-8 is `"\u{fffd}"` (it
 /// matches no rule, but keeps its place).
-pub fn parents(path: &Path) -> impl Iterator<Item = &str> {
+pub(crate) fn parents(path: &Path) -> impl Iterator<Item = &str> {
     let comps: Vec<&str> = path
         .parent()
         .into_iter()
@@ -83,14 +83,14 @@ pub fn parents(path: &Path) -> impl Iterator<Item = &str> {
 }
 
 /// Whether the (lower-cased) file name is `stem.yml` or `stem.yaml`.
-pub fn is_yaml_named(lower: &str, stem: &str) -> bool {
+pub(crate) fn is_yaml_named(lower: &str, stem: &str) -> bool {
     lower
         .strip_prefix(stem)
         .is_some_and(|rest| rest == ".yml" || rest == ".yaml")
 }
 
 /// The no-op name rule, for kinds found only by content or configuration.
-pub fn no_names(_: &Path) -> bool {
+pub(crate) fn no_names(_: &Path) -> bool {
     false
 }
 

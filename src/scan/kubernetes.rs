@@ -140,7 +140,7 @@ const OPERATOR_IMAGES: &[(&str, &str, &str)] = &[
 /// Kubernetes manifests have no telling name: a YAML file is one when a
 /// document has top-level `apiVersion:` and `kind:` (or when configuration
 /// declares it).
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("kubernetes"),
     names: no_names,
     sniff: Some(looks_like_kubernetes),
@@ -160,7 +160,7 @@ pub static KIND: Kind = Kind {
 
 /// Whether a YAML text has a document with top-level `apiVersion:` and
 /// `kind:` (a cheap line test; the scanner does the real parse).
-pub fn looks_like_kubernetes(text: &str) -> bool {
+pub(crate) fn looks_like_kubernetes(text: &str) -> bool {
     let mut api = false;
     let mut kind = false;
     for line in text.lines() {
@@ -178,7 +178,7 @@ pub fn looks_like_kubernetes(text: &str) -> bool {
 }
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut walker = Walker {
         text,
         found: Vec::new(),

@@ -22,7 +22,7 @@ use super::{Hint, Occurrence, ScanError};
 use crate::finding::{DigestSlot, FileError, FileKind, Split, Status};
 use crate::scan::batch::ScannedFile;
 
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("kustomize"),
     names: is_kustomization_name,
     sniff: None,
@@ -52,7 +52,7 @@ fn is_kustomization_name(path: &std::path::Path) -> bool {
 }
 
 /// Finds the `images:` entries in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let docs = yaml::parse(text)?;
     let mut found = Vec::new();
     for doc in &docs {

@@ -9,10 +9,10 @@
 //! `imagepin: ignore` comments and classifies each occurrence into a
 //! [`Finding`] with a [`Status`]; [`batch`] reads and scans many files.
 
-pub mod batch;
+pub(crate) mod batch;
 mod digest_slot;
-pub mod kind;
-pub mod template;
+pub(crate) mod kind;
+pub(crate) mod template;
 #[cfg(test)]
 mod test_helpers;
 pub mod yaml;
@@ -32,7 +32,7 @@ pub use kind::{Kind, Syntax};
 /// order name rules and content sniffs are tried.
 macro_rules! kinds {
     ($($module:ident),+ $(,)?) => {
-        $(pub mod $module;)+
+        $(pub(crate) mod $module;)+
         /// Every file kind imagepin reads, in the order their name rules and
         /// sniffs are tried.
         pub static KINDS: &[&Kind] = &[$(&$module::KIND),+];
@@ -274,12 +274,12 @@ pub fn scan_file(
 
 /// Whether a reference text contains templating that only a later stage
 /// (shell, Compose, Actions, Helm, Tekton) fills in.
-pub fn is_templated(text: &str) -> bool {
+pub(crate) fn is_templated(text: &str) -> bool {
     text.contains('$') || text.contains("{{") || text.contains("}}")
 }
 
 /// Decides the status of one occurrence from its hint and text.
-pub fn classify(hint: Hint, text: &str) -> (Status, Option<String>) {
+pub(crate) fn classify(hint: Hint, text: &str) -> (Status, Option<String>) {
     match hint {
         Hint::Stage => (Status::Stage, None),
         Hint::Scratch => (Status::Scratch, None),
@@ -300,20 +300,20 @@ pub fn classify(hint: Hint, text: &str) -> (Status, Option<String>) {
 }
 
 /// Maps byte offsets to 1-based lines and character columns.
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     /// Byte offset at which each line starts.
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
     }
 
     /// 1-based line and column (in characters; a BOM is not counted).
-    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|&s| s <= offset);
         let start = self.starts[line - 1];
         let prefix = text.get(start..offset).unwrap_or("");
@@ -322,7 +322,7 @@ impl LineIndex {
     }
 
     /// The text of a 1-based line, without its line ending.
-    pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+    pub(crate) fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
             return "";
         };
@@ -332,7 +332,7 @@ impl LineIndex {
 
     /// A cursor for looking up many offsets of `text` in increasing order, in
     /// time linear in the text (see [`Positions`]).
-    pub fn positions<'a>(&'a self, text: &'a str) -> Positions<'a> {
+    pub(crate) fn positions<'a>(&'a self, text: &'a str) -> Positions<'a> {
         Positions {
             index: self,
             text,
@@ -342,7 +342,7 @@ impl LineIndex {
     }
 
     /// An `imagepin: ignore` comment on this line or alone on the line above.
-    pub fn has_ignore_comment(&self, text: &str, line: usize) -> bool {
+    pub(crate) fn has_ignore_comment(&self, text: &str, line: usize) -> bool {
         let marker = |l: &str| {
             l.find("imagepin:").is_some_and(|i| {
                 l[i + "imagepin:".len()..]
@@ -364,7 +364,7 @@ impl LineIndex {
 /// once. Thousands of references on one line cost one pass over it, not one
 /// pass each. Offsets out of order are still answered correctly, from the line
 /// start.
-pub struct Positions<'a> {
+pub(crate) struct Positions<'a> {
     index: &'a LineIndex,
     text: &'a str,
     /// The previous answer: offset, line, column.
@@ -375,7 +375,7 @@ pub struct Positions<'a> {
 
 impl Positions<'_> {
     /// 1-based line and column (in characters; a BOM is not counted).
-    pub fn line_col(&mut self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&mut self, offset: usize) -> (usize, usize) {
         let answer = match self.last {
             Some((at, line, column))
                 if at <= offset && self.index.starts.get(line).is_none_or(|&s| offset < s) =>
@@ -399,7 +399,7 @@ impl Positions<'_> {
     }
 
     /// [`LineIndex::has_ignore_comment`], remembered for the last line asked.
-    pub fn has_ignore_comment(&mut self, line: usize) -> bool {
+    pub(crate) fn has_ignore_comment(&mut self, line: usize) -> bool {
         match self.ignore {
             Some((l, answer)) if l == line => answer,
             _ => {

@@ -29,7 +29,7 @@ const TAGS: &[(&str, &str)] = &[("{{", "}}"), ("{%", "%}"), ("{#", "#}")];
 
 /// Runs `scan` over `text`; when that fails and `text` holds template tags,
 /// over the masked copy (see the module doc).
-pub fn scan_masked(
+pub(crate) fn scan_masked(
     text: &str,
     scan: impl Fn(&str) -> Result<Vec<Occurrence>, ScanError>,
 ) -> Result<Vec<Occurrence>, ScanError> {
@@ -77,7 +77,7 @@ pub fn scan_masked(
 
 /// The byte ranges of the template tags in `text`, in order. An unclosed tag
 /// ends the search.
-pub fn tags(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn tags(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     // The next start of each kind of tag at or after `pos`, found once per
     // tag kind and position so that the search stays linear.
@@ -109,7 +109,7 @@ pub fn tags(text: &str) -> Vec<Range<usize>> {
 
 /// `text` with `tags` masked; the same length, and every byte outside the
 /// tags (and every line break) where it was.
-pub fn mask(text: &str, tags: &[Range<usize>]) -> String {
+pub(crate) fn mask(text: &str, tags: &[Range<usize>]) -> String {
     let mut out = text.as_bytes().to_vec();
     let blank = |out: &mut Vec<u8>, range: Range<usize>| {
         for b in &mut out[range] {

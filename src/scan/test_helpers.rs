@@ -8,7 +8,7 @@ use super::{Hint, scan_file, scan_text};
 use crate::finding::{FileKind, Status};
 
 /// (reference text, hint, context) for each occurrence after dedup, in file order.
-pub fn found(kind: FileKind, text: &str) -> Vec<(&str, Hint, String)> {
+pub(super) fn found(kind: FileKind, text: &str) -> Vec<(&str, Hint, String)> {
     scan_text(kind, text)
         .unwrap()
         .into_iter()
@@ -18,7 +18,7 @@ pub fn found(kind: FileKind, text: &str) -> Vec<(&str, Hint, String)> {
 
 /// (reference text, context) for each occurrence, each of which must be an
 /// image (not a stage, a local build…).
-pub fn images(kind: FileKind, text: &str) -> Vec<(&str, String)> {
+pub(super) fn images(kind: FileKind, text: &str) -> Vec<(&str, String)> {
     found(kind, text)
         .into_iter()
         .map(|(r, h, c)| {
@@ -29,15 +29,15 @@ pub fn images(kind: FileKind, text: &str) -> Vec<(&str, String)> {
 }
 
 /// The reference texts only.
-pub fn refs(kind: FileKind, text: &str) -> Vec<&str> {
+pub(super) fn refs(kind: FileKind, text: &str) -> Vec<&str> {
     found(kind, text).into_iter().map(|(r, _, _)| r).collect()
 }
 
 /// One finding of the whole pipeline: (line, column, reference, status, context).
-pub type Row = (usize, usize, String, Status, String);
+pub(super) type Row = (usize, usize, String, Status, String);
 
 /// Scans a fixture through the whole pipeline (no ignore-images).
-pub fn fixture(kind: FileKind, path: &str, text: &str) -> Vec<Row> {
+pub(super) fn fixture(kind: FileKind, path: &str, text: &str) -> Vec<Row> {
     scan_file(Path::new(path), kind, text, &|_| false)
         .unwrap()
         .into_iter()
@@ -45,7 +45,13 @@ pub fn fixture(kind: FileKind, path: &str, text: &str) -> Vec<Row> {
         .collect()
 }
 
-pub fn row(line: usize, column: usize, reference: &str, status: Status, context: &str) -> Row {
+pub(super) fn row(
+    line: usize,
+    column: usize,
+    reference: &str,
+    status: Status,
+    context: &str,
+) -> Row {
     (
         line,
         column,

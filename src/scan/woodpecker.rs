@@ -21,7 +21,7 @@ use crate::finding::FileKind;
 const STEP_KEYS: &[&str] = &["steps", "services", "clone", "pipeline"];
 
 /// Woodpecker: `.woodpecker.y(a)ml` and `.woodpecker/*.y(a)ml`.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("woodpecker"),
     names: |path| {
         lower_name(path).is_some_and(|n| {
@@ -47,7 +47,7 @@ pub static KIND: Kind = Kind {
 };
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let mut found = Vec::new();
     for doc in yaml::parse(text)? {
         for key in STEP_KEYS {

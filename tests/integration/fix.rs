@@ -9,13 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use imagepin::finding::{FileKind, Status};
-use imagepin::fix::{FixOptions, FixOutcome, fix, verify};
-use imagepin::reference::Reference;
-use imagepin::resolve::{DigestRef, DigestSource, ErrorKind, ResolveError, TagRef};
-use imagepin::scan::batch::ScannedFile;
-use imagepin::scan::scan_file;
-use imagepin::scan::{kind_for_path, kind_sniffed};
+use imagepin::Reference;
+use imagepin::ScannedFile;
+use imagepin::scan_file;
+use imagepin::{DigestRef, DigestSource, ErrorKind, ResolveError, TagRef};
+use imagepin::{FileKind, Status};
+use imagepin::{FixOptions, FixOutcome, fix, verify};
+use imagepin::{kind_for_path, kind_sniffed};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -185,20 +185,20 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
-fn count(findings: &[imagepin::finding::Finding], status: Status) -> usize {
+fn count(findings: &[imagepin::Finding], status: Status) -> usize {
     findings.iter().filter(|f| f.status == status).count()
 }
 
 /// Whether a split reference's digest has no place to go (`--fix` says why).
-fn nowhere(f: &imagepin::finding::Finding) -> bool {
+fn nowhere(f: &imagepin::Finding) -> bool {
     matches!(
         f.split.as_ref().map(|s| &s.digest),
-        Some(imagepin::finding::DigestSlot::Nowhere(_))
+        Some(imagepin::DigestSlot::Nowhere(_))
     )
 }
 
 /// Unpinned references `--fix` can pin.
-fn pinnable(findings: &[imagepin::finding::Finding]) -> usize {
+fn pinnable(findings: &[imagepin::Finding]) -> usize {
     findings
         .iter()
         .filter(|f| f.status == Status::Unpinned && !nowhere(f))
@@ -206,7 +206,7 @@ fn pinnable(findings: &[imagepin::finding::Finding]) -> usize {
 }
 
 /// Unpinned references whose digest has nowhere to go.
-fn unpinnable(findings: &[imagepin::finding::Finding]) -> usize {
+fn unpinnable(findings: &[imagepin::Finding]) -> usize {
     findings
         .iter()
         .filter(|f| f.status == Status::Unpinned && nowhere(f))
@@ -984,7 +984,7 @@ proptest! {
     /// tell) or anywhere else in the file.
     #[test]
     fn the_safety_check_refuses_misplaced_digests(pick in any::<usize>(), which in any::<usize>(), at in any::<usize>(), inside in any::<bool>()) {
-        use imagepin::rewrite::{apply, check, pin_edit};
+        use imagepin::{apply, check, pin_edit};
         let all = scanned_fixtures();
         let (file, unpinned) = &all[pick % all.len()];
         let i = unpinned[which % unpinned.len()];
@@ -1001,7 +1001,7 @@ proptest! {
             offset -= 1;
         }
         prop_assume!(offset != good.range.start);
-        let bad = imagepin::rewrite::Edit { range: offset..offset, ..good };
+        let bad = imagepin::Edit { range: offset..offset, ..good };
         let new = apply(&file.text, std::slice::from_ref(&bad)).unwrap();
         let verdict = check(file.kind, &file.text, &new, &file.findings, std::slice::from_ref(&bad));
         prop_assert!(verdict.is_err(), "{} accepted a digest at byte {offset}: {new:?}", file.path.display());

@@ -9,6 +9,10 @@
 //! after a deliberate change (review with `git diff`), and with `CI` set a
 //! mismatch fails instead of writing `.snap.new` files.
 
+// A test binary has no public API: `unreachable_pub` (Cargo.toml) is for
+// the library.
+#![allow(unreachable_pub)]
+
 #[path = "../support/mod.rs"]
 mod support;
 

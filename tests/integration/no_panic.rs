@@ -1,7 +1,7 @@
 //! No input makes a scanner or the reference grammar panic.
 //!
-//! Property tests over [`imagepin::scan::scan_text`] (and each kind's raw
-//! scanner and [`imagepin::scan::scan_file`]) for every [`FileKind`], and over
+//! Property tests over [`imagepin::scan_text`] (and each kind's raw
+//! scanner and [`imagepin::scan_file`]) for every [`FileKind`], and over
 //! [`Reference::parse`]. Inputs are random text (any Unicode, lossy bytes) and
 //! structure-aware text assembled from fragments of Dockerfile, YAML and JSON
 //! syntax: `FROM` lines, parser directives, heredocs, continuations (`\` and
@@ -18,9 +18,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use imagepin::finding::FileKind;
-use imagepin::reference::Reference;
-use imagepin::scan::{self, Occurrence, ScanError, Syntax};
+use imagepin::FileKind;
+use imagepin::Reference;
+use imagepin::{Occurrence, ScanError, Syntax};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -63,7 +63,7 @@ fn check_span(text: &str, span: &Range<usize>, what: &str) -> Result<(), TestCas
 }
 
 fn raw_scan(kind: FileKind, body: &str) -> Result<Vec<Occurrence>, ScanError> {
-    let entry = scan::registry_entry(kind).expect("every kind is registered");
+    let entry = imagepin::registry_entry(kind).expect("every kind is registered");
     (entry.scan)(body)
 }
 
@@ -95,7 +95,7 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
         Err(e) => check_error(body, &e)?,
     }
     // The public entry point (BOM handling, sorting, dedup).
-    match scan::scan_text(kind, text) {
+    match imagepin::scan_text(kind, text) {
         Ok(found) => {
             for o in &found {
                 check_span(text, &o.span, &format!("{kind} scan_text"))?;
@@ -105,7 +105,7 @@ fn check(kind: FileKind, text: &str) -> Result<(), TestCaseError> {
     }
     // Findings: line/column computation and classification (grammar).
     let lines = text.split('\n').count();
-    if let Ok(findings) = scan::scan_file(Path::new("f"), kind, text, &|r| r.starts_with('x')) {
+    if let Ok(findings) = imagepin::scan_file(Path::new("f"), kind, text, &|r| r.starts_with('x')) {
         for f in &findings {
             check_span(text, &f.span, &format!("{kind} scan_file"))?;
             prop_assert_eq!(&f.reference, &text[f.span.clone()]);
@@ -572,7 +572,7 @@ fn yaml_skeleton(keys: &'static [&'static str]) -> impl Strategy<Value = String>
 /// Documents in a kind's own syntax, built from the keys its registry entry
 /// lists (so a new kind is covered without touching this file).
 fn structured(kind: FileKind) -> BoxedStrategy<String> {
-    let entry = scan::registry_entry(kind).expect("every kind is registered");
+    let entry = imagepin::registry_entry(kind).expect("every kind is registered");
     match entry.syntax {
         Syntax::Lines => {
             let keys: Vec<&'static str> = entry.keys.to_vec();
@@ -678,7 +678,7 @@ const SCANNER_FRAGMENTS: &[&str] = &[
 // ----------------------------------------------------------------- tests
 
 fn kind() -> impl Strategy<Value = FileKind> {
-    select(scan::KINDS.iter().map(|k| k.id).collect::<Vec<_>>())
+    select(imagepin::KINDS.iter().map(|k| k.id).collect::<Vec<_>>())
 }
 
 proptest! {
@@ -755,7 +755,7 @@ fn known_edge_cases() {
         "image: |\n x:a0\n image: &${X} python\n",
     ];
     for text in cases {
-        for kind in scan::KINDS.iter().map(|k| k.id) {
+        for kind in imagepin::KINDS.iter().map(|k| k.id) {
             if let Err(e) = check(kind, text) {
                 panic!("{kind} {text:?}: {e}");
             }
@@ -803,7 +803,7 @@ fn adversarial_inputs() {
         "*a ".repeat(50_000),
     ];
     for text in &cases {
-        for kind in scan::KINDS.iter().map(|k| k.id) {
+        for kind in imagepin::KINDS.iter().map(|k| k.id) {
             if let Err(e) = check(kind, text) {
                 panic!("{kind} {:?}…: {e}", &text[..text.len().min(60)]);
             }
@@ -817,29 +817,29 @@ fn adversarial_inputs() {
 fn multi_line_values_stay_on_one_line() {
     let cases = [
         (
-            scan::compose::KIND.id,
+            imagepin::kind_from_id("compose").unwrap(),
             "services:\n  a:\n    image: python:${TAG}\n      x\n",
         ),
         (
-            scan::github_actions::KIND.id,
+            imagepin::kind_from_id("github-actions").unwrap(),
             "jobs:\n  a:\n    container: python:${{ x }}\n      y\n",
         ),
         (
-            scan::github_actions::KIND.id,
+            imagepin::kind_from_id("github-actions").unwrap(),
             "runs:\n  using: docker\n  image: python\n   x\n",
         ),
         (
-            scan::gitlab_ci::KIND.id,
+            imagepin::kind_from_id("gitlab-ci").unwrap(),
             "job:\n  services:\n    - name: python\n       {{ x }}\n",
         ),
         (
-            scan::kubernetes::KIND.id,
+            imagepin::kind_from_id("kubernetes").unwrap(),
             "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: python\n     {{ x }}\n",
         ),
     ];
     let mut bad = Vec::new();
     for (kind, text) in cases {
-        for o in scan::scan_text(kind, text).unwrap_or_default() {
+        for o in imagepin::scan_text(kind, text).unwrap_or_default() {
             if text[o.span.clone()].contains('\n') {
                 bad.push(format!("{kind}: {:?}", &text[o.span]));
             }

@@ -468,12 +468,12 @@ fn init_writes_a_config_that_parses_and_never_overwrites_without_force() {
     let run = ws.imagepin(&["init"]);
     assert_eq!(run.code, Some(0), "{run}");
     let written = std::fs::read_to_string(ws.path(".imagepin.toml")).unwrap();
-    assert_eq!(written, imagepin::init::CONFIG);
+    assert_eq!(written, imagepin::INIT_CONFIG);
     assert!(written.contains("docker-compose.override.yml"), "{written}");
     // GitHub is in use here: its snippet, not GitLab's.
     assert_eq!(
         run.stdout,
-        imagepin::init::snippets(imagepin::init::CiSeen {
+        imagepin::init_snippets(imagepin::CiSeen {
             github: true,
             gitlab: false
         })
@@ -497,7 +497,7 @@ fn init_writes_a_config_that_parses_and_never_overwrites_without_force() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(
         std::fs::read_to_string(ws.path(".imagepin.toml")).unwrap(),
-        imagepin::init::CONFIG
+        imagepin::INIT_CONFIG
     );
 }
 
@@ -516,7 +516,7 @@ fn readme_workflow() -> String {
 
 #[test]
 fn the_readmes_scheduled_workflow_parses_and_passes_the_check() {
-    use imagepin::scan::yaml;
+    use imagepin::yaml;
     let text = readme_workflow();
     let docs = yaml::parse(&text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     assert_eq!(docs.len(), 1);
@@ -592,7 +592,7 @@ fn the_readmes_scheduled_workflow_parses_and_passes_the_check() {
 
 /// The `run:` script of the README workflow's step `id: refresh`.
 fn refresh_script() -> String {
-    use imagepin::scan::yaml;
+    use imagepin::yaml;
     let docs = yaml::parse(&readme_workflow()).unwrap();
     let steps = docs[0]
         .root()

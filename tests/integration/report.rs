@@ -659,7 +659,7 @@ fn human_output_escapes_control_characters_even_without_colour() {
     // With colour, the only escape sequences are imagepin's own: those of
     // its palette.
     let run = imagepin(dir.path(), &["--color", "always"]);
-    use imagepin::palette::{FAILURE, IMAGE, LOCATION, SUCCESS};
+    use imagepin::{FAILURE, IMAGE, LOCATION, SUCCESS};
     let mut rest = run.stdout.clone();
     for style in [FAILURE, IMAGE, LOCATION, SUCCESS] {
         for s in [style.render().to_string(), style.render_reset().to_string()] {

@@ -11,9 +11,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::support::{Auth, Fault, Format, Image, Proxy, ProxyOpts, Registry, RegistryOpts};
-use imagepin::config::Config;
-use imagepin::resolve::credentials::Env;
-use imagepin::resolve::{
+use imagepin::Config;
+use imagepin::ResolveEnv as Env;
+use imagepin::{
     DigestSource, ErrorKind, ResolveError, ResolveOptions, Resolver, TagRef, root_cause,
 };
 

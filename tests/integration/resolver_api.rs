@@ -11,9 +11,9 @@ use crate::support;
 use std::path::Path;
 
 use crate::support::{Format, Image, Proxy, Registry};
-use imagepin::config::Config;
-use imagepin::resolve::credentials::Env;
-use imagepin::resolve::{DigestRef, DigestSource, ResolveOptions, Resolver, TagRef};
+use imagepin::Config;
+use imagepin::ResolveEnv as Env;
+use imagepin::{DigestRef, DigestSource, ResolveOptions, Resolver, TagRef};
 
 struct Setup {
     reg: Registry,
@@ -165,7 +165,7 @@ fn no_cache_neither_reads_nor_writes() {
 
 #[test]
 fn error_kinds_and_the_one_root_cause_of_real_failures() {
-    use imagepin::resolve::{ErrorKind, root_cause};
+    use imagepin::{ErrorKind, root_cause};
     let s = setup();
     let got = s
         .resolver(ResolveOptions::default())

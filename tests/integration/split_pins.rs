@@ -16,11 +16,11 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::{Format, Image, Registry, Workspace};
-use imagepin::finding::Status;
-use imagepin::fix::{FixOptions, fix};
-use imagepin::resolve::{DigestRef, DigestSource, ResolveError, TagRef};
-use imagepin::scan::batch::ScannedFile;
-use imagepin::scan::{kind_from_id, scan_file};
+use imagepin::ScannedFile;
+use imagepin::Status;
+use imagepin::{DigestRef, DigestSource, ResolveError, TagRef};
+use imagepin::{FixOptions, fix};
+use imagepin::{kind_from_id, scan_file};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -557,7 +557,7 @@ proptest! {
                     continue;
                 }
                 prop_assert_eq!(a.status, Status::Pinned);
-                let tag = TagRef::from_reference(&imagepin::reference::Reference::parse(b.image()).unwrap());
+                let tag = TagRef::from_reference(&imagepin::Reference::parse(b.image()).unwrap());
                 let want = format!("{}@{}", b.image(), source.digest(&tag.to_string()));
                 prop_assert_eq!(a.image(), want.as_str());
             }
@@ -590,9 +590,9 @@ fn split_fixtures() -> Vec<(ScannedFile, Vec<usize>)> {
             .filter(|&i| {
                 let x = &f.findings[i];
                 x.status == Status::Unpinned
-                    && x.split.as_ref().is_some_and(|s| {
-                        !matches!(s.digest, imagepin::finding::DigestSlot::Nowhere(_))
-                    })
+                    && x.split
+                        .as_ref()
+                        .is_some_and(|s| !matches!(s.digest, imagepin::DigestSlot::Nowhere(_)))
             })
             .collect();
         (f, idx)
@@ -610,7 +610,7 @@ proptest! {
     /// The safety check refuses a split pin written anywhere but its slot.
     #[test]
     fn a_split_pin_anywhere_else_is_refused(pick in any::<usize>(), which in any::<usize>(), at in any::<usize>()) {
-        use imagepin::rewrite::{Edit, apply, check, pin_edit};
+        use imagepin::{Edit, apply, check, pin_edit};
         const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
         let all = split_fixtures();
         let (file, unpinned) = &all[pick % all.len()];

@@ -36,7 +36,7 @@ const MAX_DEPTH: usize = 8;
 
 /// One piece of a word, in byte offsets of the word.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
+pub(super) enum Seg {
     /// Text without variables.
     Lit(Range<usize>),
     /// A double quote, which BuildKit removes.
@@ -54,7 +54,7 @@ pub enum Seg {
 /// The pieces of `text`, or `None` when it has what this module does not
 /// follow (escapes, single quotes, other `${…}` modifiers, a `$` without a
 /// name, an unclosed brace).
-pub fn segments(text: &str) -> Option<Vec<Seg>> {
+pub(super) fn segments(text: &str) -> Option<Vec<Seg>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -159,7 +159,7 @@ fn variable(text: &str, at: usize) -> Option<(Seg, usize)> {
 /// Text written in the file: what it says and, when it is contiguous
 /// there, where.
 #[derive(Debug, Clone)]
-pub struct Src<'a> {
+pub(super) struct Src<'a> {
     pub text: &'a str,
     pub span: Option<Range<usize>>,
 }
@@ -530,7 +530,7 @@ impl Scanner<'_> {
 
 /// Where each variable is used in `text`: the offsets of `$X` and `${X…`
 /// outside comment lines.
-pub fn variable_uses(text: &str) -> std::collections::HashMap<String, Vec<usize>> {
+pub(super) fn variable_uses(text: &str) -> std::collections::HashMap<String, Vec<usize>> {
     let mut uses: std::collections::HashMap<String, Vec<usize>> = Default::default();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {

@@ -7,7 +7,7 @@
 //! `${X+w}` are understood; other modifiers make a hole.
 
 /// Automatic platform ARGs: BuildKit sets them, their value varies by build.
-pub const PLATFORM_ARGS: [&str; 8] = [
+pub(super) const PLATFORM_ARGS: [&str; 8] = [
     "TARGETPLATFORM",
     "TARGETOS",
     "TARGETARCH",
@@ -20,7 +20,7 @@ pub const PLATFORM_ARGS: [&str; 8] = [
 
 /// What a variable is known to hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub(super) enum Value {
     /// Declared with a default that expands to this text.
     Known(String),
     /// Declared without a usable default, or supplied by BuildKit.
@@ -31,7 +31,7 @@ pub enum Value {
 
 /// One piece of an expanded word.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
+pub(super) enum Part {
     Literal(String),
     /// A variable whose value is unknown here (its name).
     Hole(String),
@@ -39,7 +39,7 @@ pub enum Part {
 
 /// An expanded word.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Pattern {
+pub(super) struct Pattern {
     pub parts: Vec<Part>,
     /// Total length of the literal parts.
     len: usize,
@@ -54,7 +54,7 @@ const MAX_DEPTH: usize = 8;
 
 impl Pattern {
     /// The text, when no variable is unknown.
-    pub fn literal(&self) -> Option<String> {
+    pub(super) fn literal(&self) -> Option<String> {
         let mut s = String::new();
         for p in &self.parts {
             match p {
@@ -66,7 +66,7 @@ impl Pattern {
     }
 
     /// The literal text before the first hole.
-    pub fn prefix(&self) -> String {
+    pub(super) fn prefix(&self) -> String {
         let mut s = String::new();
         for p in &self.parts {
             match p {
@@ -78,7 +78,7 @@ impl Pattern {
     }
 
     /// The names of the unknown variables.
-    pub fn holes(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn holes(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
             Part::Hole(h) => Some(h.as_str()),
             Part::Literal(_) => None,
@@ -87,7 +87,7 @@ impl Pattern {
 
     /// Whether `name` is a possible value: holes match any text.
     /// Compares ASCII case-insensitively (stage names are).
-    pub fn matches(&self, name: &str) -> bool {
+    pub(super) fn matches(&self, name: &str) -> bool {
         // Greedy glob matching with backtracking to the last hole: linear in
         // practice for the short names it sees.
         let lits: Vec<(bool, &str)> = self
@@ -169,7 +169,7 @@ fn glob(parts: &[(bool, &str)], name: &[u8]) -> bool {
 }
 
 /// Expands `word` (quotes removed) with `lookup` giving each variable's value.
-pub fn expand(word: &str, lookup: &dyn Fn(&str) -> Value) -> Pattern {
+pub(super) fn expand(word: &str, lookup: &dyn Fn(&str) -> Value) -> Pattern {
     expand_depth(word, lookup, 0)
 }
 

@@ -25,7 +25,7 @@ use std::ops::Range;
 
 /// A parser directive's value: the `X` of `# syntax=X`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Directive {
+pub(crate) struct Directive {
     /// Lowercase directive name (`syntax`, `escape`, `check`).
     pub name: String,
     /// Byte span of the value in the file (trailing whitespace excluded).
@@ -34,7 +34,7 @@ pub struct Directive {
 
 /// One whitespace-separated word of a logical instruction line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// The word as written (quotes and escapes kept), continuations removed.
     pub text: String,
     /// Byte span in the file, when the word is contiguous there.
@@ -43,7 +43,7 @@ pub struct Word {
 
 impl Word {
     /// The span of `self.text[range]` in the file, when known.
-    pub fn sub_span(&self, range: Range<usize>) -> Option<Range<usize>> {
+    pub(crate) fn sub_span(&self, range: Range<usize>) -> Option<Range<usize>> {
         let span = self.span.as_ref()?;
         (range.start <= range.end && range.end <= self.text.len())
             .then(|| span.start + range.start..span.start + range.end)
@@ -52,7 +52,7 @@ impl Word {
 
 /// One logical instruction (physical lines joined by continuations).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instruction {
+pub(crate) struct Instruction {
     /// The instruction keyword in lowercase (`from`, `copy`, …).
     pub keyword: String,
     /// All words, the keyword first.
@@ -63,7 +63,7 @@ pub struct Instruction {
 
 /// A lexed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Lexed {
+pub(crate) struct Lexed {
     /// The directives the Dockerfile parser reads (`escape`, `check`, …).
     pub directives: Vec<Directive>,
     /// The frontend image of `# syntax=`, as BuildKit detects it.
@@ -78,7 +78,7 @@ const HEREDOC_INSTRUCTIONS: [&str; 3] = ["run", "copy", "add"];
 const WORDED_INSTRUCTIONS: [&str; 6] = ["from", "run", "copy", "add", "arg", "onbuild"];
 
 /// Lexes a whole file (BOM already stripped).
-pub fn lex(text: &str) -> Lexed {
+pub(crate) fn lex(text: &str) -> Lexed {
     lex_with(text, false)
 }
 
@@ -86,7 +86,7 @@ pub fn lex(text: &str) -> Lexed {
 /// not only those that can hold a Dockerfile image reference. For formats
 /// built on the Dockerfile syntax whose other instructions name images
 /// (Earthfile's `WITH DOCKER --pull`).
-pub fn lex_all_words(text: &str) -> Lexed {
+pub(crate) fn lex_all_words(text: &str) -> Lexed {
     lex_with(text, true)
 }
 

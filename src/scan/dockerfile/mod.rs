@@ -43,7 +43,7 @@
 
 mod defaults;
 mod expand;
-pub mod lexer;
+pub(crate) mod lexer;
 
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -61,7 +61,7 @@ use crate::reference::Reference;
 /// Dockerfiles and Containerfiles: `Dockerfile`, `Dockerfile.prod`,
 /// `Dockerfile-windows`, `app.dockerfile`, `x.containerfile` (any case), but
 /// not `Dockerfile.md`-style documentation or patches.
-pub static KIND: Kind = Kind {
+pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("dockerfile"),
     names: is_dockerfile_name,
     sniff: None,
@@ -83,7 +83,7 @@ fn is_dockerfile_name(path: &Path) -> bool {
 }
 
 /// Finds the image references in one file's text (BOM already stripped).
-pub fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
+pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
     let lexed = lex(text);
     let mut scanner = Scanner {
         text,
