@@ -247,8 +247,12 @@ fn file_uri(abs: &str) -> String {
     let enc = encode(abs);
     if enc.starts_with('/') {
         format!("file://{enc}")
+    } else if let [d, b':', ..] = abs.as_bytes()
+        && d.is_ascii_alphabetic()
+    {
+        // A Windows path (`C:/x`): the drive's colon stays a colon.
+        format!("file:///{}:{}", *d as char, encode(&abs[2..]))
     } else {
-        // A Windows path (`C:/x`).
         format!("file:///{enc}")
     }
 }
