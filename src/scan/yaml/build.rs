@@ -1,0 +1,312 @@
+//! Building the tree of [`super`] from `granit-parser` events: [`parse`] for
+//! a whole stream, [`parse_each`] for big inputs (one document, or one item
+//! of a top-level `items:` list, at a time), with every scalar's editable
+//! byte span ([`scalar_span`]) and aliases resolved to the anchored node.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::rc::Rc;
+
+use granit_parser::{Event, Parser, ScalarStyle, options};
+
+use super::{Document, Mapping, Node, Scalar, Sequence, Style};
+use crate::scan::ScanError;
+
+/// Parses a YAML stream into its documents. A syntax error (or an alias to an
+/// unknown anchor) is a [`ScanError`] with a 1-based line and column.
+pub fn parse(text: &str) -> Result<Vec<Document>, ScanError> {
+    let mut documents = Vec::new();
+    parse_with(text, false, &mut |piece| {
+        if let Piece::Document(d) = piece {
+            documents.push(d);
+        }
+    })?;
+    Ok(documents)
+}
+
+/// What [`parse_each`] hands over.
+pub(crate) enum Piece<'a> {
+    /// One item of a document's top-level `items:` sequence (a Kubernetes
+    /// `List`), as soon as it is complete. The document keeps a null in its
+    /// place, so the item's tree is freed once the callback returns.
+    Item(ListItem<'a>),
+    /// A complete document (its `items:` already handed over item by item).
+    Document(Document),
+}
+
+/// An item of a top-level `items:` sequence, and what its document's root
+/// mapping has shown so far.
+pub(crate) struct ListItem<'a> {
+    /// The item's position in the sequence (0-based).
+    pub index: usize,
+    pub node: &'a Node,
+    root: &'a [(Rc<Node>, Rc<Node>)],
+}
+
+impl ListItem<'_> {
+    /// The value of an explicit `key` of the document root that comes before
+    /// `items:` (`kind`, `apiVersion`), if any.
+    pub(crate) fn root_get(&self, key: &str) -> Option<&Node> {
+        self.root
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| &**v)
+    }
+}
+
+/// [`parse`] for big inputs: each document is handed to `each` as soon as it
+/// ends and freed after, and each item of a top-level `items:` sequence
+/// before that, so peak memory is about one document (or one item) rather
+/// than the whole stream. A syntax error stops the stream; pieces already
+/// handed over stay handed over.
+pub(crate) fn parse_each(text: &str, each: &mut dyn FnMut(Piece<'_>)) -> Result<(), ScanError> {
+    parse_with(text, true, each)
+}
+
+fn parse_with(
+    text: &str,
+    split_items: bool,
+    each: &mut dyn FnMut(Piece<'_>),
+) -> Result<(), ScanError> {
+    let opts = options! { emit_comments: false };
+    let mut builder = Builder {
+        split_items,
+        ..Builder::default()
+    };
+    for next in Parser::new_from_str_with_options(text, opts) {
+        let (event, span) = next.map_err(|e| {
+            let m = e.marker();
+            ScanError::at(
+                format!("invalid YAML: {}", e.info()),
+                m.line().max(1),
+                m.col() + 1,
+            )
+        })?;
+        let range = span.byte_range().unwrap_or(0..0);
+        builder.event(event, range, text, each)?;
+    }
+    Ok(())
+}
+
+enum Frame {
+    Sequence {
+        items: Vec<Rc<Node>>,
+        flow: bool,
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+    },
+    Mapping {
+        entries: Vec<(Rc<Node>, Rc<Node>)>,
+        key: Option<Rc<Node>>,
+        flow: bool,
+        start: usize,
+        anchor: usize,
+        tag: Option<String>,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Rc<Node>>,
+    anchors: HashMap<usize, Rc<Node>>,
+    /// Hand over the items of a top-level `items:` sequence one by one.
+    split_items: bool,
+    /// The null left in place of an item handed over (one, shared).
+    handed_over: Option<Rc<Node>>,
+}
+
+impl Builder {
+    fn event(
+        &mut self,
+        event: Event<'_>,
+        range: Range<usize>,
+        text: &str,
+        each: &mut dyn FnMut(Piece<'_>),
+    ) -> Result<(), ScanError> {
+        let mut push = |b: &mut Builder, node: Rc<Node>| b.push(node, each);
+        match event {
+            Event::DocumentStart(..) => {
+                self.stack.clear();
+                self.root = None;
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                let root = self.root.take().unwrap_or_else(|| null_at(range.start));
+                self.stack.clear();
+                // Anchors keep nodes alive: a finished document frees them.
+                self.anchors.clear();
+                each(Piece::Document(Document { root }));
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let (style, span) = scalar_span(&value, style, &range, text);
+                let node = Rc::new(Node::Scalar(Scalar {
+                    value: value.into_owned(),
+                    style,
+                    span,
+                    source: range,
+                    tag: tag.map(|t| t.original()),
+                }));
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                push(self, node);
+            }
+            Event::Alias(id) => {
+                // An alias to a collection still being built (a self-reference)
+                // cannot be shared without a cycle: it becomes a null node.
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| null_at(range.start));
+                push(self, node);
+            }
+            Event::UnresolvedAlias(name) => {
+                return Err(ScanError::new(format!("YAML alias *{name} has no anchor")));
+            }
+            Event::SequenceStart(style, anchor, tag) => self.stack.push(Frame::Sequence {
+                items: Vec::new(),
+                flow: is_flow(style),
+                start: range.start,
+                anchor,
+                tag: tag.map(|t| t.original()),
+            }),
+            Event::MappingStart(style, anchor, tag) => self.stack.push(Frame::Mapping {
+                entries: Vec::new(),
+                key: None,
+                flow: is_flow(style),
+                start: range.start,
+                anchor,
+                tag: tag.map(|t| t.original()),
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Sequence {
+                        items,
+                        flow,
+                        start,
+                        anchor,
+                        tag,
+                    }) => (
+                        Node::Sequence(Sequence {
+                            items,
+                            flow,
+                            source: start..range.end.max(start),
+                            tag,
+                        }),
+                        anchor,
+                    ),
+                    Some(Frame::Mapping {
+                        entries,
+                        flow,
+                        start,
+                        anchor,
+                        tag,
+                        ..
+                    }) => (
+                        Node::Mapping(Mapping {
+                            entries,
+                            flow,
+                            source: start..range.end.max(start),
+                            tag,
+                        }),
+                        anchor,
+                    ),
+                    None => return Err(ScanError::new("invalid YAML: unbalanced collection")),
+                };
+                let node = Rc::new(node);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                push(self, node);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, node: Rc<Node>, each: &mut dyn FnMut(Piece<'_>)) {
+        if self.split_items {
+            if let [
+                Frame::Mapping {
+                    entries,
+                    key: Some(key),
+                    ..
+                },
+                Frame::Sequence { items, .. },
+            ] = &mut self.stack[..]
+            {
+                if key.as_str() == Some("items") {
+                    each(Piece::Item(ListItem {
+                        index: items.len(),
+                        node: &node,
+                        root: entries,
+                    }));
+                    drop(node);
+                    let null = self.handed_over.get_or_insert_with(|| null_at(0)).clone();
+                    items.push(null);
+                    return;
+                }
+            }
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Sequence { items, .. }) => items.push(node),
+            Some(Frame::Mapping { entries, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+    }
+}
+
+fn is_flow(style: granit_parser::StructureStyle) -> bool {
+    matches!(style, granit_parser::StructureStyle::Flow)
+}
+
+fn null_at(at: usize) -> Rc<Node> {
+    Rc::new(Node::Scalar(Scalar {
+        value: "~".to_string(),
+        style: Style::Plain,
+        span: None,
+        source: at..at,
+        tag: None,
+    }))
+}
+
+/// The style and editable span of a scalar whose token covers `range`.
+fn scalar_span(
+    value: &str,
+    style: ScalarStyle,
+    range: &Range<usize>,
+    text: &str,
+) -> (Style, Option<Range<usize>>) {
+    let raw = text.get(range.clone()).unwrap_or("");
+    let (style, inner) = match style {
+        ScalarStyle::Plain => (Style::Plain, Some(range.clone())),
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+            let quote = if matches!(style, ScalarStyle::SingleQuoted) {
+                '\''
+            } else {
+                '"'
+            };
+            let s = if quote == '\'' {
+                Style::SingleQuoted
+            } else {
+                Style::DoubleQuoted
+            };
+            let quoted = raw.len() >= 2 && raw.starts_with(quote) && raw.ends_with(quote);
+            (s, quoted.then(|| range.start + 1..range.end - 1))
+        }
+        ScalarStyle::Literal => (Style::Literal, None),
+        ScalarStyle::Folded => (Style::Folded, None),
+        // A style added by a later parser version: no editable span.
+        #[allow(unreachable_patterns)]
+        _ => (Style::Plain, None),
+    };
+    let span = inner.filter(|r| text.get(r.clone()) == Some(value));
+    (style, span)
+}
