@@ -50,12 +50,20 @@ pub fn transcript(code: Option<i32>, stdout: &str, stderr: &str) -> String {
     out
 }
 
+/// The one builder of an `imagepin ARGS` command in `cwd`: the fixture
+/// runs below add a hermetic environment to it, and
+/// [`super::Workspace::command`] a sandboxed one (its own HOME, cache and
+/// credentials).
+pub fn command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(cwd);
+    cmd
+}
+
 /// Runs `imagepin ARGS` in `cwd` with extra environment variables.
 pub fn imagepin_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> CliRun {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
+    let mut cmd = command(cwd, args);
+    cmd.env_remove("NO_COLOR")
         .env_remove("FORCE_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("CLICOLOR")

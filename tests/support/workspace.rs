@@ -149,10 +149,8 @@ impl Workspace {
     /// The sandboxed command [`Workspace::imagepin`] runs, for tests that
     /// spawn it themselves (to signal it, or to run it as another user).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_imagepin"));
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_clear()
+        let mut cmd = super::cli::command(&self.dir, args);
+        cmd.env_clear()
             .env("PATH", self.path_var())
             .env("HOME", &self.home)
             .env("XDG_CACHE_HOME", &self.cache)
