@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+pub(crate) use crate::palette::ColorChoice;
 pub(crate) use crate::report::Format;
 
 #[derive(Debug, Parser)]
@@ -230,12 +231,4 @@ fn parse_max_age(s: &str) -> Result<std::time::Duration, String> {
 
 fn parse_platform(s: &str) -> Result<crate::policy::PlatformSpec, String> {
     crate::policy::PlatformSpec::parse(s)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    #[default]
-    Auto,
-    Always,
-    Never,
 }

@@ -6,7 +6,15 @@ use std::ffi::OsString;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::cli::ColorChoice;
+/// `--color`: when to paint (the CLI takes it from here, as it takes
+/// `--format` from the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
 
 /// A place in a file: `path:line:column:` in the report, the `---`/`+++`
 /// file headers of a diff.
