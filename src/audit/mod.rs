@@ -234,6 +234,14 @@ impl LogFile {
     /// the user wrote it, for messages.
     pub(crate) fn open(path: &Path, name: &Path) -> Result<LogFile, String> {
         let shown = crate::escape::path(name);
+        // A log committed as a symbolic link (by a hostile pull request, say)
+        // would send the records to a file outside the repository, or
+        // create one there: the log must be the file itself.
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(format!(
+                "--audit-log {shown}: is a symbolic link; give the log file itself"
+            ));
+        }
         match std::fs::OpenOptions::new()
             .read(true)
             .append(true)
@@ -302,10 +310,12 @@ impl LogFile {
         }
         let mut file = match self.file {
             Some(f) => f,
+            // `create_new` (O_EXCL) never follows a link put there since
+            // `open`.
             None => std::fs::OpenOptions::new()
                 .read(true)
                 .append(true)
-                .create(true)
+                .create_new(true)
                 .open(&self.path)
                 .map_err(|e| format!("--audit-log {shown}: cannot create: {e}"))?,
         };
@@ -537,5 +547,26 @@ mod tests {
             LogFile::open(dir.path(), dir.path()).is_err(),
             "a directory is refused"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_that_is_a_symbolic_link_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "mine\n").unwrap();
+        let link = dir.path().join("audit.jsonl");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let e = LogFile::open(&link, Path::new("audit.jsonl")).unwrap_err();
+        assert_eq!(
+            e,
+            "--audit-log audit.jsonl: is a symbolic link; give the log file itself"
+        );
+        // A dangling link would create its target: refused too.
+        let dangling = dir.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink(dir.path().join("new-file"), &dangling).unwrap();
+        assert!(LogFile::open(&dangling, Path::new("dangling.jsonl")).is_err());
+        assert!(!dir.path().join("new-file").exists());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "mine\n");
     }
 }
