@@ -233,7 +233,7 @@ mod tests {
             finding("Dockerfile", 5, 1, "builder", Status::Stage),
             finding("ci.yml", 9, 1, "${IMAGE}", Status::Dynamic),
         ];
-        let today = crate::audit::days_from_civil(2026, 11, 30);
+        let today = crate::config::days_from_civil(2026, 11, 30);
         let inv = build(&findings, Some(&Facts), &RepoRoot::default(), today);
         let v = serde_json::to_value(&inv).unwrap();
         assert_eq!(

@@ -154,19 +154,27 @@ impl DigestCache {
         if self.new.is_empty() {
             return Ok(());
         }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
         let mut entries = read(&self.path);
         entries.extend(self.new.drain());
         let keep = self.ttl.max(KEEP_FOR_OFFLINE).as_secs();
         let cutoff = now_secs(now).saturating_sub(keep);
         entries.retain(|_, e| e.t >= cutoff);
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut tmp, render(&entries).as_bytes())?;
-        tmp.persist(&self.path).map_err(|e| e.error)?;
+        write_whole(&self.path, &render(&entries))?;
         self.entries = entries;
         Ok(())
     }
+}
+
+/// Replaces a cache file with `text` in one rename (creating its
+/// directory), so a concurrent run reads the old file or the new one, never
+/// half of one. The tag cache and the facts cache both save this way.
+pub(super) fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::now_secs;
+use super::cache::{now_secs, write_whole};
 use super::{Created, ImageFacts, Platform};
 use crate::reference::validate_digest;
 
@@ -171,8 +171,6 @@ impl FactsCache {
         if self.new.is_empty() {
             return Ok(());
         }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
         let mut entries = read(&self.path);
         entries.extend(self.new.drain());
         let cutoff = now_secs(now).saturating_sub(KEEP_FOR.as_secs());
@@ -185,9 +183,7 @@ impl FactsCache {
             let e = &entries[k];
             out.push_str(&format!("{}\t{k}\t{}\n", e.t, e.json));
         }
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut tmp, out.as_bytes())?;
-        tmp.persist(&self.path).map_err(|e| e.error)?;
+        write_whole(&self.path, &out)?;
         self.entries = entries;
         Ok(())
     }

@@ -62,14 +62,5 @@ pub(super) fn run(
 
 /// Days since 1970-01-01 of a date.
 fn day_number(date: crate::config::Date) -> i64 {
-    let text = date.to_string();
-    let part = |r: std::ops::Range<usize>| text.get(r).and_then(|s| s.parse::<i64>().ok());
-    match (part(0..4), part(5..7), part(8..10)) {
-        (Some(y), Some(m), Some(d)) => crate::audit::days_from_civil(
-            y,
-            u32::try_from(m).unwrap_or(1),
-            u32::try_from(d).unwrap_or(1),
-        ),
-        _ => 0,
-    }
+    date.to_unix().div_euclid(86_400)
 }

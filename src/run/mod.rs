@@ -388,17 +388,9 @@ fn fix_mode(
             }
         }
     };
-    // The audit log is opened before anything is written: a log that can't
-    // take the records stops the run while every file is as it was.
-    let log = match args.audit_log.as_deref().filter(|_| args.fix) {
-        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                let _ = writeln!(err, "imagepin: error: {e}; nothing written");
-                return Exit::Error;
-            }
-        },
-        None => None,
+    let Ok(log) = open_audit_log(args.audit_log.as_deref().filter(|_| args.fix), env, "", err)
+    else {
+        return Exit::Error;
     };
     let opts = resolve_options(&args.common, env, args.update, args.quiet);
     let source = match digest_source(config, opts) {
@@ -482,6 +474,25 @@ fn fix_mode(
 /// Appends the audit records of a run's changes to its log. When the log
 /// can't be written, the records go to stderr (the files are already
 /// changed: the trail must not be lost) and the error is returned.
+/// Opens `--audit-log` before anything is written, so a log that can't take
+/// the records stops the run while every file is as it was (the error is
+/// said on `err`, after `prefix`, such as `set: `).
+pub(super) fn open_audit_log(
+    path: Option<&std::path::Path>,
+    env: &Env,
+    prefix: &str,
+    err: &mut dyn Write,
+) -> Result<Option<crate::audit::LogFile>, ()> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    crate::audit::LogFile::open(&env.cwd.join(path), path)
+        .map(Some)
+        .map_err(|e| {
+            let _ = writeln!(err, "imagepin: error: {prefix}{e}; nothing written");
+        })
+}
+
 fn write_audit(
     log: crate::audit::LogFile,
     changes: &[fix::Change],

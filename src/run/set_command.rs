@@ -75,16 +75,9 @@ pub(super) fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn 
         return Exit::Error;
     }
 
-    // Opened before anything is written (see `fix_mode`).
-    let log = match args.audit.audit_log.as_deref().filter(|_| !args.diff) {
-        Some(path) => match crate::audit::LogFile::open(&env.cwd.join(path), path) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                let _ = writeln!(err, "imagepin: error: set: {e}; nothing written");
-                return Exit::Error;
-            }
-        },
-        None => None,
+    let audit_log = args.audit.audit_log.as_deref().filter(|_| !args.diff);
+    let Ok(log) = super::open_audit_log(audit_log, env, "set: ", err) else {
+        return Exit::Error;
     };
     let fix_opts = FixOptions {
         write: !args.diff,

@@ -30,6 +30,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::dockerfile::lexer::{Instruction, Word, lex_all_words};
+use super::dockerfile::whole_variable;
 use super::kind::{Kind, Syntax, lower_name};
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
@@ -276,19 +277,6 @@ fn unquote(w: &Word, range: Range<usize>) -> (&str, Option<Range<usize>>) {
         Some(text) => (text, w.sub_span(inner)),
         None => ("", None),
     }
-}
-
-/// `X` when `text` is exactly `$X` or `${X}`.
-fn whole_variable(text: &str) -> Option<&str> {
-    let name = match text.strip_prefix("${") {
-        Some(rest) => rest.strip_suffix('}')?,
-        None => text.strip_prefix('$')?,
-    };
-    let mut chars = name.chars();
-    let first = chars.next()?;
-    ((first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    .then_some(name)
 }
 
 /// An ARG default usable as an image as it stands.

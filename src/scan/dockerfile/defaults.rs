@@ -113,22 +113,7 @@ fn variable(text: &str, at: usize) -> Option<(Seg, usize)> {
             (seg, start + n)
         });
     }
-    let mut level = 0usize;
-    let mut close = None;
-    for (j, &c) in b.iter().enumerate().skip(start) {
-        match c {
-            b'{' => level += 1,
-            b'}' => {
-                level -= 1;
-                if level == 0 {
-                    close = Some(j);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let close = close?;
+    let close = super::expand::matching_brace(b, start)?;
     let name_at = start + 1;
     let n = name_len(&b[name_at..close]);
     if n == 0 {

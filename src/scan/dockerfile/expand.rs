@@ -239,22 +239,7 @@ fn variable(
         return (out, start + n);
     }
     // `${…}`: find the matching brace.
-    let mut level = 0usize;
-    let mut close = None;
-    for (j, &c) in b.iter().enumerate().skip(start) {
-        match c {
-            b'{' => level += 1,
-            b'}' => {
-                level -= 1;
-                if level == 0 {
-                    close = Some(j);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let Some(close) = close else {
+    let Some(close) = matching_brace(b, start) else {
         out.push_hole("?");
         return (out, b.len());
     };
@@ -311,6 +296,26 @@ fn variable(
         _ => hole(),
     };
     (pattern, close + 1)
+}
+
+
+/// The index of the `}` that closes the `{` at `open`, counting nested
+/// braces; `None` when it is never closed.
+pub(super) fn matching_brace(b: &[u8], open: usize) -> Option<usize> {
+    let mut level = 0usize;
+    for (j, &c) in b.iter().enumerate().skip(open) {
+        match c {
+            b'{' => level += 1,
+            b'}' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]

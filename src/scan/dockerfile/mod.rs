@@ -537,8 +537,9 @@ fn unquote(w: &Word, range: Range<usize>) -> (&str, Option<Range<usize>>) {
     (&w.text[range.clone()], w.sub_span(range))
 }
 
-/// `X` when `text` is exactly `$X` or `${X}`.
-fn whole_variable(text: &str) -> Option<&str> {
+/// `X` when `text` is exactly `$X` or `${X}` (also read by the Earthfile
+/// scanner, whose `ARG`s are Dockerfile's).
+pub(super) fn whole_variable(text: &str) -> Option<&str> {
     let name = match text.strip_prefix("${") {
         Some(rest) => rest.strip_suffix('}')?,
         None => text.strip_prefix('$')?,
