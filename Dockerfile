@@ -30,8 +30,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY benches ./benches
-RUN cargo build --release --locked --bin imagepin \
-    && cp target/release/imagepin /imagepin \
+RUN cargo build --profile dist --locked --bin imagepin \
+    && cp target/dist/imagepin /imagepin \
     && /imagepin --version
 
 FROM scratch AS prebuilt
