@@ -49,9 +49,9 @@ pub(super) fn existing(text: &str, key: &Node, value: &Node) -> DigestKey {
             "its empty digest: value is written in a way imagepin can't edit".into(),
         )),
         _ => match &s.span {
-            Some(span) => DigestKey::Set(s.value.clone(), DigestSlot::At(span.clone())),
+            Some(span) => DigestKey::Set(s.value.to_string(), DigestSlot::At(span.clone())),
             None => DigestKey::Set(
-                s.value.clone(),
+                s.value.to_string(),
                 DigestSlot::Nowhere("its digest is written with escapes or across lines".into()),
             ),
         },

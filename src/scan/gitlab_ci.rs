@@ -191,7 +191,7 @@ fn job_selects_macos(root: &Node, job: &Node, default_macos: bool) -> bool {
         }
         // With several parents the last one's keys win, as in GitLab.
         let parent = match current.get("extends") {
-            Some(Node::Scalar(s)) => Some(s.value.as_str()),
+            Some(Node::Scalar(s)) => Some(&*s.value),
             Some(list) => list.items().filter_map(Node::as_str).last(),
             None => None,
         };

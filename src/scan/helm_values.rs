@@ -127,7 +127,7 @@ fn is_image_key(key: &str) -> bool {
 }
 
 /// The non-empty string value of `key` in `map`, with its key and value nodes.
-fn field<'n>(map: &'n Node, key: &str) -> Option<(&'n Node, &'n Node)> {
+fn field<'n>(map: &'n Node<'n>, key: &str) -> Option<(&'n Node<'n>, &'n Node<'n>)> {
     map.entries()
         .filter(|(k, _)| k.as_str() == Some(key))
         .last()
@@ -192,7 +192,7 @@ impl Walker<'_> {
     fn image(&mut self, key: &str, v: &Node) -> bool {
         let path = self.key_path(key);
         if let Some(s) = v.as_scalar() {
-            let value = s.value.as_str();
+            let value = &*s.value;
             let plausible = is_templated(value)
                 || (Reference::parse(value).is_ok()
                     && (value.contains([':', '/', '@'])

@@ -66,7 +66,7 @@ pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
 }
 
 /// A string value of `key` in `map`, with its node (key and value).
-fn field<'n>(map: &'n Node, key: &str) -> Option<(&'n Node, &'n Node)> {
+fn field<'n>(map: &'n Node<'n>, key: &str) -> Option<(&'n Node<'n>, &'n Node<'n>)> {
     map.entries()
         .filter(|(k, _)| k.as_str() == Some(key))
         .last()

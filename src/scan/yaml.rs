@@ -24,6 +24,7 @@
 //! top-level `items:` sequence (a Kubernetes `List`) as soon as it is
 //! complete, and frees it after: memory stays at about one item's tree.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::rc::Rc;
@@ -35,18 +36,18 @@ pub(crate) use build::{Piece, parse_each};
 
 /// One document of a YAML stream.
 #[derive(Debug)]
-pub struct Document {
-    root: Rc<Node>,
+pub struct Document<'a> {
+    root: Child<'a>,
 }
 
-impl Document {
+impl<'a> Document<'a> {
     /// The document's root node (an empty document is a null scalar).
-    pub fn root(&self) -> &Node {
+    pub fn root(&self) -> &Node<'a> {
         &self.root
     }
 
     /// Shorthand for `self.root().get(key)`.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.root.get(key)
     }
 }
@@ -65,9 +66,10 @@ pub enum Style {
 
 /// A scalar: its value after YAML processing and where it is written.
 #[derive(Debug)]
-pub struct Scalar {
-    /// The value after escape processing and line folding (`~` for an empty node).
-    pub value: String,
+pub struct Scalar<'a> {
+    /// The value after escape processing and line folding (`~` for an empty
+    /// node): borrowed from the source text when written there as is.
+    pub value: Cow<'a, str>,
     pub style: Style,
     /// Byte span of the text a user would edit: the raw text of a plain scalar,
     /// the inside of the quotes of a quoted one. `None` when that text is not
@@ -80,7 +82,7 @@ pub struct Scalar {
     pub tag: Option<String>,
 }
 
-impl Scalar {
+impl Scalar<'_> {
     /// The byte span of the whole value in `text` when it is written on one
     /// line: [`Scalar::span`], or for a one-line block scalar (`|`, `>-`) that
     /// line's text (the value without its final line break). `None` for
@@ -152,8 +154,8 @@ impl Scalar {
 
 /// A mapping: key/value pairs in document order.
 #[derive(Debug)]
-pub struct Mapping {
-    entries: Vec<(Rc<Node>, Rc<Node>)>,
+pub struct Mapping<'a> {
+    entries: Vec<(Child<'a>, Child<'a>)>,
     /// Written as `{…}` rather than as an indented block.
     pub flow: bool,
     /// Byte span from the opening of the mapping to its end (may be empty for
@@ -164,8 +166,8 @@ pub struct Mapping {
 
 /// A sequence: items in document order.
 #[derive(Debug)]
-pub struct Sequence {
-    items: Vec<Rc<Node>>,
+pub struct Sequence<'a> {
+    items: Vec<Child<'a>>,
     /// Written as `[…]` rather than as `- ` items.
     pub flow: bool,
     pub source: Range<usize>,
@@ -174,21 +176,41 @@ pub struct Sequence {
 
 /// A node of the tree. Aliases are resolved: an alias is the anchored node.
 #[derive(Debug)]
-pub enum Node {
-    Mapping(Mapping),
-    Sequence(Sequence),
-    Scalar(Scalar),
+pub enum Node<'a> {
+    Mapping(Mapping<'a>),
+    Sequence(Sequence<'a>),
+    Scalar(Scalar<'a>),
+}
+
+/// A node as its parent (or its document) holds it: in place, or shared
+/// with the aliases of its anchor. Only anchored nodes are shared, so a tree
+/// costs one allocation per collection rather than one per node.
+#[derive(Debug)]
+enum Child<'a> {
+    Own(Node<'a>),
+    Shared(Rc<Node<'a>>),
+}
+
+impl<'a> std::ops::Deref for Child<'a> {
+    type Target = Node<'a>;
+
+    fn deref(&self) -> &Node<'a> {
+        match self {
+            Child::Own(node) => node,
+            Child::Shared(node) => node,
+        }
+    }
 }
 
 /// How many merge sources one [`Node::get`] looks at before giving up.
 const MERGE_LIMIT: usize = 1024;
 
-impl Node {
+impl<'a> Node<'a> {
     /// The value for `key` in a mapping: the last explicit entry with that key,
     /// else the first found in `<<` merge sources (`<<: *a`, `<<: [*a, *b]`,
     /// earlier sources winning, merges of merges followed). `None` for a
     /// missing key or when `self` is not a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         let Node::Mapping(m) = self else { return None };
         if !m.entries.iter().any(|(k, _)| k.is_merge_key()) {
             return m
@@ -199,7 +221,7 @@ impl Node {
                 .map(|(_, v)| &**v);
         }
         let mut seen = HashSet::new();
-        let mut stack: Vec<&Node> = vec![self];
+        let mut stack: Vec<&Node<'a>> = vec![self];
         while let Some(node) = stack.pop() {
             let Node::Mapping(m) = node else { continue };
             if !seen.insert(node.id()) || seen.len() > MERGE_LIMIT {
@@ -226,8 +248,8 @@ impl Node {
 
     /// The entries of a mapping as written (a `<<` entry included); empty for
     /// other nodes.
-    pub fn entries(&self) -> impl Iterator<Item = (&Node, &Node)> {
-        let entries: &[(Rc<Node>, Rc<Node>)] = match self {
+    pub fn entries(&self) -> impl Iterator<Item = (&Node<'a>, &Node<'a>)> {
+        let entries: &[(Child<'a>, Child<'a>)] = match self {
             Node::Mapping(m) => &m.entries,
             _ => &[],
         };
@@ -237,7 +259,7 @@ impl Node {
     /// The effective entries of a mapping after `<<` merges: explicit entries
     /// (without `<<`) in order, then merged keys not set explicitly, each key
     /// once. Empty for other nodes.
-    pub fn merged_entries(&self) -> Vec<(&Node, &Node)> {
+    pub fn merged_entries(&self) -> Vec<(&Node<'a>, &Node<'a>)> {
         let Node::Mapping(m) = self else {
             return Vec::new();
         };
@@ -257,10 +279,10 @@ impl Node {
                 .map(|(_, (k, v))| (&**k, &**v))
                 .collect();
         }
-        let mut out: Vec<(&Node, &Node)> = Vec::new();
+        let mut out: Vec<(&Node<'a>, &Node<'a>)> = Vec::new();
         let mut keys: HashSet<&str> = HashSet::new();
         let mut seen = HashSet::new();
-        let mut stack: Vec<&Node> = vec![self];
+        let mut stack: Vec<&Node<'a>> = vec![self];
         while let Some(node) = stack.pop() {
             let Node::Mapping(m) = node else { continue };
             if !seen.insert(node.id()) || seen.len() > MERGE_LIMIT {
@@ -299,8 +321,8 @@ impl Node {
     }
 
     /// The items of a sequence; empty for other nodes.
-    pub fn items(&self) -> impl Iterator<Item = &Node> {
-        let items: &[Rc<Node>] = match self {
+    pub fn items(&self) -> impl Iterator<Item = &Node<'a>> {
+        let items: &[Child<'a>] = match self {
             Node::Sequence(s) => &s.items,
             _ => &[],
         };
@@ -315,21 +337,21 @@ impl Node {
         }
     }
 
-    pub fn as_scalar(&self) -> Option<&Scalar> {
+    pub fn as_scalar(&self) -> Option<&Scalar<'a>> {
         match self {
             Node::Scalar(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_mapping(&self) -> Option<&Mapping> {
+    pub fn as_mapping(&self) -> Option<&Mapping<'a>> {
         match self {
             Node::Mapping(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_sequence(&self) -> Option<&Sequence> {
+    pub fn as_sequence(&self) -> Option<&Sequence<'a>> {
         match self {
             Node::Sequence(s) => Some(s),
             _ => None,
@@ -347,7 +369,7 @@ impl Node {
     /// A plain `~`, `null`, `Null`, `NULL` or empty scalar.
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Scalar(s) if s.style == Style::Plain
-            && matches!(s.value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+            && matches!(&*s.value, "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// See [`Scalar::value_span`]; `None` for collections.
@@ -387,7 +409,7 @@ impl Node {
 
     /// A plain `<<` key.
     fn is_merge_key(&self) -> bool {
-        matches!(self, Node::Scalar(s) if s.style == Style::Plain && s.value == "<<")
+        matches!(self, Node::Scalar(s) if s.style == Style::Plain && &*s.value == "<<")
     }
 }
 
@@ -396,7 +418,7 @@ impl Node {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Document {
+    fn one(text: &str) -> Document<'_> {
         let mut docs = parse(text).unwrap();
         assert_eq!(docs.len(), 1);
         docs.remove(0)

@@ -65,7 +65,7 @@ pub(super) fn image_or_name(node: &Node, hint: Hint, context: &str) -> Option<Oc
 /// written: a list (`- name: build`, suffix `[0]`) or a map (`build:`, suffix
 /// `.build`). Map keys that are not strings are skipped; anything else is
 /// empty.
-pub(super) fn list_or_map(node: &Node) -> Vec<(String, &Node)> {
+pub(super) fn list_or_map<'n>(node: &'n Node<'n>) -> Vec<(String, &'n Node<'n>)> {
     if node.is_sequence() {
         node.items()
             .enumerate()
@@ -111,7 +111,7 @@ mod tests {
     use super::*;
     use crate::scan::yaml;
 
-    fn root(text: &str) -> yaml::Document {
+    fn root(text: &str) -> yaml::Document<'_> {
         yaml::parse(text).unwrap().remove(0)
     }
 

@@ -591,7 +591,8 @@ fn the_readmes_scheduled_workflow_parses_and_passes_the_check() {
 /// The `run:` script of the README workflow's step `id: refresh`.
 fn refresh_script() -> String {
     use imagepin::yaml;
-    let docs = yaml::parse(&readme_workflow()).unwrap();
+    let workflow = readme_workflow();
+    let docs = yaml::parse(&workflow).unwrap();
     let steps = docs[0]
         .root()
         .get("jobs")

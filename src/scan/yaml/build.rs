@@ -3,18 +3,19 @@
 //! of a top-level `items:` list, at a time), with every scalar's editable
 //! byte span ([`scalar_span`]) and aliases resolved to the anchored node.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::rc::Rc;
 
 use granit_parser::{Event, Parser, ScalarStyle, options};
 
-use super::{Document, Mapping, Node, Scalar, Sequence, Style};
+use super::{Child, Document, Mapping, Node, Scalar, Sequence, Style};
 use crate::scan::ScanError;
 
 /// Parses a YAML stream into its documents. A syntax error (or an alias to an
 /// unknown anchor) is a [`ScanError`] with a 1-based line and column.
-pub fn parse(text: &str) -> Result<Vec<Document>, ScanError> {
+pub fn parse(text: &str) -> Result<Vec<Document<'_>>, ScanError> {
     let mut documents = Vec::new();
     parse_with(text, false, &mut |piece| {
         if let Piece::Document(d) = piece {
@@ -25,28 +26,28 @@ pub fn parse(text: &str) -> Result<Vec<Document>, ScanError> {
 }
 
 /// What [`parse_each`] hands over.
-pub(crate) enum Piece<'a> {
+pub(crate) enum Piece<'a, 't> {
     /// One item of a document's top-level `items:` sequence (a Kubernetes
     /// `List`), as soon as it is complete. The document keeps a null in its
     /// place, so the item's tree is freed once the callback returns.
-    Item(ListItem<'a>),
+    Item(ListItem<'a, 't>),
     /// A complete document (its `items:` already handed over item by item).
-    Document(Document),
+    Document(Document<'t>),
 }
 
 /// An item of a top-level `items:` sequence, and what its document's root
 /// mapping has shown so far.
-pub(crate) struct ListItem<'a> {
+pub(crate) struct ListItem<'a, 't> {
     /// The item's position in the sequence (0-based).
     pub index: usize,
-    pub node: &'a Node,
-    root: &'a [(Rc<Node>, Rc<Node>)],
+    pub node: &'a Node<'t>,
+    root: &'a [(Child<'t>, Child<'t>)],
 }
 
-impl ListItem<'_> {
+impl<'t> ListItem<'_, 't> {
     /// The value of an explicit `key` of the document root that comes before
     /// `items:` (`kind`, `apiVersion`), if any.
-    pub(crate) fn root_get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn root_get(&self, key: &str) -> Option<&Node<'t>> {
         self.root
             .iter()
             .rev()
@@ -60,14 +61,17 @@ impl ListItem<'_> {
 /// before that, so peak memory is about one document (or one item) rather
 /// than the whole stream. A syntax error stops the stream; pieces already
 /// handed over stay handed over.
-pub(crate) fn parse_each(text: &str, each: &mut dyn FnMut(Piece<'_>)) -> Result<(), ScanError> {
+pub(crate) fn parse_each<'t>(
+    text: &'t str,
+    each: &mut dyn FnMut(Piece<'_, 't>),
+) -> Result<(), ScanError> {
     parse_with(text, true, each)
 }
 
-fn parse_with(
-    text: &str,
+fn parse_with<'t>(
+    text: &'t str,
     split_items: bool,
-    each: &mut dyn FnMut(Piece<'_>),
+    each: &mut dyn FnMut(Piece<'_, 't>),
 ) -> Result<(), ScanError> {
     let opts = options! { emit_comments: false };
     let mut builder = Builder {
@@ -89,17 +93,17 @@ fn parse_with(
     Ok(())
 }
 
-enum Frame {
+enum Frame<'t> {
     Sequence {
-        items: Vec<Rc<Node>>,
+        items: Vec<Child<'t>>,
         flow: bool,
         start: usize,
         anchor: usize,
         tag: Option<String>,
     },
     Mapping {
-        entries: Vec<(Rc<Node>, Rc<Node>)>,
-        key: Option<Rc<Node>>,
+        entries: Vec<(Child<'t>, Child<'t>)>,
+        key: Option<Child<'t>>,
         flow: bool,
         start: usize,
         anchor: usize,
@@ -108,25 +112,25 @@ enum Frame {
 }
 
 #[derive(Default)]
-struct Builder {
-    stack: Vec<Frame>,
-    root: Option<Rc<Node>>,
-    anchors: HashMap<usize, Rc<Node>>,
+struct Builder<'t> {
+    stack: Vec<Frame<'t>>,
+    root: Option<Child<'t>>,
+    anchors: HashMap<usize, Rc<Node<'t>>>,
     /// Hand over the items of a top-level `items:` sequence one by one.
     split_items: bool,
     /// The null left in place of an item handed over (one, shared).
-    handed_over: Option<Rc<Node>>,
+    handed_over: Option<Rc<Node<'t>>>,
 }
 
-impl Builder {
+impl<'t> Builder<'t> {
     fn event(
         &mut self,
-        event: Event<'_>,
+        event: Event<'t>,
         range: Range<usize>,
-        text: &str,
-        each: &mut dyn FnMut(Piece<'_>),
+        text: &'t str,
+        each: &mut dyn FnMut(Piece<'_, 't>),
     ) -> Result<(), ScanError> {
-        let mut push = |b: &mut Builder, node: Rc<Node>| b.push(node, each);
+        let mut push = |b: &mut Builder<'t>, node: Child<'t>| b.push(node, each);
         match event {
             Event::DocumentStart(..) => {
                 self.stack.clear();
@@ -142,16 +146,14 @@ impl Builder {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let (style, span) = scalar_span(&value, style, &range, text);
-                let node = Rc::new(Node::Scalar(Scalar {
-                    value: value.into_owned(),
+                let node = Node::Scalar(Scalar {
+                    value,
                     style,
                     span,
                     source: range,
                     tag: tag.map(|t| t.original()),
-                }));
-                if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
-                }
+                });
+                let node = self.anchored(node, anchor);
                 push(self, node);
             }
             Event::Alias(id) => {
@@ -160,8 +162,7 @@ impl Builder {
                 let node = self
                     .anchors
                     .get(&id)
-                    .cloned()
-                    .unwrap_or_else(|| null_at(range.start));
+                    .map_or_else(|| null_at(range.start), |n| Child::Shared(n.clone()));
                 push(self, node);
             }
             Event::UnresolvedAlias(name) => {
@@ -217,10 +218,7 @@ impl Builder {
                     ),
                     None => return Err(ScanError::new("invalid YAML: unbalanced collection")),
                 };
-                let node = Rc::new(node);
-                if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
-                }
+                let node = self.anchored(node, anchor);
                 push(self, node);
             }
             _ => {}
@@ -228,7 +226,18 @@ impl Builder {
         Ok(())
     }
 
-    fn push(&mut self, node: Rc<Node>, each: &mut dyn FnMut(Piece<'_>)) {
+    /// The node as its parent holds it: shared when it has an anchor (and
+    /// remembered for the aliases to come), else in place.
+    fn anchored(&mut self, node: Node<'t>, anchor: usize) -> Child<'t> {
+        if anchor == 0 {
+            return Child::Own(node);
+        }
+        let node = Rc::new(node);
+        self.anchors.insert(anchor, node.clone());
+        Child::Shared(node)
+    }
+
+    fn push(&mut self, node: Child<'t>, each: &mut dyn FnMut(Piece<'_, 't>)) {
         if self.split_items {
             if let [
                 Frame::Mapping {
@@ -246,8 +255,11 @@ impl Builder {
                         root: entries,
                     }));
                     drop(node);
-                    let null = self.handed_over.get_or_insert_with(|| null_at(0)).clone();
-                    items.push(null);
+                    let null = self
+                        .handed_over
+                        .get_or_insert_with(|| Rc::new(null_node(0)))
+                        .clone();
+                    items.push(Child::Shared(null));
                     return;
                 }
             }
@@ -267,14 +279,18 @@ fn is_flow(style: granit_parser::StructureStyle) -> bool {
     matches!(style, granit_parser::StructureStyle::Flow)
 }
 
-fn null_at(at: usize) -> Rc<Node> {
-    Rc::new(Node::Scalar(Scalar {
-        value: "~".to_string(),
+fn null_at<'t>(at: usize) -> Child<'t> {
+    Child::Own(null_node(at))
+}
+
+fn null_node<'t>(at: usize) -> Node<'t> {
+    Node::Scalar(Scalar {
+        value: Cow::Borrowed("~"),
         style: Style::Plain,
         span: None,
         source: at..at,
         tag: None,
-    }))
+    })
 }
 
 /// The style and editable span of a scalar whose token covers `range`.
