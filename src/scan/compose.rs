@@ -77,6 +77,11 @@ pub(crate) fn looks_like_compose(text: &str) -> bool {
     let mut in_services = false;
     let mut service_indent = None;
     for line in text.lines() {
+        // Outside `services:` only top-level lines matter (an indented
+        // line is blank, a comment or skipped below): no trimming them.
+        if !in_services && line.starts_with(' ') {
+            continue;
+        }
         let line = line.trim_end_matches('\r');
         let body = line.trim_start_matches(' ');
         if body.is_empty() || body.starts_with('#') {

@@ -67,6 +67,11 @@ pub(crate) fn looks_like_workflow(text: &str) -> bool {
     // current job's keys.
     let mut jobs: Option<(Option<usize>, Option<usize>)> = None;
     for line in text.lines() {
+        // Outside `jobs:` only top-level lines matter (an indented line is
+        // blank, a comment or skipped below): no trimming them.
+        if jobs.is_none() && line.starts_with(' ') {
+            continue;
+        }
         let body = line.trim_start_matches(' ');
         if body.is_empty() || body.starts_with('#') {
             continue;
