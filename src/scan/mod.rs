@@ -217,7 +217,12 @@ pub fn scan_file(
     ignore_image: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Finding>, ScanError> {
     let occurrences = scan_text(kind, text)?;
-    let lines = LineIndex::new(text);
+    // Lines are counted only as far as the last occurrence's line (its end
+    // included, for its ignore comment): occurrences come sorted.
+    let lines = match occurrences.last() {
+        Some(last) => LineIndex::through_line_of(text, last.span.start),
+        None => return Ok(Vec::new()),
+    };
     // Occurrences come sorted by offset: positions and ignore comments are
     // found in one pass over the text, however many share a line.
     let mut positions = lines.positions(text);
@@ -310,6 +315,17 @@ impl LineIndex {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
+    }
+
+    /// The index of `text` as far as the line holding `offset` and the start
+    /// of the next: answers as [`LineIndex::new`] does for offsets up to the
+    /// end of that line and for the lines up to it.
+    pub(crate) fn through_line_of(text: &str, offset: usize) -> LineIndex {
+        let end = text
+            .get(offset..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(text.len(), |i| offset + i + 1);
+        LineIndex::new(text.get(..end).unwrap_or(text))
     }
 
     /// 1-based line and column (in characters; a BOM is not counted).
