@@ -9,7 +9,10 @@
 //! `None` when that text differs from the value (escapes, folded lines) or for
 //! block scalars. Aliases resolve to the anchored node itself (shared, never
 //! copied), so an image under an anchor has one span however often it is used,
-//! and a "billion laughs" stream stays as small as its text. [`Node::get`]
+//! and a "billion laughs" stream stays as small as its text. A tree borrows
+//! from the text it was parsed from: a value written as is (most plain and
+//! quoted scalars) is a slice of it, and only anchored nodes are reference
+//! counted; the others are held in place by their parent. [`Node::get`]
 //! follows `<<` merge keys, explicit keys winning over merged ones;
 //! [`Node::merged_entries`] lists a mapping's effective entries.
 //!
