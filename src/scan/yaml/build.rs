@@ -41,7 +41,8 @@ pub(crate) struct ListItem<'a, 't> {
     /// The item's position in the sequence (0-based).
     pub index: usize,
     pub node: &'a Node<'t>,
-    root: &'a [(Child<'t>, Child<'t>)],
+    /// The root mapping's entries so far: key, value, key, value, ….
+    root: &'a [Child<'t>],
 }
 
 impl<'t> ListItem<'_, 't> {
@@ -49,10 +50,10 @@ impl<'t> ListItem<'_, 't> {
     /// `items:` (`kind`, `apiVersion`), if any.
     pub(crate) fn root_get(&self, key: &str) -> Option<&Node<'t>> {
         self.root
-            .iter()
+            .chunks_exact(2)
             .rev()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .map(|(_, v)| &**v)
+            .find(|kv| kv[0].as_str() == Some(key))
+            .map(|kv| &*kv[1])
     }
 }
 
@@ -93,27 +94,23 @@ fn parse_with<'t>(
     Ok(())
 }
 
-enum Frame<'t> {
-    Sequence {
-        items: Vec<Child<'t>>,
-        flow: bool,
-        start: usize,
-        anchor: usize,
-        tag: Option<String>,
-    },
-    Mapping {
-        entries: Vec<(Child<'t>, Child<'t>)>,
-        key: Option<Child<'t>>,
-        flow: bool,
-        start: usize,
-        anchor: usize,
-        tag: Option<String>,
-    },
+/// A collection being built. Its children so far are on
+/// [`Builder::children`] from `base` on (a mapping's as key, value, key, …),
+/// so each collection gets one exactly sized vector when it ends.
+struct Frame {
+    mapping: bool,
+    base: usize,
+    flow: bool,
+    start: usize,
+    anchor: usize,
+    tag: Option<String>,
 }
 
 #[derive(Default)]
 struct Builder<'t> {
-    stack: Vec<Frame<'t>>,
+    stack: Vec<Frame>,
+    /// The children of the collections on `stack`, innermost last.
+    children: Vec<Child<'t>>,
     root: Option<Child<'t>>,
     anchors: HashMap<usize, Rc<Node<'t>>>,
     /// Hand over the items of a top-level `items:` sequence one by one.
@@ -131,15 +128,18 @@ impl<'t> Builder<'t> {
         each: &mut dyn FnMut(Piece<'_, 't>),
     ) -> Result<(), ScanError> {
         let mut push = |b: &mut Builder<'t>, node: Child<'t>| b.push(node, each);
+        let mapping = matches!(event, Event::MappingStart(..));
         match event {
             Event::DocumentStart(..) => {
                 self.stack.clear();
+                self.children.clear();
                 self.root = None;
                 self.anchors.clear();
             }
             Event::DocumentEnd => {
                 let root = self.root.take().unwrap_or_else(|| null_at(range.start));
                 self.stack.clear();
+                self.children.clear();
                 // Anchors keep nodes alive: a finished document frees them.
                 self.anchors.clear();
                 each(Piece::Document(Document { root }));
@@ -168,57 +168,43 @@ impl<'t> Builder<'t> {
             Event::UnresolvedAlias(name) => {
                 return Err(ScanError::new(format!("YAML alias *{name} has no anchor")));
             }
-            Event::SequenceStart(style, anchor, tag) => self.stack.push(Frame::Sequence {
-                items: Vec::new(),
-                flow: is_flow(style),
-                start: range.start,
-                anchor,
-                tag: tag.map(|t| t.original()),
-            }),
-            Event::MappingStart(style, anchor, tag) => self.stack.push(Frame::Mapping {
-                entries: Vec::new(),
-                key: None,
-                flow: is_flow(style),
-                start: range.start,
-                anchor,
-                tag: tag.map(|t| t.original()),
-            }),
+            Event::SequenceStart(style, anchor, tag) | Event::MappingStart(style, anchor, tag) => {
+                self.stack.push(Frame {
+                    mapping,
+                    base: self.children.len(),
+                    flow: is_flow(style),
+                    start: range.start,
+                    anchor,
+                    tag: tag.map(|t| t.original()),
+                });
+            }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
-                    Some(Frame::Sequence {
-                        items,
-                        flow,
-                        start,
-                        anchor,
-                        tag,
-                    }) => (
-                        Node::Sequence(Sequence {
-                            items,
-                            flow,
-                            source: start..range.end.max(start),
-                            tag,
-                        }),
-                        anchor,
-                    ),
-                    Some(Frame::Mapping {
-                        entries,
-                        flow,
-                        start,
-                        anchor,
-                        tag,
-                        ..
-                    }) => (
-                        Node::Mapping(Mapping {
-                            entries,
-                            flow,
-                            source: start..range.end.max(start),
-                            tag,
-                        }),
-                        anchor,
-                    ),
-                    None => return Err(ScanError::new("invalid YAML: unbalanced collection")),
+                let Some(frame) = self.stack.pop() else {
+                    return Err(ScanError::new("invalid YAML: unbalanced collection"));
                 };
-                let node = self.anchored(node, anchor);
+                let source = frame.start..range.end.max(frame.start);
+                let node = if frame.mapping {
+                    let mut children = self.children.drain(frame.base..);
+                    // A key without a value (never in a well-formed stream) is dropped.
+                    let mut entries = Vec::with_capacity(children.len() / 2);
+                    while let (Some(k), Some(v)) = (children.next(), children.next()) {
+                        entries.push((k, v));
+                    }
+                    Node::Mapping(Mapping {
+                        entries,
+                        flow: frame.flow,
+                        source,
+                        tag: frame.tag,
+                    })
+                } else {
+                    Node::Sequence(Sequence {
+                        items: self.children.drain(frame.base..).collect(),
+                        flow: frame.flow,
+                        source,
+                        tag: frame.tag,
+                    })
+                };
+                let node = self.anchored(node, frame.anchor);
                 push(self, node);
             }
             _ => {}
@@ -240,37 +226,41 @@ impl<'t> Builder<'t> {
     fn push(&mut self, node: Child<'t>, each: &mut dyn FnMut(Piece<'_, 't>)) {
         if self.split_items {
             if let [
-                Frame::Mapping {
-                    entries,
-                    key: Some(key),
+                Frame {
+                    mapping: true,
+                    base: map,
                     ..
                 },
-                Frame::Sequence { items, .. },
-            ] = &mut self.stack[..]
+                Frame {
+                    mapping: false,
+                    base: seq,
+                    ..
+                },
+            ] = self.stack[..]
             {
-                if key.as_str() == Some("items") {
+                // The root mapping's key waiting for its value (the
+                // sequence) is the last of its children.
+                let key = (seq - map) % 2 == 1;
+                if key && self.children[seq - 1].as_str() == Some("items") {
                     each(Piece::Item(ListItem {
-                        index: items.len(),
+                        index: self.children.len() - seq,
                         node: &node,
-                        root: entries,
+                        root: &self.children[map..seq - 1],
                     }));
                     drop(node);
                     let null = self
                         .handed_over
                         .get_or_insert_with(|| Rc::new(null_node(0)))
                         .clone();
-                    items.push(Child::Shared(null));
+                    self.children.push(Child::Shared(null));
                     return;
                 }
             }
         }
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Sequence { items, .. }) => items.push(node),
-            Some(Frame::Mapping { entries, key, .. }) => match key.take() {
-                None => *key = Some(node),
-                Some(k) => entries.push((k, node)),
-            },
+        if self.stack.is_empty() {
+            self.root = Some(node);
+        } else {
+            self.children.push(node);
         }
     }
 }
