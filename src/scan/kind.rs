@@ -70,16 +70,13 @@ pub(crate) fn is_yaml_name(lower: &str) -> bool {
 /// (`a/b/c.yml` → `b`, `a`). A name that is not UTF-8 is `"\u{fffd}"` (it
 /// matches no rule, but keeps its place).
 pub(crate) fn parents(path: &Path) -> impl Iterator<Item = &str> {
-    let comps: Vec<&str> = path
-        .parent()
+    path.parent()
         .into_iter()
-        .flat_map(Path::components)
+        .flat_map(|p| p.components().rev())
         .filter_map(|c| match c {
             Component::Normal(n) => Some(n.to_str().unwrap_or("\u{fffd}")),
             _ => None,
         })
-        .collect();
-    comps.into_iter().rev()
 }
 
 /// Whether the (lower-cased) file name is `stem.yml` or `stem.yaml`.
