@@ -281,9 +281,21 @@ impl ContextPath {
     }
 
     fn push_index(&mut self, i: usize) {
-        use std::fmt::Write as _;
         self.marks.push(self.rest.len());
-        let _ = write!(self.rest, "[{i}]");
+        // Digits by hand: `write!` costs more than the rest of a visit.
+        let mut digits = [0u8; 20];
+        let (mut n, mut at) = (i, digits.len());
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.rest.push('[');
+        self.rest.extend(digits[at..].iter().map(|&d| char::from(d)));
+        self.rest.push(']');
     }
 
     fn pop(&mut self) {
@@ -453,6 +465,18 @@ mod tests {
 
     fn refs(text: &str) -> Vec<&str> {
         crate::scan::test_helpers::refs(crate::scan::kubernetes::KIND.id, text)
+    }
+
+    #[test]
+    fn context_indexes_are_written_in_decimal() {
+        let mut path = ContextPath::default();
+        path.start("List");
+        path.push_key("items");
+        for i in [0, 7, 10, 12_345, usize::MAX] {
+            path.push_index(i);
+            assert_eq!(path.context("image"), format!("List items[{i}].image"));
+            path.pop();
+        }
     }
 
     const POD: &str = "\
