@@ -73,6 +73,10 @@ pub(crate) static KIND: Kind = Kind {
 /// test: Compose files under other names (`full-example.yml`, `stack.yml`,
 /// test data) are read, other YAML with a `services:` key is not.
 pub(crate) fn looks_like_compose(text: &str) -> bool {
+    // Only a line that starts with `services:` opens the block.
+    if !super::kind::has_line_starting(text, "\nservices:") {
+        return false;
+    }
     let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
     let mut in_services = false;
     let mut service_indent = None;

@@ -62,6 +62,10 @@ fn is_actions_name(path: &Path) -> bool {
 /// Pipelines), a GitLab CI job that happens to be named `jobs`, and flow-style
 /// `jobs: {…}` are not workflows here.
 pub(crate) fn looks_like_workflow(text: &str) -> bool {
+    // Only a line that starts with `jobs:` opens the block.
+    if !super::kind::has_line_starting(text, "\njobs:") {
+        return false;
+    }
     let (mut on, mut steps) = (false, false);
     // Inside the `jobs:` block: the indentation of job ids, and that of the
     // current job's keys.

@@ -86,6 +86,15 @@ pub(crate) fn is_yaml_named(lower: &str, stem: &str) -> bool {
         .is_some_and(|rest| rest == ".yml" || rest == ".yaml")
 }
 
+/// Whether a line of `text` (as `str::lines` splits it) starts with the
+/// rest of `needle`, which is a `\n` and the prefix: a sniff that needs a
+/// top-level key rejects most texts with one substring search, not a pass
+/// over every line.
+pub(crate) fn has_line_starting(text: &str, needle: &str) -> bool {
+    let prefix = needle.strip_prefix('\n').unwrap_or(needle);
+    text.starts_with(prefix) || text.contains(needle)
+}
+
 /// The no-op name rule, for kinds found only by content or configuration.
 pub(crate) fn no_names(_: &Path) -> bool {
     false
@@ -94,6 +103,16 @@ pub(crate) fn no_names(_: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_starting_with_a_prefix() {
+        let needle = "\njobs:";
+        assert!(has_line_starting("jobs:\n", needle));
+        assert!(has_line_starting("on: push\r\njobs:\n", needle));
+        assert!(!has_line_starting("x:\n  jobs:\n", needle));
+        assert!(!has_line_starting("# jobs:\nx: jobs:\n", needle));
+        assert!(!has_line_starting("", needle));
+    }
 
     #[test]
     fn parents_innermost_first() {

@@ -163,6 +163,10 @@ pub(crate) static KIND: Kind = Kind {
 /// Whether a YAML text has a document with top-level `apiVersion:` and
 /// `kind:` (a cheap line test; the scanner does the real parse).
 pub(crate) fn looks_like_kubernetes(text: &str) -> bool {
+    use super::kind::has_line_starting;
+    if !has_line_starting(text, "\nkind:") || !has_line_starting(text, "\napiVersion:") {
+        return false;
+    }
     let mut api = false;
     let mut kind = false;
     for line in text.lines() {
