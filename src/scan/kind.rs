@@ -9,6 +9,7 @@
 //!
 //! The helpers below are the small pieces name rules are made of.
 
+use std::borrow::Cow;
 use std::path::{Component, Path};
 
 use super::batch::ScannedFile;
@@ -57,8 +58,16 @@ pub enum Syntax {
 /// The file name, lower-cased; bytes that are not UTF-8 become U+FFFD, so
 /// `Dockerfile\xff` is still a Dockerfile (a file is never skipped for its
 /// name's encoding). `None` only for a path without a file name.
-pub(crate) fn lower_name(path: &Path) -> Option<String> {
-    Some(path.file_name()?.to_string_lossy().to_ascii_lowercase())
+///
+/// Borrowed from the path when it is UTF-8 with no upper-case letter (the
+/// common case: every name rule of every walked file asks).
+pub(crate) fn lower_name(path: &Path) -> Option<Cow<'_, str>> {
+    let name = path.file_name()?.to_string_lossy();
+    Some(if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        name
+    })
 }
 
 /// Whether a (lower-cased) name ends in `.yml` or `.yaml`.
