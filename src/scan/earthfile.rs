@@ -142,9 +142,9 @@ impl Scanner<'_> {
             Some((name, _)) => (name, Some(unquote(first, name.len() + 1..first.text.len()))),
             None => match (rest.next(), rest.next()) {
                 (Some(eq), Some(value)) if eq.text == "=" => {
-                    (first.text.as_str(), Some(unquote(value, 0..value.text.len())))
+                    (&*first.text, Some(unquote(value, 0..value.text.len())))
                 }
-                _ => (first.text.as_str(), None),
+                _ => (&*first.text, None),
             },
         };
         if name.is_empty() {
@@ -196,11 +196,11 @@ impl Scanner<'_> {
             }
             let (flag, value) = match w.text.split_once('=') {
                 Some((flag, _)) => (flag, Some((w, flag.len() + 1))),
-                None if WITH_DOCKER_VALUE_FLAGS.contains(&w.text.as_str()) => {
+                None if WITH_DOCKER_VALUE_FLAGS.contains(&&*w.text) => {
                     i += 1;
-                    (w.text.as_str(), words.get(i).map(|v| (v, 0)))
+                    (&*w.text, words.get(i).map(|v| (v, 0)))
                 }
-                None => (w.text.as_str(), None),
+                None => (&*w.text, None),
             };
             if flag == "--pull"
                 && let Some((v, start)) = value
@@ -249,13 +249,13 @@ impl Scanner<'_> {
 
 /// The first word after the flags: `--flag=value` and boolean flags are one
 /// word, the flags in `value_flags` take the next word too.
-fn first_operand<'w>(words: &'w [Word], value_flags: &[&str]) -> Option<&'w Word> {
+fn first_operand<'w>(words: &'w [Word<'w>], value_flags: &[&str]) -> Option<&'w Word<'w>> {
     let mut it = words.iter();
     while let Some(w) = it.next() {
         if !w.text.starts_with('-') {
             return Some(w);
         }
-        if !w.text.contains('=') && value_flags.contains(&w.text.as_str()) {
+        if !w.text.contains('=') && value_flags.contains(&&*w.text) {
             it.next();
         }
     }
@@ -264,7 +264,7 @@ fn first_operand<'w>(words: &'w [Word], value_flags: &[&str]) -> Option<&'w Word
 
 /// The text of `w.text[range]` without one pair of enclosing quotes, and its
 /// span in the file when the word has one.
-fn unquote(w: &Word, range: Range<usize>) -> (&str, Option<Range<usize>>) {
+fn unquote<'w>(w: &'w Word<'_>, range: Range<usize>) -> (&'w str, Option<Range<usize>>) {
     let inner = w.text.get(range.clone()).map_or(range.clone(), |s| {
         let b = s.as_bytes();
         if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {

@@ -21,6 +21,7 @@
 //! works on bytes and splits only at ASCII characters, so spans always fall
 //! on UTF-8 character boundaries. It runs in time linear in the input.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// A parser directive's value: the `X` of `# syntax=X`.
@@ -34,14 +35,15 @@ pub(crate) struct Directive {
 
 /// One whitespace-separated word of a logical instruction line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Word {
-    /// The word as written (quotes and escapes kept), continuations removed.
-    pub text: String,
+pub(crate) struct Word<'t> {
+    /// The word as written (quotes and escapes kept), continuations removed:
+    /// borrowed from the file when it is contiguous there.
+    pub text: Cow<'t, str>,
     /// Byte span in the file, when the word is contiguous there.
     pub span: Option<Range<usize>>,
 }
 
-impl Word {
+impl Word<'_> {
     /// The span of `self.text[range]` in the file, when known.
     pub(crate) fn sub_span(&self, range: Range<usize>) -> Option<Range<usize>> {
         let span = self.span.as_ref()?;
@@ -52,23 +54,23 @@ impl Word {
 
 /// One logical instruction (physical lines joined by continuations).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Instruction {
+pub(crate) struct Instruction<'t> {
     /// The instruction keyword in lowercase (`from`, `copy`, …).
     pub keyword: String,
     /// All words, the keyword first.
-    pub words: Vec<Word>,
+    pub words: Vec<Word<'t>>,
     /// 1-based line on which the instruction starts.
     pub line: usize,
 }
 
 /// A lexed Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Lexed {
+pub(crate) struct Lexed<'t> {
     /// The directives the Dockerfile parser reads (`escape`, `check`, …).
     pub directives: Vec<Directive>,
     /// The frontend image of `# syntax=`, as BuildKit detects it.
     pub syntax: Option<Range<usize>>,
-    pub instructions: Vec<Instruction>,
+    pub instructions: Vec<Instruction<'t>>,
 }
 
 /// The instructions whose lines may open heredocs (BuildKit).
@@ -78,7 +80,7 @@ const HEREDOC_INSTRUCTIONS: [&str; 3] = ["run", "copy", "add"];
 const WORDED_INSTRUCTIONS: [&str; 6] = ["from", "run", "copy", "add", "arg", "onbuild"];
 
 /// Lexes a whole file (BOM already stripped).
-pub(crate) fn lex(text: &str) -> Lexed {
+pub(crate) fn lex(text: &str) -> Lexed<'_> {
     lex_with(text, false)
 }
 
@@ -86,11 +88,11 @@ pub(crate) fn lex(text: &str) -> Lexed {
 /// not only those that can hold a Dockerfile image reference. For formats
 /// built on the Dockerfile syntax whose other instructions name images
 /// (Earthfile's `WITH DOCKER --pull`).
-pub(crate) fn lex_all_words(text: &str) -> Lexed {
+pub(crate) fn lex_all_words(text: &str) -> Lexed<'_> {
     lex_with(text, true)
 }
 
-fn lex_with(text: &str, all_words: bool) -> Lexed {
+fn lex_with(text: &str, all_words: bool) -> Lexed<'_> {
     let mut lexer = Lexer {
         text,
         bytes: text.as_bytes(),
@@ -229,7 +231,7 @@ impl<'t> Lexer<'t> {
 
     /// Reads the next logical instruction, skipping blank and comment lines
     /// and heredoc bodies.
-    fn instruction(&mut self) -> Option<Instruction> {
+    fn instruction(&mut self) -> Option<Instruction<'t>> {
         loop {
             let l = self.next_line()?;
             let start = self.content_start(l);
@@ -261,9 +263,9 @@ impl<'t> Lexer<'t> {
             // Only these instructions' arguments can hold image references
             // or open heredocs; the others keep just their keyword.
             let words = if self.all_words || WORDED_INSTRUCTIONS.contains(&keyword.as_str()) {
-                segments.words(self.escape)
+                segments.words(self.text, self.escape)
             } else {
-                segments.words_until(self.escape, 1)
+                segments.words_until(self.text, self.escape, 1)
             };
             if self.heredocs && HEREDOC_INSTRUCTIONS.contains(&keyword.as_str()) {
                 self.skip_heredoc_bodies(&words[1..]);
@@ -277,7 +279,7 @@ impl<'t> Lexer<'t> {
     }
 
     /// Skips the bodies of the heredocs that `words` open, in order.
-    fn skip_heredoc_bodies(&mut self, words: &[Word]) {
+    fn skip_heredoc_bodies(&mut self, words: &[Word<'_>]) {
         let mut heredocs = Vec::new();
         for (i, w) in words.iter().enumerate() {
             if let Some(h) = heredoc(&w.text) {
@@ -400,12 +402,13 @@ impl Segments {
 
     /// Splits the logical line into words at unquoted whitespace. Quotes
     /// group (`'…'`, `"…"`); the escape character protects the next byte.
-    fn words(&self, escape: u8) -> Vec<Word> {
-        self.words_until(escape, usize::MAX)
+    fn words<'t>(&self, text: &'t str, escape: u8) -> Vec<Word<'t>> {
+        self.words_until(text, escape, usize::MAX)
     }
 
     /// The first `limit` words.
-    fn words_until(&self, escape: u8, limit: usize) -> Vec<Word> {
+    /// `text` is the file: a word contiguous there is borrowed from it.
+    fn words_until<'t>(&self, text: &'t str, escape: u8, limit: usize) -> Vec<Word<'t>> {
         let b = self.logical.as_bytes();
         let mut words = Vec::new();
         let mut i = 0;
@@ -435,10 +438,12 @@ impl Segments {
                 .find(|&e| self.logical.is_char_boundary(e))
                 .unwrap_or(b.len());
             i = end;
-            words.push(Word {
-                text: self.logical[start..end].to_string(),
-                span: self.file_span(start..end),
-            });
+            let span = self.file_span(start..end);
+            let word = match span.as_ref().and_then(|s| text.get(s.clone())) {
+                Some(borrowed) => Cow::Borrowed(borrowed),
+                None => Cow::Owned(self.logical[start..end].to_string()),
+            };
+            words.push(Word { text: word, span });
         }
         words
     }
@@ -448,8 +453,8 @@ impl Segments {
 mod tests {
     use super::*;
 
-    fn texts(ins: &Instruction) -> Vec<&str> {
-        ins.words.iter().map(|w| w.text.as_str()).collect()
+    fn texts<'a>(ins: &'a Instruction<'_>) -> Vec<&'a str> {
+        ins.words.iter().map(|w| &*w.text).collect()
     }
 
     #[test]

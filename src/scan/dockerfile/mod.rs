@@ -209,7 +209,7 @@ impl Scanner<'_> {
                     let (text, span) = unquote(w, name.len() + 1..w.text.len());
                     (name, Some((text.to_string(), span)))
                 }
-                None => (w.text.as_str(), None),
+                None => (&*w.text, None),
             };
             if name.is_empty() {
                 continue;
@@ -532,7 +532,7 @@ fn strip_quotes(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 }
 
 /// The text of `w.text[range]` without enclosing quotes, and its file span.
-fn unquote(w: &Word, range: Range<usize>) -> (&str, Option<Range<usize>>) {
+fn unquote<'w>(w: &'w Word<'_>, range: Range<usize>) -> (&'w str, Option<Range<usize>>) {
     let range = strip_quotes(&w.text, range.clone()).unwrap_or(range);
     (&w.text[range.clone()], w.sub_span(range))
 }
