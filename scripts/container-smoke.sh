@@ -45,7 +45,10 @@ DOCKER="$docker" scripts/publish-container.sh "127.0.0.1:$port/imagepin/imagepin
 printf 'FROM 127.0.0.1:%s/imagepin/imagepin:%s\n' "$port" "$version" > "$work/project/Dockerfile"
 imagepin="${IMAGEPIN:-target/release/imagepin}"
 [[ -x $imagepin ]] || cargo build --release --locked --bin imagepin
-XDG_CACHE_HOME="$work/cache" "$imagepin" --fix "$work/project/Dockerfile"
+# --fix exits 1 when it changed a file (the pre-commit convention).
+rc=0
+XDG_CACHE_HOME="$work/cache" "$imagepin" --fix "$work/project/Dockerfile" || rc=$?
+[[ $rc -eq 1 ]] || { echo "imagepin --fix: expected exit 1 (pinned), got $rc" >&2; exit 1; }
 XDG_CACHE_HOME="$work/cache" "$imagepin" --check --verify \
     --require-platforms linux/amd64,linux/arm64 "$work/project/Dockerfile"
 cat "$work/project/Dockerfile"
