@@ -101,9 +101,12 @@ fn relate(scanned: &mut Scanned, keep_text: bool) {
 }
 
 fn scan_each(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(candidates.len());
+    // One file (the pre-commit case) needs no count of cores (which reads
+    // the cgroup's CPU quota files).
+    let workers = match candidates.len() {
+        0 | 1 => 1,
+        n => std::thread::available_parallelism().map_or(1, |c| c.get().min(n)),
+    };
     let outcomes: Vec<Outcome> = if workers <= 1 {
         candidates
             .iter()
