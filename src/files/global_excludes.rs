@@ -22,7 +22,9 @@ const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 /// not exist; an empty `excludesFile =` gives an empty path (git then reads
 /// no global excludes file).
 pub(crate) fn path() -> Option<PathBuf> {
-    #[allow(deprecated)] // Un-deprecated since Rust 1.86; `ignore` uses it too.
+    // `$HOME`, else the password database, as git and `ignore` do.
+    // Deprecated up to Rust 1.85 (the MSRV) for its Windows behaviour.
+    #[allow(deprecated)]
     let home = std::env::home_dir();
     locate(&|name| std::env::var_os(name), home.as_deref())
 }
