@@ -136,10 +136,13 @@ fn walk(config: &Config, root: &Path, cwd: &Path, global: Option<&Path>, sel: &m
     };
     // Walked on all cores (directory reads and `.gitignore` matching are a
     // good part of a large tree's time); the order is restored by sorting.
-    // A directory with no subdirectory is one unit of work: walked on this
-    // thread (a walker thread costs more than an empty run's whole walk).
+    // A directory with no subdirectory (but `.git`, never entered) is one
+    // unit of work: walked on this thread (a walker thread costs more than
+    // an empty run's whole walk).
     let flat = std::fs::read_dir(root).is_ok_and(|mut entries| {
-        !entries.any(|e| e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir())))
+        !entries.any(|e| {
+            e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git")
+        })
     });
     if flat {
         builder.build().for_each(visit);

@@ -521,6 +521,18 @@ fn the_global_excludes_file_hides_files_from_the_walk_as_in_git() {
 }
 
 #[test]
+fn the_global_excludes_file_applies_in_a_repository_without_subdirectories() {
+    let ws = global_excludes_repo(&[
+        ("Dockerfile", "FROM alpine:3.20\n"),
+        ("dev.local.Dockerfile", "FROM alpine:3.20\n"),
+    ]);
+    fs::create_dir_all(ws.home.join(".config/git")).unwrap();
+    fs::write(ws.home.join(".config/git/ignore"), "*.local.Dockerfile\n").unwrap();
+    assert_eq!(walked(&ws), ["Dockerfile"]);
+    assert_eq!(git_untracked_dockerfiles(&ws, &[]), ["Dockerfile"]);
+}
+
+#[test]
 fn core_excludes_file_is_read_from_the_users_git_configuration() {
     let mut ws = global_excludes_repo(&[
         ("Dockerfile", "FROM alpine:3.20\n"),
