@@ -46,8 +46,8 @@ use super::kind::{Kind, Syntax, lower_name, parents};
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
 
-/// Jenkins pipelines: `Jenkinsfile`, `Jenkinsfile.*` (not documents such as
-/// `Jenkinsfile.md`), `*.jenkinsfile`, and `*.groovy` in a `jenkins/`,
+/// Jenkins pipelines: `Jenkinsfile`, `Jenkinsfile.*` (not documents or
+/// source code such as `Jenkinsfile.md`, `jenkinsfile.rs`), `*.jenkinsfile`, and `*.groovy` in a `jenkins/`,
 /// `.jenkins/` or shared-library `vars/` directory (any case).
 pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("jenkinsfile"),
@@ -76,11 +76,14 @@ pub(crate) static KIND: Kind = Kind {
     relate: None,
 };
 
-/// Extensions after `Jenkinsfile.` that name a document or a data file
-/// about the pipeline, not a pipeline.
+/// Extensions after `Jenkinsfile.` that make a document, a data file or
+/// source code (a `jenkinsfile.rs` module, a `Jenkinsfile.md` guide), not a
+/// pipeline. Pipelines get any other suffix (`.release`, `.k8s`, `.groovy`).
 const NOT_PIPELINES: &[&str] = &[
-    "md", "markdown", "txt", "rst", "adoc", "html", "json", "yml", "yaml", "xml", "orig", "bak",
-    "swp", "rej",
+    "md", "markdown", "txt", "rst", "adoc", "html", "htm", "json", "yml", "yaml", "toml", "xml",
+    "orig", "bak", "swp", "rej", "patch", "diff", "snap", "lock", "rs", "py", "go", "js", "mjs",
+    "cjs", "ts", "java", "kt", "kts", "rb", "sh", "bash", "ps1", "c", "h", "cc", "cpp", "hpp",
+    "cs", "php", "pl", "lua", "swift", "scala", "clj", "ex", "exs", "erl", "hs", "ml",
 ];
 
 fn is_jenkins_name(path: &Path) -> bool {
@@ -441,6 +444,8 @@ mod tests {
         }
         let no = [
             "Jenkinsfile.md",
+            "src/scan/jenkinsfile.rs",
+            "jenkinsfile.py",
             "Jenkinsfile.yaml",
             "Jenkinsfile.",
             "Jenkinsfiles",
