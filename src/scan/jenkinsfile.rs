@@ -22,7 +22,8 @@
 //! - the pod YAML of `kubernetes { yaml '''…''' }` and
 //!   `podTemplate(yaml: '''…''')`: the Kubernetes scanner reads the string
 //!   (a Pod when the YAML names no `kind`), and its finds are mapped back to
-//!   the file. Only a string without interpolation and escapes is read.
+//!   the file. A reference written with `${…}` there is dynamic, one with
+//!   a `\` escape `invalid`.
 //!
 //! The value is a string literal: a plain one is an image with the exact
 //! span of its content (so `--fix` writes the digest inside the quotes); a
@@ -344,16 +345,24 @@ impl<'t> Scanner<'t> {
     fn pod_yaml(&mut self, i: usize) {
         let Some(t) = self.tok(i) else { return };
         let Tok::Str(q) = t.tok else { return };
-        if !q.closed || q.escaped || q.interpolated {
+        if !q.closed {
             return;
         }
         let Some(yaml) = self.text.get(t.span.clone()) else {
             return;
         };
+        // Read as written: an escape or an interpolation elsewhere in the
+        // string leaves a reference written without one as it is. One
+        // written with an escape can't be pinned in place; one written with
+        // `${…}` is dynamic (the grammar check sees the `$`).
         for o in pod_images(yaml) {
+            let hint = match yaml.get(o.span.clone()) {
+                Some(r) if q.escaped && r.contains('\\') => Hint::Unreadable,
+                _ => o.hint,
+            };
             let span = o.span.start + t.span.start..o.span.end + t.span.start;
             let context = format!("yaml: {}", o.context);
-            self.found.push(Occurrence::new(span, o.hint, context));
+            self.found.push(Occurrence::new(span, hint, context));
         }
     }
 }
@@ -611,8 +620,20 @@ docker.image('real:1')
                 ("alpine:3.20", Hint::Image)
             ]
         );
-        // Interpolated YAML is not read (its text is not what Jenkins sees).
-        assert!(show("kubernetes { yaml \"\"\"\nspec:\n  containers:\n  - image: ${x}\n\"\"\" }").is_empty());
+        // A GString's interpolation is dynamic, the rest read as written;
+        // an escape in a reference can't be pinned in place.
+        let t = "kubernetes { yaml \"\"\"\nspec:\n  containers:\n  - image: ${x}\n  - image: a:1\n    args: ['\\n']\n  - image: b\\:2\n\"\"\" }";
+        let r: Vec<(&str, Hint)> = show(t).into_iter().map(|(r, h, _)| (r, h)).collect();
+        assert_eq!(
+            r,
+            [
+                ("${x}", Hint::Image),
+                ("a:1", Hint::Image),
+                ("b\\:2", Hint::Unreadable)
+            ]
+        );
+        let status = crate::scan::classify(Hint::Image, "${x}").0;
+        assert_eq!(status, crate::finding::Status::Dynamic);
     }
 
     #[test]
