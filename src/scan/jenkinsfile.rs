@@ -646,6 +646,10 @@ docker.image('real:1')
         assert!(show(&parens).is_empty());
         let gstrings = "\"${\"".repeat(20_000);
         assert!(show(&gstrings).is_empty());
+        let long = format!("docker.image('{}:1')", "a".repeat(1 << 20));
+        assert_eq!(show(&long).len(), 1);
+        let unclosed = format!("/* {}", "docker.image('a:1') ".repeat(50_000));
+        assert!(show(&unclosed).is_empty());
         for cut in ["agent { docker '", "docker.image(\"${", "/*", "'''", "$/"] {
             let _ = show(cut);
         }
