@@ -230,7 +230,7 @@ impl<'t> Scanner<'t> {
             };
             if let Some(call) = call {
                 if name == "image" && IMAGE_CALLS.contains(&call) {
-                    self.value(i + 2, &context_of(call, true));
+                    self.value(i + 2, &named_image_context(call));
                 } else if name == "yaml" && YAML_CALLS.contains(&call) {
                     self.pod_yaml(i + 2);
                 }
@@ -367,16 +367,11 @@ impl<'t> Scanner<'t> {
     }
 }
 
-/// The context of a named `image:` of `call`.
-fn context_of(call: &str, named: bool) -> String {
-    let call = match call {
-        "docker" | "dockerContainer" => "agent.docker",
-        other => other,
-    };
-    if named {
-        format!("{call}.image")
-    } else {
-        call.to_string()
+/// The context of the named argument `image:` of `call`.
+fn named_image_context(call: &str) -> String {
+    match call {
+        "docker" | "dockerContainer" => "agent.docker.image".to_string(),
+        other => format!("{other}.image"),
     }
 }
 
