@@ -455,6 +455,48 @@ mod tests {
         assert_eq!(nl, [false, false, true, true, true]);
     }
 
+    mod properties {
+        use super::super::tokens;
+        use proptest::prelude::*;
+
+        /// Groovy-shaped text: every quote and comment opener (and closer),
+        /// interpolation, escapes, brackets, slashes, CR/LF, non-ASCII.
+        fn groovy_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                8 => prop::sample::select(vec![
+                    "'", "\"", "'''", "\"\"\"", "${", "$", "}", "{", "(", ")", "[", "]",
+                    "/", "//", "/*", "*/", "$/", "/$", "\\", "\n", "\r\n", " ", "a", "x1",
+                    "docker.image(", "image ", "image: ", ":", ",", "+", "é", "日", "😀",
+                ])
+                .prop_map(str::to_string),
+                1 => any::<String>(),
+            ];
+            prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn spans_are_in_order_and_on_char_boundaries(text in groovy_text()) {
+                let mut end = 0;
+                for t in tokens(&text) {
+                    prop_assert!(text.get(t.span.clone()).is_some(), "{:?}", t);
+                    prop_assert!(t.span.start >= end, "{:?} overlaps the token before", t);
+                    end = t.span.end;
+                }
+            }
+
+            #[test]
+            fn the_scanner_never_panics(text in groovy_text()) {
+                let found = crate::scan::jenkinsfile::scan(&text).unwrap_or_default();
+                for o in found {
+                    prop_assert!(text.get(o.span.clone()).is_some(), "{:?}", o);
+                }
+            }
+        }
+    }
+
     #[test]
     fn non_ascii_and_numbers() {
         assert_eq!(show("é日 x1 2.5"), ["é日", "x1", "2", ".", "5"]);
