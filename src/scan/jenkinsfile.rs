@@ -15,7 +15,8 @@
 //!   `dockerContainer` (context `agent.docker`, `agent.docker.image`);
 //! - `docker.image('img')`, whatever follows it (`.inside`, `.pull()`,
 //!   `.run`, `.withRun` all pull it), and `withDockerContainer('img')` /
-//!   `withDockerContainer(image: 'img')`;
+//!   `withDockerContainer(image: 'img')`, and the Docker plugin's
+//!   `dockerNode(image: 'img')`;
 //! - `containerTemplate(… image: 'img' …)` (Kubernetes plugin), also without
 //!   parentheses (`containerTemplate image: 'img', name: …`) and as a block
 //!   (`containerTemplate { image 'img' }`);
@@ -141,6 +142,7 @@ const IMAGE_CALLS: &[&str] = &[
     "docker",
     "dockerContainer",
     "withDockerContainer",
+    "dockerNode",
 ];
 /// Calls whose named argument `yaml:` is a pod's YAML.
 const YAML_CALLS: &[&str] = &["podTemplate", "kubernetes"];
@@ -541,8 +543,8 @@ podTemplate(containers: [
             [("a:1", Hint::Image), ("b:2", Hint::Image), ("c:3", Hint::Image)]
         );
         assert_eq!(
-            refs("withDockerContainer('a:1') { }\nwithDockerContainer(image: 'b:2', args: '') { }"),
-            [("a:1", Hint::Image), ("b:2", Hint::Image)]
+            refs("withDockerContainer('a:1') { }\nwithDockerContainer(image: 'b:2', args: '') { }\ndockerNode(image: 'c:3') { }"),
+            [("a:1", Hint::Image), ("b:2", Hint::Image), ("c:3", Hint::Image)]
         );
         assert_eq!(
             refs("def i = docker.build('me/app:1')\ndocker.withRegistry('https://r.example', 'cred') { i.push() }"),
