@@ -42,6 +42,7 @@ macro_rules! kinds {
 kinds! {
     dockerfile,
     earthfile,
+    jenkinsfile,
     compose,
     github_actions,
     gitlab_ci,

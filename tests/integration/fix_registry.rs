@@ -339,9 +339,12 @@ fn diff_output_is_a_patch_that_applies_byte_exactly() {
 }
 
 /// The CI kinds (Woodpecker, Drone, Bitbucket Pipelines, Cloud Build,
-/// CircleCI) and a workflow found by content outside `.github/workflows` are
-/// pinned in place by `--fix`; outputs (`images:`), pipes and VM images are
-/// left alone, and `--check` passes afterwards.
+/// CircleCI, Jenkinsfile) and a workflow found by content outside
+/// `.github/workflows` are pinned in place by `--fix`; outputs (`images:`,
+/// `docker.build`), pipes, VM images, shell scripts, comments and dynamic
+/// GStrings are left alone, and `--check` passes afterwards. In a
+/// Jenkinsfile the digest goes inside the quotes, and into the pod YAML of a
+/// `podTemplate`.
 #[test]
 fn fix_pins_the_ci_kinds_in_place() {
     let reg = Registry::anonymous();
@@ -385,6 +388,16 @@ fn fix_pins_the_ci_kinds_in_place() {
             ".circleci/config.yml",
             "jobs:\n  a:\n    docker:\n      - image: acme/tool:1 # primary\n  vm:\n    machine:\n      image: ubuntu-2204:2024.05.1\n",
             vec![("acme/tool:1 ", &tool)],
+        ),
+        (
+            "Jenkinsfile",
+            "pipeline {\n  agent { docker { image 'golang:1.23'; args '-u 0' } }\n  stages { stage('t') { steps { sh 'docker run acme/ci:3 x' } } }\n}\nnode {\n  docker.image(\"postgres:16\").inside { } // docker.image('acme/ci:3')\n  docker.build('acme/app:1')\n  docker.image(\"acme/tool:${V}\").pull()\n}\npodTemplate(containers: [containerTemplate(name: 't', image: 'acme/tool:1')], yaml: '''\nspec:\n  containers:\n  - name: ci\n    image: ghcr.io/acme/ci:2\n''') { }\n",
+            vec![
+                ("golang:1.23", &golang),
+                ("postgres:16", &postgres),
+                ("acme/tool:1", &tool),
+                ("ghcr.io/acme/ci:2", &ci),
+            ],
         ),
         (
             "templates/ci.yml",

@@ -86,6 +86,7 @@ kinds! {
     earthfile: "earthfile",
     github_actions: "github-actions",
     gitlab_ci: "gitlab-ci",
+    jenkinsfile: "jenkinsfile",
     helm_values: "helm",
     kubernetes: "kubernetes",
     kustomize: "kustomize",
