@@ -50,6 +50,8 @@ kinds! {
     bitbucket,
     cloudbuild,
     circleci,
+    azure_pipelines,
+    buildkite,
     devcontainer,
     kubernetes,
     helm_values,
