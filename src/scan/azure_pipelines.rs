@@ -18,16 +18,20 @@
 //! `template:` references, and script text. Template expressions
 //! (`${{ parameters.image }}`), macros (`$(image)`) and runtime expressions
 //! (`$[ variables.image ]`) are left to [`super::classify`], which reports
-//! them as dynamic. Jobs and keys inserted by `${{ if … }}:` and
+//! them as dynamic, except a whole `${{ parameters.name }}` whose string
+//! parameter has a plain reference as its `default` (and no `values` list):
+//! that default is the image, reported (and pinned) where it is written.
+//! Jobs and keys inserted by `${{ if … }}:` and
 //! `${{ each … }}:` are read like the others.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::kind::{Kind, Syntax, is_yaml_name, lower_name, parents};
 use super::yaml::{self, Node};
 use super::yaml_image::image_scalar;
 use super::{Hint, Occurrence, ScanError};
 use crate::finding::FileKind;
+use crate::reference::Reference;
 
 /// Directories whose YAML files are Azure Pipelines pipelines or templates:
 /// the documented `azure-pipelines/`, its hidden form, Microsoft's OneBranch
@@ -147,6 +151,7 @@ pub(crate) fn scan(text: &str) -> Result<Vec<Occurrence>, ScanError> {
             aliases: HashSet::new(),
             aliases_known: PIPELINE_ONLY.iter().any(|k| root.get(k).is_some())
                 && root.get("extends").is_none(),
+            defaults: parameter_defaults(root),
             visited: HashSet::new(),
             found: Vec::new(),
         };
@@ -186,6 +191,9 @@ struct Walker {
     /// Whether this document is a pipeline that declares its own resources
     /// (not a template, nor a pipeline that `extends` one).
     aliases_known: bool,
+    /// The usable defaults of this document's string parameters, by name:
+    /// the default's text and its occurrence (see [`parameter_defaults`]).
+    defaults: HashMap<String, (String, Occurrence)>,
     /// Lists already walked (aliases share nodes: each is walked once).
     visited: HashSet<usize>,
     found: Vec<Occurrence>,
@@ -255,17 +263,102 @@ impl Walker {
     fn container(&mut self, node: &Node, context: String) {
         if node.is_mapping() {
             if let Some(image) = node.get("image") {
-                let context = format!("{context}.image");
-                self.found.extend(image_scalar(image, Hint::Image, context));
+                self.image(image, format!("{context}.image"), false);
             }
             return;
         }
+        self.image(node, context, true);
+    }
+
+    /// An image, or (`may_be_alias`) a container resource's alias. A whole
+    /// `${{ parameters.name }}` with a usable default is that default,
+    /// reported where the default is written.
+    fn image(&mut self, node: &Node, context: String, may_be_alias: bool) {
         let Some(value) = node.as_str() else { return };
-        if self.aliases.contains(value) || (!self.aliases_known && maybe_alias(value)) {
+        let is_alias = |value: &str| {
+            may_be_alias
+                && (self.aliases.contains(value) || (!self.aliases_known && maybe_alias(value)))
+        };
+        if is_alias(value) {
+            return;
+        }
+        if let Some((default, occurrence)) = parameter(value).and_then(|p| self.defaults.get(p)) {
+            if !is_alias(default) {
+                self.found.push(occurrence.clone());
+            }
             return;
         }
         self.found.extend(image_scalar(node, Hint::Image, context));
     }
+}
+
+/// The parameters (`parameters:` a list of `{name, type, default}`, or the
+/// older map of names to defaults) whose default can stand for an image
+/// wherever `${{ parameters.name }}` is a whole `container` or `image`: a
+/// `string` parameter (or one without a type) whose default is a plain
+/// reference. A parameter with `values:` is left out: the default is one of
+/// the allowed values, so pinning it alone would make it invalid.
+fn parameter_defaults(root: &Node) -> HashMap<String, (String, Occurrence)> {
+    let mut out = HashMap::new();
+    let Some(parameters) = root.get("parameters") else {
+        return out;
+    };
+    let mut add = |name: &str, default: &Node| {
+        let Some(value) = default.as_str() else { return };
+        if value.contains(['$', '{', '}']) || Reference::parse(value).is_err() {
+            return;
+        }
+        let context = format!("parameters.{name}.default");
+        if let Some(occurrence) = image_scalar(default, Hint::Image, context) {
+            out.insert(name.to_string(), (value.to_string(), occurrence));
+        }
+    };
+    if parameters.is_sequence() {
+        for parameter in parameters.items() {
+            let (Some(name), Some(default)) = (
+                parameter.get("name").and_then(Node::as_str),
+                parameter.get("default"),
+            ) else {
+                continue;
+            };
+            let string = parameter
+                .get("type")
+                .and_then(Node::as_str)
+                .is_none_or(|t| t.eq_ignore_ascii_case("string"));
+            if string && parameter.get("values").is_none() {
+                add(name, default);
+            }
+        }
+    } else {
+        for (name, default) in parameters.merged_entries() {
+            if let Some(name) = name.as_str() {
+                add(name, default);
+            }
+        }
+    }
+    out
+}
+
+/// The name in a whole `${{ parameters.name }}` (or `parameters['name']`).
+fn parameter(value: &str) -> Option<&str> {
+    let inner = value
+        .trim()
+        .strip_prefix("${{")?
+        .strip_suffix("}}")?
+        .trim()
+        .strip_prefix("parameters")?;
+    let name = match inner.strip_prefix('.') {
+        Some(name) => name,
+        None => inner
+            .strip_prefix("['")
+            .and_then(|n| n.strip_suffix("']"))
+            .or_else(|| inner.strip_prefix("[\"").and_then(|n| n.strip_suffix("\"]")))?,
+    };
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then_some(name)
 }
 
 /// The values of `key` in a mapping: the entry itself, and the entries of
@@ -494,6 +587,60 @@ jobs:
         for (r, _, _) in &got[..3] {
             assert_eq!(crate::scan::classify(Hint::Image, r).0, Status::Dynamic);
         }
+    }
+
+    #[test]
+    fn parameter_defaults_stand_for_the_image() {
+        let t = "\
+parameters:
+- name: image
+  type: string
+  default: 'node:20'
+- name: choice
+  default: ubuntu:22.04
+  values: [ubuntu:22.04, ubuntu:24.04]
+- name: config
+  type: object
+  default: {image: debian:12}
+- name: alias
+  default: build
+- name: templated
+  default: node:$(v)
+- name: unused
+  default: redis:7
+jobs:
+- job: a
+  container: ${{ parameters.image }}
+- job: b
+  container:
+    image: ${{ parameters['image'] }}
+- job: c
+  container: ${{ parameters.choice }}
+- job: d
+  container: ${{ parameters.config.image }}
+- job: e
+  container: ${{ parameters.alias }}
+- job: f
+  container: ${{ parameters.templated }}
+- job: g
+  container: ${{ parameters.missing }}
+";
+        assert_eq!(
+            found(t),
+            [
+                ("node:20", "parameters.image.default".into()),
+                ("${{ parameters.choice }}", "jobs[2].container".into()),
+                ("${{ parameters.config.image }}", "jobs[3].container".into()),
+                ("${{ parameters.templated }}", "jobs[5].container".into()),
+                ("${{ parameters.missing }}", "jobs[6].container".into()),
+            ]
+        );
+        // The older map of names to defaults.
+        let t = "parameters:\n  img: golang:1.23\njobs:\n- job: a\n  container: ${{parameters.img}}\n";
+        assert_eq!(found(t), [("golang:1.23", "parameters.img.default".into())]);
+        assert_eq!(parameter("${{ parameters[\"x-y\"] }}"), Some("x-y"));
+        assert_eq!(parameter("${{ parameters.a }}-slim"), None);
+        assert_eq!(parameter("${{ variables.a }}"), None);
     }
 
     #[test]

@@ -342,7 +342,8 @@ fn diff_output_is_a_patch_that_applies_byte_exactly() {
 /// CircleCI, Azure Pipelines, Buildkite) and a workflow found by content
 /// outside `.github/workflows` are pinned in place by `--fix`; outputs
 /// (`images:`), pipes, VM images, container aliases and the Compose plugin
-/// are left alone, and `--check` passes afterwards.
+/// are left alone (an Azure template parameter's default is pinned where it
+/// is written), and `--check` passes afterwards.
 #[test]
 fn fix_pins_the_ci_kinds_in_place() {
     let reg = Registry::anonymous();
@@ -395,6 +396,11 @@ fn fix_pins_the_ci_kinds_in_place() {
                 ("golang:1.23 ", &golang),
                 ("postgres:16", &postgres),
             ],
+        ),
+        (
+            ".azure-pipelines/templates/jobs.yml",
+            "parameters:\n- name: image\n  type: string\n  default: \"postgres:16\"\njobs:\n- job: t\n  container: ${{ parameters.image }}\n- job: u\n  container: build\n",
+            vec![("postgres:16", &postgres)],
         ),
         (
             ".buildkite/pipeline.yml",
