@@ -1,5 +1,7 @@
 //! Scanner for Buildkite pipelines (`.buildkite/*.y(a)ml`, `buildkite.y(a)ml`,
-//! `buildkite/pipeline.y(a)ml`).
+//! `buildkite/pipeline.y(a)ml`, and the JSON forms the agent uploads:
+//! `buildkite.json`, `.buildkite/pipeline.json`, `buildkite/pipeline.json`,
+//! read as YAML, of which JSON is a subset).
 //!
 //! Images: the pipeline's and each command step's `image` (the container a
 //! step runs in on hosted agents and the Agent Stack for Kubernetes), the
@@ -32,15 +34,18 @@ const NOT_COMMANDS: &[&str] = &["wait", "block", "input", "trigger"];
 
 /// Buildkite: `buildkite.y(a)ml`, `.buildkite/*.y(a)ml` and
 /// `buildkite/pipeline.y(a)ml` (the files `buildkite-agent pipeline upload`
-/// looks for, and the other pipelines kept beside `.buildkite/pipeline.yml`).
+/// looks for, and the other pipelines kept beside `.buildkite/pipeline.yml`),
+/// and the `.json` forms of the agent's own names.
 pub(crate) static KIND: Kind = Kind {
     id: FileKind::new("buildkite"),
     names: |path| {
         lower_name(path).is_some_and(|n| {
             let parent = parents(path).next().map(str::to_ascii_lowercase);
+            let pipeline = is_yaml_named(&n, "pipeline") || n == "pipeline.json";
             is_yaml_named(&n, "buildkite")
+                || n == "buildkite.json"
                 || (is_yaml_name(&n) && parent.as_deref() == Some(".buildkite"))
-                || (is_yaml_named(&n, "pipeline") && parent.as_deref() == Some("buildkite"))
+                || (pipeline && matches!(parent.as_deref(), Some(".buildkite" | "buildkite")))
         })
     },
     sniff: None,
@@ -235,7 +240,11 @@ mod tests {
         assert!(!k("buildkite/deploy.yml"));
         assert!(!k(".buildkite/hooks/pre-command"));
         assert!(!k(".buildkite/k8s/deploy.yaml"));
-        assert!(!k(".buildkite/pipeline.json"));
+        assert!(k(".buildkite/pipeline.json"));
+        assert!(k("buildkite.json"));
+        assert!(k("buildkite/pipeline.json"));
+        assert!(!k(".buildkite/renovate.json"));
+        assert!(!k("pipeline.json"));
         // Compose's name rule comes first.
         assert_eq!(
             crate::scan::kind_for_path(std::path::Path::new(".buildkite/docker-compose.yml"))
@@ -445,6 +454,25 @@ steps:
                     Status::Dynamic,
                     "steps[1].plugins[0].docker#v5.11.0.image"
                 ),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_pipelines_with_tabs() {
+        let t = "{\n\t\"steps\": [\n\t\t{\n\t\t\t\"command\": \"x\",\n\t\t\t\"plugins\": [{\"docker#v5.11.0\": {\"image\": \"golang:1.22\"}}],\n\t\t\t\"image\": \"node:20\"\n\t\t}\n\t]\n}\n";
+        let rows = test_helpers::fixture(KIND.id, ".buildkite/pipeline.json", t);
+        assert_eq!(
+            rows,
+            [
+                row(
+                    5,
+                    46,
+                    "golang:1.22",
+                    Status::Unpinned,
+                    "steps[0].plugins[0].docker#v5.11.0.image"
+                ),
+                row(6, 14, "node:20", Status::Unpinned, "steps[0].image"),
             ]
         );
     }

@@ -408,6 +408,11 @@ fn fix_pins_the_ci_kinds_in_place() {
             vec![("ghcr.io/acme/ci:2", &ci), ("golang:1.23\n", &golang)],
         ),
         (
+            "buildkite.json",
+            "{\n\t\"steps\": [{\"command\": \"x\", \"image\": \"golang:1.23\"}]\n}\n",
+            vec![("golang:1.23", &golang)],
+        ),
+        (
             "templates/ci.yml",
             "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    container: postgres:16\n",
             vec![("postgres:16", &postgres)],
