@@ -51,6 +51,8 @@ kinds! {
     bitbucket,
     cloudbuild,
     circleci,
+    azure_pipelines,
+    buildkite,
     devcontainer,
     kubernetes,
     helm_values,

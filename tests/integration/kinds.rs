@@ -76,7 +76,9 @@ macro_rules! kinds {
 }
 
 kinds! {
+    azure_pipelines: "azure-pipelines",
     bitbucket_pipelines: "bitbucket-pipelines",
+    buildkite: "buildkite",
     circleci: "circleci",
     cloudbuild: "cloudbuild",
     compose: "compose",

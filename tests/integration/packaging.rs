@@ -173,6 +173,11 @@ fn hook_file_selection_passes_every_kind_imagepin_reads() {
         ".devcontainer.json",
         ".devcontainer/devcontainer.json",
         ".devcontainer/py/devcontainer.json",
+        ".buildkite/pipeline.json",
+        "buildkite/pipeline.json",
+        "buildkite.json",
+        "azure-pipelines.yml",
+        ".buildkite/pipeline.yml",
         "--config=evil.yaml",
     ];
     // (`docs/Dockerfile.md` passes, as any `Dockerfile*` does; imagepin then
@@ -181,6 +186,7 @@ fn hook_file_selection_passes_every_kind_imagepin_reads() {
         "README.md",
         "Earthfile.md",
         "package.json",
+        ".buildkite/renovate.json",
         "src/main.rs",
         "src/main/groovy/App.groovy",
     ];
