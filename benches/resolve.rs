@@ -180,7 +180,34 @@ fn main() {
         warm.len(),
         warm_requests
     );
+    print_service_time(&timeline, all, m, inflight);
     print_timeline(&timeline);
+}
+
+/// What the server side allows: the time requests spent at the proxy (the
+/// added latency plus the registry's own answer), from the timeline's
+/// integral, and the least time `manifests` requests need at `limit` in
+/// flight. A cold run close to that floor means the client keeps the limit
+/// busy and the rest is the registry's.
+fn print_service_time(
+    timeline: &[(Duration, usize)],
+    requests: usize,
+    manifests: usize,
+    limit: usize,
+) {
+    let mut busy = Duration::ZERO;
+    for pair in timeline.windows(2) {
+        busy += (pair[1].0 - pair[0].0) * u32::try_from(pair[0].1).unwrap();
+    }
+    if requests == 0 || limit == 0 {
+        return;
+    }
+    let mean = busy / u32::try_from(requests).unwrap();
+    let floor = mean * u32::try_from(manifests).unwrap() / u32::try_from(limit).unwrap();
+    println!(
+        "  server side: {mean:.1?} per request at the proxy (latency + registry); \
+         {manifests} manifests at {limit} in flight need at least {floor:.0?}"
+    );
 }
 
 /// The requests in flight at the proxy over the first cold run, in steps

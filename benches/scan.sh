@@ -6,10 +6,12 @@
 #   benches/scan.sh                 # generates the tree if missing, builds release
 #   TREE=/tmp/mono FILES=10000 RUNS=10 benches/scan.sh
 #
-# Needs hyperfine, rg and GNU time (/usr/bin/time; Debian package `time`).
+# Needs hyperfine, rg and GNU time (/usr/bin/time; Debian package `time`);
+# valgrind (optional) adds instruction counts of the startup cases.
 # Targets (issue 11): within 1.5x of rg on the tree, peak RSS at most 40 MB,
-# single file at most 2 ms. The script prints the figures and PASS/MISS per
-# target. Wall times on a busy machine are noise: see benches/README.md.
+# single file (`--check FILE`, and `--fix` with a few files) at most 2 ms,
+# an empty directory at most 1 ms above `true`. The script prints the figures
+# and PASS/MISS per target. Wall times on a busy machine are noise: see benches/README.md.
 # Before/after and ratios under load: benches/scaling.sh (interleaved runs).
 set -euo pipefail
 
@@ -64,11 +66,37 @@ hyperfine -N --warmup 2 --runs "$RUNS" -i --style basic \
     "$BIN --check $TREE" \
     "rg -c 'FROM|image:' $TREE"
 
+# The startup cases: an empty directory, one file (the pre-commit hook's
+# `imagepin --check path/to/Dockerfile`), `--fix` with three files that are
+# already pinned (nothing to resolve: no cache read, no network).
+EMPTY=$OUT/empty
+FIXDIR=$OUT/pinned
+rm -rf "$EMPTY" "$FIXDIR"
+mkdir -p "$EMPTY" "$FIXDIR/.github/workflows"
+DIGEST=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+printf 'FROM alpine:3.20@%s\nRUN true\n' "$DIGEST" >"$FIXDIR/Dockerfile"
+printf 'services:\n  db:\n    image: postgres:16@%s\n' "$DIGEST" >"$FIXDIR/compose.yaml"
+printf 'jobs:\n  a:\n    runs-on: x\n    container: node:20@%s\n' "$DIGEST" \
+    >"$FIXDIR/.github/workflows/ci.yml"
+FIX="$BIN --fix $FIXDIR/Dockerfile $FIXDIR/compose.yaml $FIXDIR/.github/workflows/ci.yml"
+
 echo
-echo "== wall time: single file (pre-commit case) =="
-hyperfine -N --warmup 10 --runs $((RUNS * 10)) -i --style basic \
+echo "== startup: empty directory, one file (pre-commit case), --fix on 3 files =="
+hyperfine -N --warmup 20 --runs $((RUNS * 30)) -i --style basic \
     --export-json "$OUT/one.json" \
-    "$BIN --check $ONE"
+    "true" "$BIN --check $EMPTY" "$BIN --check $ONE" "$FIX"
+if command -v valgrind >/dev/null; then
+    echo
+    echo "== startup: instructions (callgrind, all threads; load-independent) =="
+    count() {
+        { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null || true; } |
+            awk '/Collected/ {print $NF}'
+    }
+    printf '%-40s %12s\n' "true" "$(count true)" \
+        "imagepin --check <empty dir>" "$(count "$BIN" --check "$EMPTY")" \
+        "imagepin --check <one Dockerfile>" "$(count "$BIN" --check "$ONE")" \
+        "imagepin --fix <3 pinned files>" "$(count $FIX)"
+fi
 
 echo
 echo "== peak memory (GNU time -v, max RSS) =="
@@ -85,7 +113,7 @@ echo
 python3 - "$OUT/tree.json" "$OUT/one.json" "$RSS_TREE" <<'EOF'
 import json, sys
 tree = json.load(open(sys.argv[1]))["results"]
-one = json.load(open(sys.argv[2]))["results"][0]
+true, empty, one, fix = json.load(open(sys.argv[2]))["results"]
 ip, rg = tree[0], tree[1]
 ratio = ip["mean"] / rg["mean"]
 rss_mb = int(sys.argv[3]) / 1024
@@ -94,6 +122,9 @@ print("== targets ==")
 print(f"tree:   imagepin {ip['mean']*1e3:.1f} ms (min {ip['min']*1e3:.1f}) vs rg {rg['mean']*1e3:.1f} ms "
       f"(min {rg['min']*1e3:.1f}): {ratio:.2f}x (min/min {ip['min']/rg['min']:.2f}x)  target <= 1.5x: {verdict(ratio <= 1.5)}")
 print(f"memory: {rss_mb:.1f} MB peak RSS  target <= 40 MB: {verdict(rss_mb <= 40)}")
-print(f"single: {one['mean']*1e3:.2f} ms mean (min {one['min']*1e3:.2f}, median {one['median']*1e3:.2f})  "
-      f"target <= 2 ms: {verdict(one['median'] <= 0.002)}")
+def ms(r): return f"{r['median']*1e3:.2f} ms median (min {r['min']*1e3:.2f}, mean {r['mean']*1e3:.2f})"
+print(f"single: {ms(one)}  target <= 2 ms: {verdict(one['median'] <= 0.002)}")
+print(f"fix 3:  {ms(fix)}  target <= 2 ms: {verdict(fix['median'] <= 0.002)}")
+over = empty['median'] - true['median']
+print(f"empty:  {ms(empty)}; true {ms(true)}: +{over*1e3:.2f} ms  target <= +1 ms: {verdict(over <= 0.001)}")
 EOF

@@ -2,6 +2,9 @@
 //! declarations from configuration, `exclude`, directory walking (respecting
 //! `.gitignore`, including hidden directories, never `.git/`) and `--staged`.
 
+mod global_excludes;
+
+use std::cell::OnceCell;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,8 +61,11 @@ pub(crate) fn candidate(config: &Config, path: &Path) -> Option<Candidate> {
 /// Duplicates are dropped, keeping the first.
 pub(crate) fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selection {
     let mut sel = Selection::default();
+    // Looked up at the first directory walked: named files never need it.
+    let global = OnceCell::new();
+    let global = || global.get_or_init(global_excludes::path).as_deref();
     if paths.is_empty() {
-        walk(config, Path::new("."), cwd, &mut sel);
+        walk(config, Path::new("."), cwd, global(), &mut sel);
     }
     for path in paths {
         match std::fs::metadata(path) {
@@ -68,7 +74,7 @@ pub(crate) fn collect(config: &Config, paths: &[PathBuf], cwd: &Path) -> Selecti
                 line: None,
                 message: format!("cannot read: {e}"),
             }),
-            Ok(m) if m.is_dir() => walk(config, path, cwd, &mut sel),
+            Ok(m) if m.is_dir() => walk(config, path, cwd, global(), &mut sel),
             Ok(_) => sel.files.extend(candidate(config, path)),
         }
     }
@@ -86,15 +92,24 @@ pub(crate) fn collect_files(config: &Config, paths: &[PathBuf]) -> Selection {
 }
 
 /// Walks a directory respecting `.gitignore` (also outside a git repository),
-/// `.ignore` and `exclude`, visiting hidden files and directories but never
-/// `.git`. Symbolic links are not followed. Files come out sorted by path.
-fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
+/// `.ignore`, `.git/info/exclude`, the user's global excludes file
+/// (`global`, see [`global_excludes`]) and `exclude`, visiting hidden files
+/// and directories but never `.git`. Symbolic links are not followed. Files
+/// come out sorted by path.
+fn walk(config: &Config, root: &Path, cwd: &Path, global: Option<&Path>, sel: &mut Selection) {
     let prune = Arc::new(config.clone());
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(false)
         .require_git(false)
         .follow_links(false)
+        // The global excludes file is found here (`ignore` would compile a
+        // regex to find it) and added where `ignore` puts its own: after
+        // every other ignore file (so a `.gitignore` `!pattern` re-includes
+        // what it hides), its patterns relative to the cwd. With
+        // `require_git(false)` both apply in and out of git repositories.
+        .git_global(false)
+        .current_dir(cwd)
         .filter_entry(move |e| {
             if e.file_name() == ".git" {
                 return false;
@@ -102,33 +117,43 @@ fn walk(config: &Config, root: &Path, cwd: &Path, sel: &mut Selection) {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             e.depth() == 0 || !is_dir || !prune.is_excluded(e.path())
         });
-    // Walked on all cores (directory reads and `.gitignore` matching are a
-    // good part of a large tree's time); the order is restored by sorting.
-    // A directory with no subdirectory is one unit of work: one thread, so
-    // no idle walker sleeps before it quits (a millisecond of an empty run).
-    let flat = std::fs::read_dir(root).is_ok_and(|mut entries| {
-        !entries.any(|e| e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir())))
-    });
-    if flat {
-        builder.threads(1);
+    if let Some(file) = global.filter(|p| p.is_file()) {
+        // Like `ignore` with its own global file, a partial error (a bad
+        // glob: the others still apply) is not reported.
+        let _ = builder.add_ignore(file);
     }
     let found = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
-    builder.build_parallel().run(|| {
-        Box::new(|entry| {
-            match entry {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                    let path = cwd_relative(e.path(), cwd);
-                    if let Some(c) = candidate(config, &path) {
-                        lock(&found).push(c);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => lock(&errors).push(walk_error(root, cwd, e)),
+    let visit = |entry: Result<ignore::DirEntry, ignore::Error>| match entry {
+        Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+            let path = cwd_relative(e.path(), cwd);
+            if let Some(c) = candidate(config, &path) {
+                lock(&found).push(c);
             }
-            ignore::WalkState::Continue
+        }
+        Ok(_) => {}
+        Err(e) => lock(&errors).push(walk_error(root, cwd, e)),
+    };
+    // Walked on all cores (directory reads and `.gitignore` matching are a
+    // good part of a large tree's time); the order is restored by sorting.
+    // A directory with no subdirectory (but `.git`, never entered) is one
+    // unit of work: walked on this thread (a walker thread costs more than
+    // an empty run's whole walk).
+    let flat = std::fs::read_dir(root).is_ok_and(|mut entries| {
+        !entries.any(|e| {
+            e.is_ok_and(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git")
         })
     });
+    if flat {
+        builder.build().for_each(visit);
+    } else {
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                visit(entry);
+                ignore::WalkState::Continue
+            })
+        });
+    }
     let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
     errors.sort_by(|a, b| a.path.cmp(&b.path));

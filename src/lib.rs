@@ -3,7 +3,7 @@
 //!
 //! The program is a pipeline, one module per stage:
 //! [`files`] (which files, of which kind) → [`scan`] (one scanner per kind,
-//! findings with byte spans) → [`reference`] (the grammar) → [`resolve`]
+//! findings with byte spans) → [`reference`](mod@reference) (the grammar) → [`resolve`]
 //! (registry client, auth, cache) → [`rewrite`] (byte-exact edits) →
 //! [`report`] (human, JSON, SARIF, GitHub). [`run`] wires them together for
 //! the CLI defined in [`cli`]. [`fsio`] is the one bounded, regular-files-only
@@ -13,6 +13,12 @@
 //! the log; [`inventory`] lists every image a repository uses; [`init`]
 //! writes a starting configuration; [`palette`] holds the colours of all
 //! terminal output and decides when to use them.
+//!
+//! These docs are for people working on imagepin, and most modules are
+//! private: read them with `cargo doc --document-private-items --open`.
+
+// The map above links private modules on purpose (see the line above).
+#![allow(rustdoc::private_intra_doc_links)]
 
 mod audit;
 mod cli;

@@ -8,7 +8,7 @@
 //!
 //! [`fix`] runs the stages; each has its module: `plan` (which reference
 //! gets which digest, and the edits), `lookup` (batched registry questions,
-//! shared with [`verify`]), `write` (checked, atomic writes), `diff`
+//! shared with [`verify()`]), `write` (checked, atomic writes), `diff`
 //! (rendering) and `set_target` (`imagepin set`'s image).
 
 mod diff;

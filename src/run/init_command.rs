@@ -1,7 +1,8 @@
 //! `imagepin init [--force]`: writes the commented `.imagepin.toml` of
 //! [`crate::init`] in the current directory (an existing one is kept unless
-//! `--force`, which replaces it atomically) and prints the pre-commit and
-//! CI snippets for the repository on stdout.
+//! `--force`, which replaces it atomically; so is a parent directory's, which
+//! a new file here would silently replace for everything below) and prints
+//! the pre-commit and CI snippets for the repository on stdout.
 
 use std::io::Write;
 
@@ -18,6 +19,25 @@ pub(super) fn run(args: &InitArgs, env: &Env, out: &mut dyn Write, err: &mut dyn
             "imagepin: error: init: .imagepin.toml already exists; left as it is (--force replaces it)"
         );
         return Exit::Error;
+    }
+    if !exists && !args.force {
+        // Discovery takes the nearest `.imagepin.toml` upward, so a new one
+        // here would drop the parent's exclusions, registries and allow
+        // list for this whole subtree.
+        let parent = env.cwd.parent().and_then(|dir| {
+            dir.ancestors()
+                .map(|d| d.join(crate::config::FILE_NAME))
+                .find(|p| p.symlink_metadata().is_ok())
+        });
+        if let Some(parent) = parent {
+            let _ = writeln!(
+                err,
+                "imagepin: error: init: {} already configures this directory; a new \
+                 .imagepin.toml here would replace it for everything below (--force writes one anyway)",
+                parent.display()
+            );
+            return Exit::Error;
+        }
     }
     if let Err(e) = write_new(&path, exists) {
         let _ = writeln!(

@@ -274,11 +274,18 @@ fn policy_of(args: &ScanArgs, config: &Config) -> Policy {
 }
 
 fn render_options(args: &ScanArgs, env: &Env) -> Result<RenderOptions, String> {
-    let root = report::RepoRoot::discover(
-        &env.cwd,
-        args.root.as_deref(),
-        std::env::var_os("GIT_CEILING_DIRECTORIES").as_deref(),
-    )?;
+    // Only the CI formats name files relative to the repository root; the
+    // others skip the walk up to `.git` (a given `--root` is still checked).
+    let ci_format = matches!(args.format, Format::Sarif | Format::Github | Format::Gitlab);
+    let root = if ci_format || args.root.is_some() {
+        report::RepoRoot::discover(
+            &env.cwd,
+            args.root.as_deref(),
+            std::env::var_os("GIT_CEILING_DIRECTORIES").as_deref(),
+        )?
+    } else {
+        report::RepoRoot::default()
+    };
     let step_summary = match args.format {
         Format::Github => std::env::var_os("GITHUB_STEP_SUMMARY")
             .filter(|v| !v.is_empty())

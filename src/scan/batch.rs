@@ -100,10 +100,18 @@ fn relate(scanned: &mut Scanned, keep_text: bool) {
     }
 }
 
+/// The fewest files worth a worker thread of their own.
+const FILES_PER_WORKER: usize = 4;
+
 fn scan_each(config: &Config, candidates: &[Candidate], keep_text: bool) -> Scanned {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(candidates.len());
+    // A few files (the pre-commit case: pre-commit already splits the
+    // staged files over one process per core) are scanned on this thread: a
+    // worker thread costs about as much as scanning a file, and counting
+    // the cores reads the cgroup's CPU quota files.
+    let workers = match candidates.len() / FILES_PER_WORKER {
+        0 | 1 => 1,
+        n => std::thread::available_parallelism().map_or(1, |c| c.get().min(n)),
+    };
     let outcomes: Vec<Outcome> = if workers <= 1 {
         candidates
             .iter()

@@ -1,7 +1,7 @@
 //! Scanner for Earthfiles (Earthly builds): the images a build pulls.
 //!
 //! An Earthfile is Dockerfile syntax (continuations, comments, quotes) split
-//! into targets (`name:` lines); the [`lexer`] of the Dockerfile scanner
+//! into targets (`name:` lines); the [`lexer`](super::dockerfile::lexer) of the Dockerfile scanner
 //! reads it, with every instruction split into words. What counts:
 //!
 //! - `FROM image` (flags such as `--platform linux/amd64` skipped): an image;

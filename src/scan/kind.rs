@@ -53,6 +53,8 @@ pub enum Syntax {
     Json,
     /// Line-oriented instructions (Dockerfile, Earthfile).
     Lines,
+    /// Groovy code (Jenkinsfile): calls, blocks, comments and strings.
+    Groovy,
 }
 
 /// The file name, lower-cased; bytes that are not UTF-8 become U+FFFD, so

@@ -42,6 +42,7 @@ macro_rules! kinds {
 kinds! {
     dockerfile,
     earthfile,
+    jenkinsfile,
     compose,
     github_actions,
     gitlab_ci,
@@ -50,6 +51,8 @@ kinds! {
     bitbucket,
     cloudbuild,
     circleci,
+    azure_pipelines,
+    buildkite,
     devcontainer,
     kubernetes,
     helm_values,

@@ -441,6 +441,157 @@ fn named_files_are_scanned_as_given_and_unknown_ones_skipped() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
+// ---- the user's global git excludes file ---------------------------------------------
+
+/// A sandboxed git repository (HOME and XDG_CONFIG_HOME are the workspace's,
+/// no system git configuration) holding `files`.
+fn global_excludes_repo(files: &[(&str, &str)]) -> support::Workspace {
+    let mut ws = support::Workspace::new();
+    ws.set_env("GIT_CONFIG_NOSYSTEM", "1");
+    ws.set_env("GIT_CONFIG_SYSTEM", "/dev/null");
+    for (path, content) in files {
+        ws.write(path, content);
+    }
+    git(&ws.dir, &["init", "-q"]);
+    ws
+}
+
+/// The Dockerfiles git itself lists as untracked and not ignored, with the
+/// workspace's HOME, XDG_CONFIG_HOME and extra variables.
+fn git_untracked_dockerfiles(ws: &support::Workspace, env: &[(&str, &str)]) -> Vec<String> {
+    let out = Command::new("git")
+        .args(["ls-files", "--others", "--exclude-standard"])
+        .current_dir(&ws.dir)
+        .env("HOME", &ws.home)
+        .env("XDG_CONFIG_HOME", ws.home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_CONFIG_GLOBAL")
+        .envs(env.iter().copied())
+        .output()
+        .expect("git must be installed");
+    assert!(out.status.success(), "git ls-files");
+    let mut names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("Dockerfile"))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+/// The paths `imagepin --list-files` walks to.
+fn walked(ws: &support::Workspace) -> Vec<String> {
+    let run = ws.imagepin(&["--list-files"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    run.stdout
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_global_excludes_file_hides_files_from_the_walk_as_in_git() {
+    let ws = global_excludes_repo(&[
+        ("Dockerfile", "FROM alpine:3.20\n"),
+        ("generated/Dockerfile", "FROM alpine:3.20\n"),
+        ("dev.local.Dockerfile", "FROM alpine:3.20\n"),
+        ("keep.local.Dockerfile", "FROM alpine:3.20\n"),
+        // The repository's `.gitignore` re-includes one of them.
+        (".gitignore", "!keep.local.Dockerfile\n"),
+    ]);
+    // No core.excludesFile: git's default, $XDG_CONFIG_HOME/git/ignore.
+    fs::create_dir_all(ws.home.join(".config/git")).unwrap();
+    fs::write(
+        ws.home.join(".config/git/ignore"),
+        "generated/\n*.local.Dockerfile\n",
+    )
+    .unwrap();
+    let expected = ["Dockerfile", "keep.local.Dockerfile"];
+    assert_eq!(walked(&ws), expected);
+    assert_eq!(git_untracked_dockerfiles(&ws, &[]), expected);
+    // Files named on the command line are scanned even so (pre-commit).
+    let run = ws.imagepin(&["--check", "generated/Dockerfile", "dev.local.Dockerfile"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("generated/Dockerfile:1:6")
+            && run.stdout.contains("dev.local.Dockerfile:1:6"),
+        "{run}"
+    );
+}
+
+#[test]
+fn the_global_excludes_file_applies_in_a_repository_without_subdirectories() {
+    let ws = global_excludes_repo(&[
+        ("Dockerfile", "FROM alpine:3.20\n"),
+        ("dev.local.Dockerfile", "FROM alpine:3.20\n"),
+    ]);
+    fs::create_dir_all(ws.home.join(".config/git")).unwrap();
+    fs::write(ws.home.join(".config/git/ignore"), "*.local.Dockerfile\n").unwrap();
+    assert_eq!(walked(&ws), ["Dockerfile"]);
+    assert_eq!(git_untracked_dockerfiles(&ws, &[]), ["Dockerfile"]);
+}
+
+#[test]
+fn core_excludes_file_is_read_from_the_users_git_configuration() {
+    let mut ws = global_excludes_repo(&[
+        ("Dockerfile", "FROM alpine:3.20\n"),
+        ("home/Dockerfile", "FROM alpine:3.20\n"),
+        ("xdg/Dockerfile", "FROM alpine:3.20\n"),
+        ("default/Dockerfile", "FROM alpine:3.20\n"),
+        ("env/Dockerfile", "FROM alpine:3.20\n"),
+    ]);
+    let config = ws.home.join(".config/git");
+    fs::create_dir_all(&config).unwrap();
+    fs::write(ws.home.join("home-excludes"), "home/\n").unwrap();
+    fs::write(ws.home.join("xdg-excludes"), "xdg/\n").unwrap();
+    fs::write(ws.home.join("env-excludes"), "env/\n").unwrap();
+    // Not read while a configuration names another file.
+    fs::write(config.join("ignore"), "default/\n").unwrap();
+    let all = [
+        "Dockerfile",
+        "default/Dockerfile",
+        "env/Dockerfile",
+        "home/Dockerfile",
+        "xdg/Dockerfile",
+    ];
+    let without = |hidden: &str| -> Vec<String> {
+        all.iter()
+            .filter(|p| !p.starts_with(hidden))
+            .map(|p| p.to_string())
+            .collect()
+    };
+
+    // $XDG_CONFIG_HOME/git/config, `~/` expanded.
+    fs::write(
+        config.join("config"),
+        "[core]\n\texcludesfile = ~/xdg-excludes\n",
+    )
+    .unwrap();
+    assert_eq!(walked(&ws), without("xdg/"));
+    assert_eq!(git_untracked_dockerfiles(&ws, &[]), without("xdg/"));
+
+    // ~/.gitconfig is read after it, so it wins (any case, quotes).
+    fs::write(
+        ws.home.join(".gitconfig"),
+        "[user]\n\tname = x\n[Core]\n\tExcludesFile = \"~/home-excludes\"\n",
+    )
+    .unwrap();
+    assert_eq!(walked(&ws), without("home/"));
+    assert_eq!(git_untracked_dockerfiles(&ws, &[]), without("home/"));
+
+    // GIT_CONFIG_GLOBAL replaces both.
+    let global = ws.home.join("global.gitconfig");
+    fs::write(&global, "[core]\n\texcludesFile = ~/env-excludes\n").unwrap();
+    let global = global.to_str().unwrap().to_string();
+    ws.set_env("GIT_CONFIG_GLOBAL", &global);
+    assert_eq!(walked(&ws), without("env/"));
+    assert_eq!(
+        git_untracked_dockerfiles(&ws, &[("GIT_CONFIG_GLOBAL", &global)]),
+        without("env/")
+    );
+}
+
 #[test]
 fn exclude_applies_to_named_files_too() {
     let dir = fixture("config");

@@ -339,9 +339,14 @@ fn diff_output_is_a_patch_that_applies_byte_exactly() {
 }
 
 /// The CI kinds (Woodpecker, Drone, Bitbucket Pipelines, Cloud Build,
-/// CircleCI) and a workflow found by content outside `.github/workflows` are
-/// pinned in place by `--fix`; outputs (`images:`), pipes and VM images are
-/// left alone, and `--check` passes afterwards.
+/// CircleCI, Azure Pipelines, Buildkite, Jenkinsfile) and a workflow found
+/// by content outside `.github/workflows` are pinned in place by `--fix`;
+/// outputs (`images:`, `docker.build`), pipes, VM images, container
+/// aliases, the Compose plugin, shell scripts, comments and dynamic
+/// GStrings are left alone (an Azure template parameter's default is
+/// pinned where it is written), and `--check` passes afterwards. In a
+/// Jenkinsfile the digest goes inside the quotes, and into the pod YAML of a
+/// `podTemplate`.
 #[test]
 fn fix_pins_the_ci_kinds_in_place() {
     let reg = Registry::anonymous();
@@ -387,6 +392,40 @@ fn fix_pins_the_ci_kinds_in_place() {
             vec![("acme/tool:1 ", &tool)],
         ),
         (
+            "Jenkinsfile",
+            "pipeline {\n  agent { docker { image 'golang:1.23'; args '-u 0' } }\n  stages { stage('t') { steps { sh 'docker run acme/ci:3 x' } } }\n}\nnode {\n  docker.image(\"postgres:16\").inside { } // docker.image('acme/ci:3')\n  docker.build('acme/app:1')\n  docker.image(\"acme/tool:${V}\").pull()\n}\npodTemplate(containers: [containerTemplate(name: 't', image: 'acme/tool:1')], yaml: '''\nspec:\n  containers:\n  - name: ci\n    image: ghcr.io/acme/ci:2\n''') { }\n",
+            vec![
+                ("golang:1.23", &golang),
+                ("postgres:16", &postgres),
+                ("acme/tool:1", &tool),
+                ("ghcr.io/acme/ci:2", &ci),
+            ],
+        ),
+        (
+            "azure-pipelines.yml",
+            "resources:\n  containers:\n  - container: build\n    image: 'acme/tool:1'\n    endpoint: my-acr\ncontainer: build\njobs:\n- job: t\n  container: golang:1.23 # job\n  services:\n    db: build\n- job: u\n  container:\n    image: \"postgres:16\"\n  pool: {vmImage: ubuntu-22.04}\n",
+            vec![
+                ("acme/tool:1", &tool),
+                ("golang:1.23 ", &golang),
+                ("postgres:16", &postgres),
+            ],
+        ),
+        (
+            ".azure-pipelines/templates/jobs.yml",
+            "parameters:\n- name: image\n  type: string\n  default: \"postgres:16\"\njobs:\n- job: t\n  container: ${{ parameters.image }}\n- job: u\n  container: build\n",
+            vec![("postgres:16", &postgres)],
+        ),
+        (
+            ".buildkite/pipeline.yml",
+            "steps:\n  - command: make\n    plugins:\n      - docker#v5.11.0:\n          image: \"ghcr.io/acme/ci:2\"\n      - docker-compose#v4.16.0:\n          run: app\n  - command: x\n    image: golang:1.23\n",
+            vec![("ghcr.io/acme/ci:2", &ci), ("golang:1.23\n", &golang)],
+        ),
+        (
+            "buildkite.json",
+            "{\n\t\"steps\": [{\"command\": \"x\", \"image\": \"golang:1.23\"}]\n}\n",
+            vec![("golang:1.23", &golang)],
+        ),
+        (
             "templates/ci.yml",
             "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    container: postgres:16\n",
             vec![("postgres:16", &postgres)],
@@ -400,7 +439,7 @@ fn fix_pins_the_ci_kinds_in_place() {
     for (path, text, pins) in &files {
         let mut want = text.to_string();
         for (reference, digest) in pins {
-            let bare = reference.trim_end_matches(['\r', ' ']);
+            let bare = reference.trim_end_matches(['\r', '\n', ' ']);
             let tail = &reference[bare.len()..];
             want = want.replace(reference, &format!("{bare}@{digest}{tail}"));
         }

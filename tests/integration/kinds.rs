@@ -76,7 +76,9 @@ macro_rules! kinds {
 }
 
 kinds! {
+    azure_pipelines: "azure-pipelines",
     bitbucket_pipelines: "bitbucket-pipelines",
+    buildkite: "buildkite",
     circleci: "circleci",
     cloudbuild: "cloudbuild",
     compose: "compose",
@@ -86,6 +88,7 @@ kinds! {
     earthfile: "earthfile",
     github_actions: "github-actions",
     gitlab_ci: "gitlab-ci",
+    jenkinsfile: "jenkinsfile",
     helm_values: "helm",
     kubernetes: "kubernetes",
     kustomize: "kustomize",

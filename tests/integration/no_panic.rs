@@ -589,7 +589,65 @@ fn structured(kind: FileKind) -> BoxedStrategy<String> {
         }
         Syntax::Json => json_doc().boxed(),
         Syntax::Yaml => yaml_skeleton(entry.keys).boxed(),
+        Syntax::Groovy => groovy_doc(entry.keys).boxed(),
     }
+}
+
+/// Pieces of Groovy: brackets, every kind of string and comment (and their
+/// unterminated halves), interpolation, slashy strings, escapes.
+const GROOVY_PIECES: &[&str] = &[
+    "'{r}'",
+    "\"{r}\"",
+    "\"{r}:${{n}}\"",
+    "\"${ \"}\" + '{r}' }\"",
+    "'''{r}\n'''",
+    "\"\"\"\n{r}\n\"\"\"",
+    "'{r}",
+    "\"{r}",
+    "'''",
+    "\"\"\"",
+    "'\\''",
+    "\"\\\"\"",
+    "\\",
+    "/{r}/",
+    "$/{r}/$",
+    "$/",
+    "/",
+    "// {r}\n",
+    "/* {r} */",
+    "/*",
+    "*/",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ", ",
+    ": ",
+    "; ",
+    ".",
+    " + ",
+    "\n",
+    "\r\n",
+    " ",
+    "{n}",
+    "image ",
+    "image: ",
+    "yaml '''\nspec:\n  containers:\n  - image: {r}\n'''",
+    "é",
+];
+
+fn groovy_doc(keys: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        2 => select(keys).prop_map(str::to_string),
+        5 => (select(GROOVY_PIECES), reference(), name()).prop_map(|(t, r, n)| fill(t, &r, &n)),
+    ];
+    (any::<bool>(), prop::collection::vec(piece, 0..60)).prop_map(|(bom, pieces)| {
+        let mut s = if bom { BOM.to_string() } else { String::new() };
+        s.extend(pieces);
+        s
+    })
 }
 
 /// Small pieces of YAML and JSON syntax and of the keys each scanner looks

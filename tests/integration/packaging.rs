@@ -156,6 +156,11 @@ fn hook_file_selection_passes_every_kind_imagepin_reads() {
         "Containerfile",
         "Earthfile",
         "sub/Earthfile",
+        "Jenkinsfile",
+        "ci/Jenkinsfile.release",
+        "ci/nightly.Jenkinsfile",
+        "jenkins/deploy.groovy",
+        "lib/vars/buildGo.groovy",
         "Kustomization",
         "deploy/kustomization.yaml",
         "deploy/kustomization.yml",
@@ -168,11 +173,23 @@ fn hook_file_selection_passes_every_kind_imagepin_reads() {
         ".devcontainer.json",
         ".devcontainer/devcontainer.json",
         ".devcontainer/py/devcontainer.json",
+        ".buildkite/pipeline.json",
+        "buildkite/pipeline.json",
+        "buildkite.json",
+        "azure-pipelines.yml",
+        ".buildkite/pipeline.yml",
         "--config=evil.yaml",
     ];
     // (`docs/Dockerfile.md` passes, as any `Dockerfile*` does; imagepin then
     // skips it. Over-matching costs nothing, missing a kind loses findings.)
-    let skip = ["README.md", "Earthfile.md", "package.json", "src/main.rs"];
+    let skip = [
+        "README.md",
+        "Earthfile.md",
+        "package.json",
+        ".buildkite/renovate.json",
+        "src/main.rs",
+        "src/main/groovy/App.groovy",
+    ];
     for rel in pass.iter().chain(&skip) {
         let p = dir.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

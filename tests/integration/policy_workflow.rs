@@ -499,6 +499,32 @@ fn init_writes_a_config_that_parses_and_never_overwrites_without_force() {
     );
 }
 
+#[test]
+fn init_in_a_subdirectory_does_not_shadow_the_parents_config() {
+    let ws = Workspace::new();
+    ws.config("exclude = [\"vendor/**\"]\n");
+    std::fs::create_dir_all(ws.path("services/app")).unwrap();
+    let init = |args: &[&str]| {
+        let mut cmd = ws.command(args);
+        cmd.current_dir(ws.path("services/app"));
+        ws.run_bounded(cmd, args, std::time::Duration::from_secs(60))
+    };
+    let run = init(&["init"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr
+            .contains(".imagepin.toml already configures this directory"),
+        "{run}"
+    );
+    assert!(!ws.path("services/app/.imagepin.toml").exists());
+    let run = init(&["init", "--force"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(
+        std::fs::read_to_string(ws.path("services/app/.imagepin.toml")).unwrap(),
+        imagepin::INIT_CONFIG
+    );
+}
+
 /// The README's scheduled workflow: the YAML block under "Scheduled
 /// refresh".
 fn readme_workflow() -> String {

@@ -820,3 +820,21 @@ fn an_allowed_reference_validates_against_the_schema() {
         panic!("does not follow {SCHEMA}:\n{e}\n{}", run.stdout);
     }
 }
+
+/// The schema's `kind` enum names every kind imagepin reports, so a report
+/// with a Jenkinsfile (or any newer kind) in it validates.
+#[test]
+fn schema_lists_every_kind() {
+    let schema: Value = serde_json::from_str(&fs::read_to_string(SCHEMA).unwrap()).unwrap();
+    let mut listed: Vec<&str> = schema
+        .pointer("/$defs/finding/properties/kind/enum")
+        .and_then(Value::as_array)
+        .expect("findings[].kind is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut kinds: Vec<&str> = imagepin::KINDS.iter().map(|k| k.id.as_str()).collect();
+    listed.sort_unstable();
+    kinds.sort_unstable();
+    assert_eq!(listed, kinds);
+}
