@@ -75,27 +75,16 @@ fn is_true(value: &std::ffi::OsStr) -> bool {
 
 /// A leading `~` or `~/` is the home directory (git's path interpolation).
 fn expand_home(value: &[u8], home: Option<&Path>) -> PathBuf {
-    let path = bytes_to_path(value);
+    let path = super::bytes_to_path(value);
     if let Some(home) = home {
         if value == b"~" {
             return home.to_path_buf();
         }
         if let Some(rest) = value.strip_prefix(b"~/") {
-            return home.join(bytes_to_path(rest));
+            return home.join(super::bytes_to_path(rest));
         }
     }
     path
-}
-
-#[cfg(unix)]
-fn bytes_to_path(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn bytes_to_path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The value of the last `core.excludesFile` in one configuration file's

@@ -57,6 +57,14 @@ pub(crate) struct Quoted {
     pub closed: bool,
 }
 
+/// A slashy (`/…/`) or dollar-slashy (`$/…/$`) string: kept opaque, so
+/// taken as interpolated (dynamic).
+const SLASHY: Quoted = Quoted {
+    interpolated: true,
+    escaped: false,
+    closed: true,
+};
+
 /// One token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -112,22 +120,12 @@ pub(crate) fn tokens(text: &str) -> Vec<Token> {
             }
             b'$' if lexer.peek(1) == Some(b'/') => {
                 let content = lexer.dollar_slashy();
-                let quoted = Quoted {
-                    interpolated: true,
-                    escaped: false,
-                    closed: true,
-                };
-                push(&mut out, Tok::Str(quoted), content, &mut newline);
+                push(&mut out, Tok::Str(SLASHY), content, &mut newline);
                 continue;
             }
             b'/' if slashy_may_start(out.last()) => match lexer.slashy() {
                 Some(content) => {
-                    let quoted = Quoted {
-                        interpolated: true,
-                        escaped: false,
-                        closed: true,
-                    };
-                    push(&mut out, Tok::Str(quoted), content, &mut newline);
+                    push(&mut out, Tok::Str(SLASHY), content, &mut newline);
                     continue;
                 }
                 None => {
