@@ -509,6 +509,15 @@ mod tests {
         }
     }
 
+    /// A cache directory whose cache answers `a:1` with [`D1`], saved now.
+    fn cache_with_a1() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
+        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
+        c.save(SystemTime::now()).unwrap();
+        d
+    }
+
     fn env(cache: &std::path::Path) -> Env {
         Env {
             xdg_cache_home: Some(cache.to_path_buf()),
@@ -633,10 +642,7 @@ mod tests {
 
     #[test]
     fn offline_answers_from_cache_and_names_misses() {
-        let d = tempfile::tempdir().unwrap();
-        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
-        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
-        c.save(SystemTime::now()).unwrap();
+        let d = cache_with_a1();
         let opts = ResolveOptions {
             offline: true,
             ..ResolveOptions::default()
@@ -654,10 +660,7 @@ mod tests {
 
     #[test]
     fn the_cache_file_is_read_only_when_something_needs_resolving() {
-        let d = tempfile::tempdir().unwrap();
-        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
-        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
-        c.save(SystemTime::now()).unwrap();
+        let d = cache_with_a1();
         let opts = ResolveOptions {
             offline: true,
             ..ResolveOptions::default()
@@ -676,10 +679,7 @@ mod tests {
 
     #[test]
     fn no_cache_ignores_the_cache() {
-        let d = tempfile::tempdir().unwrap();
-        let mut c = DigestCache::load(&d.path().join("imagepin"), Duration::from_secs(3600));
-        c.put(&tag("a", "1").to_string(), D1, SystemTime::now());
-        c.save(SystemTime::now()).unwrap();
+        let d = cache_with_a1();
         let opts = ResolveOptions {
             no_cache: true,
             offline: true,

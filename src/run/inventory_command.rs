@@ -5,13 +5,12 @@
 
 use std::io::Write;
 
-use super::{Env, Exit, allow, load_config, resolve_options, say_verbose};
+use super::{Env, Exit, digest_source, load_config, resolve_options, say_verbose, scan_selection};
 use crate::cli::{InventoryArgs, TableFormat};
 use crate::files;
 use crate::inventory;
 use crate::report::{self, RenderOptions};
-use crate::resolve::{DigestSource, Resolver};
-use crate::scan::batch::scan_files;
+use crate::resolve::DigestSource;
 
 pub(super) fn run(
     args: &InventoryArgs,
@@ -23,13 +22,10 @@ pub(super) fn run(
         return Exit::Error;
     };
     let selection = files::collect(&config, &args.paths, &env.cwd);
-    let mut scanned = scan_files(&config, &selection.files, false);
-    let mut errors = selection.errors;
-    errors.append(&mut scanned.errors);
-    allow::apply(&mut scanned.files, &config, env.today);
+    let scanned = scan_selection(&config, selection, false, env);
 
     let opts = resolve_options(&args.common, env, false, false);
-    let source = match Resolver::new(&config, opts) {
+    let source = match digest_source(&config, opts) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "imagepin: error: inventory: {e}");
@@ -56,8 +52,8 @@ pub(super) fn run(
         }
         return Exit::Error;
     }
-    let _ = report::human::render_errors(&errors, &RenderOptions::default(), err);
-    Exit::of(&errors, false)
+    let _ = report::human::render_errors(&scanned.errors, &RenderOptions::default(), err);
+    Exit::of(&scanned.errors, false)
 }
 
 /// Days since 1970-01-01 of a date.

@@ -216,11 +216,7 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
         return list_files(&selection, out, err);
     }
     let fixing = args.fix || args.diff;
-    let mut scanned = scan_files(&config, &selection.files, fixing);
-    let mut errors = selection.errors;
-    errors.append(&mut scanned.errors);
-    scanned.errors = errors;
-    allow::apply(&mut scanned.files, &config, env.today);
+    let mut scanned = scan_selection(&config, selection, fixing, env);
 
     if fixing {
         return fix_mode(args, &config, env, scanned, out, err);
@@ -255,6 +251,23 @@ fn scan_command(args: &ScanArgs, env: &Env, out: &mut dyn Write, err: &mut dyn W
         }
     }
     report_mode(args, env, scanned, out, err)
+}
+
+/// The one scan step of `--check`/`--fix`, `set` and `inventory`: scans the
+/// selected files (`keep_text` when they may be rewritten) and applies the
+/// `[[allow]]` exceptions. The selection's errors come first.
+fn scan_selection(
+    config: &Config,
+    selection: files::Selection,
+    keep_text: bool,
+    env: &Env,
+) -> Scanned {
+    let mut scanned = scan_files(config, &selection.files, keep_text);
+    let mut errors = selection.errors;
+    errors.append(&mut scanned.errors);
+    scanned.errors = errors;
+    allow::apply(&mut scanned.files, config, env.today);
+    scanned
 }
 
 /// The digest policies of a `--check` run: flags win over the configuration.

@@ -8,7 +8,8 @@
 use std::io::{self, Write};
 
 use super::{
-    Env, Exit, allow, digest_source, load_config, resolve_options, say_verbose, write_audit,
+    Env, Exit, digest_source, load_config, resolve_options, say_verbose, scan_selection,
+    write_audit,
 };
 use crate::cli::SetArgs;
 use crate::files;
@@ -17,7 +18,6 @@ use crate::fix::{self, FixOptions, SetTarget};
 use crate::reference::Reference;
 use crate::report::{self, RenderOptions};
 use crate::resolve::DigestSource;
-use crate::scan::batch::scan_files;
 
 /// Runs `imagepin set`: 0 when every reference to the image has the digest
 /// (set now or already), 1 when no reference to the image was found, 2 on
@@ -34,10 +34,7 @@ pub(super) fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn 
         return Exit::Error;
     };
     let selection = files::collect(&config, &args.paths, &env.cwd);
-    let mut scanned = scan_files(&config, &selection.files, true);
-    let mut errors = selection.errors;
-    errors.append(&mut scanned.errors);
-    allow::apply(&mut scanned.files, &config, env.today);
+    let mut scanned = scan_selection(&config, selection, true, env);
 
     // The registry must know the digest in that repository before any
     // file is touched.
@@ -98,7 +95,8 @@ pub(super) fn run(args: &SetArgs, env: &Env, out: &mut dyn Write, err: &mut dyn 
         }
     };
     let _ = out.flush();
-    let mut all_errors: Vec<FileError> = errors.into_iter().chain(outcome.errors).collect();
+    let mut all_errors: Vec<FileError> = std::mem::take(&mut scanned.errors);
+    all_errors.extend(outcome.errors);
     if let Some(log) = log {
         let ctx = crate::audit::Context::of_run(&env.cwd, args.audit.reason.clone());
         all_errors.extend(write_audit(log, &outcome.changes, true, &source, &ctx, err));

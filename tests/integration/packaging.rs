@@ -3,7 +3,8 @@
 //! pre-commit placeholder package, the README's snippets, the Action), every
 //! pre-commit hook entry ends with `--`, the hooks' file selection passes the
 //! names imagepin reads (checked with pre-commit's own regex engine and type
-//! detection, `identify`), and our own repository passes `imagepin --check`.
+//! detection, `identify`), our own repository passes `imagepin --check`, and
+//! everything we ship is built with the `dist` profile.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +18,51 @@ const BIN: &str = env!("CARGO_BIN_EXE_imagepin");
 fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(PROJECT).join(rel))
         .unwrap_or_else(|e| panic!("read {rel}: {e}"))
+}
+
+/// `cargo install` builds `release` (tuned for build time); the binaries,
+/// wheels and container we ship are built with `dist` (whole-program LTO),
+/// and the release job publishes the container with the script that
+/// `scripts/container-smoke.sh` rehearses.
+#[test]
+fn what_we_ship_is_built_with_the_dist_profile() {
+    let cargo: toml::Table = read("Cargo.toml").parse().unwrap();
+    let profile = |name: &str| cargo["profile"][name].as_table().unwrap().clone();
+    assert_eq!(profile("release")["lto"].as_str(), Some("off"));
+    let dist = profile("dist");
+    assert_eq!(dist["inherits"].as_str(), Some("release"));
+    assert_eq!(dist["lto"].as_str(), Some("fat"));
+    assert_eq!(dist["codegen-units"].as_integer(), Some(1));
+
+    let workflow = read(".github/workflows/release.yml");
+    let dockerfile = read("Dockerfile");
+    for (name, text) in [("release.yml", &workflow), ("Dockerfile", &dockerfile)] {
+        let builds: Vec<&str> = text
+            .lines()
+            // `cargo build`, and maturin's wheel build (`--locked --out`).
+            .filter(|l| l.contains("cargo build") || l.contains("--locked --out"))
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        let expected = if name == "Dockerfile" { 1 } else { 2 };
+        assert_eq!(builds.len(), expected, "{name}: {builds:?}");
+        for line in builds {
+            assert!(
+                line.contains("--profile dist") && !line.contains("--release"),
+                "{name}: {line}"
+            );
+        }
+    }
+    assert!(dockerfile.contains("cp target/dist/imagepin /imagepin"));
+    assert!(workflow.contains("cd target/${{ matrix.target }}/dist"));
+    assert!(workflow.contains("scripts/publish-container.sh \"ghcr.io/"));
+    let script = Path::new(PROJECT).join("scripts/publish-container.sh");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+        assert!(mode & 0o111 != 0, "{} is not executable", script.display());
+    }
+    assert!(read("scripts/container-smoke.sh").contains("scripts/publish-container.sh"));
 }
 
 #[test]

@@ -14,8 +14,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::image::{Manifest, OCI_MANIFEST};
-use crate::support::{Format, Image, Registry, Workspace, sha256};
+use crate::support::{Dated, Format, Image, Registry, Workspace};
 use serde_json::{Value, json};
 
 /// `[registries."docker.io"] endpoint = "<endpoint>"`.
@@ -26,31 +25,14 @@ fn mapping(endpoint: &str) -> String {
 /// A linux/amd64 OCI image created at `created` (config `created` and the
 /// manifest's `org.opencontainers.image.created` annotation).
 fn dated(seed: &str, created: &str) -> Image {
-    let layer = format!("imagepin policy layer {seed}\n").into_bytes();
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64", "os": "linux", "created": created,
-        "config": {"Cmd": ["/bin/sh"]},
-        "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]},
-    }))
-    .unwrap();
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": sha256(&config), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": sha256(&layer), "size": layer.len()}],
-        "annotations": {"org.opencontainers.image.created": created},
-    }))
-    .unwrap();
-    Image {
-        top: Manifest {
-            media_type: OCI_MANIFEST,
-            bytes: manifest,
-        },
-        children: Vec::new(),
-        blobs: vec![config, layer],
+    Dated {
+        seed,
+        platform: "linux/amd64",
+        config_created: Some(created),
+        annotation: Some(created),
+        entry_annotation: None,
     }
+    .image()
 }
 
 /// Runs git in `dir` with no user or system configuration.

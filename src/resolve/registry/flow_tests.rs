@@ -454,14 +454,18 @@ async fn digest_existence_is_a_head_by_digest() {
     }))
     .await;
     let reg = registry(port, Env::default(), T);
-    let dr = |d: &str| DigestRef {
-        registry: "mock.test".into(),
-        repository: "app".into(),
-        digest: d.into(),
-    };
     assert!(reg.digest_exists(&dr(D)).await.unwrap());
     let other = D.replace("0123", "3210");
     assert!(!reg.digest_exists(&dr(&other)).await.unwrap());
+}
+
+/// `mock.test/app@<d>`.
+fn dr(d: &str) -> DigestRef {
+    DigestRef {
+        registry: "mock.test".into(),
+        repository: "app".into(),
+        digest: d.into(),
+    }
 }
 
 /// `sha256:…` of some bytes.
@@ -505,11 +509,6 @@ async fn describe_refuses_what_does_not_match_its_digest_or_is_too_large() {
     }))
     .await;
     let reg = registry(port, Env::default(), T);
-    let dr = |d: &str| DigestRef {
-        registry: "mock.test".into(),
-        repository: "app".into(),
-        digest: d.into(),
-    };
     let f = reg.describe(&dr(&sha(&good))).await.unwrap();
     assert!(!f.index);
     assert_eq!(f.platforms.len(), 1);
